@@ -1,0 +1,53 @@
+package io.fetchrunner;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Assembles the configuration: system properties over the user's file over the service's
+ * Pekko wiring (fetchrunner-runtime.conf) over the libraries' reference.conf.
+ */
+public final class AppConfig {
+  private AppConfig() {}
+
+  /** The user's file: -Dconfig.file, else ./conf/application.conf, else the packaged copy. */
+  public static Config userConfig() {
+    String file = System.getProperty("config.file");
+    if (file != null) return parseFile(Path.of(file));
+    Path local = Path.of("conf", "application.conf");
+    if (Files.isRegularFile(local)) return parseFile(local);
+    return ConfigFactory.parseResources("application.conf");
+  }
+
+  /** Where {@link #userConfig()} came from, for the start-up line. */
+  public static String userConfigOrigin() {
+    String file = System.getProperty("config.file");
+    if (file != null) return file;
+    Path local = Path.of("conf", "application.conf");
+    return Files.isRegularFile(local) ? local.toString() : "packaged defaults";
+  }
+
+  /** The full, resolved configuration, with {@code overrides} on top of the user's file. */
+  public static Config load(Config overrides) {
+    Config layered = overrides
+        .withFallback(userConfig())
+        .withFallback(ConfigFactory.parseResources("fetchrunner-runtime.conf"));
+    Config resolved = ConfigFactory.load(layered);
+    // The store's JDBC URL is derived from the data directory in code, not by substitution,
+    // so that a data-dir given at any layer ends up in the URL.
+    Settings settings = Settings.from(resolved);
+    return ConfigFactory.parseMap(Map.of(
+            "pekko-persistence-jdbc.shared-databases.default.db.url", settings.store().url()))
+        .withFallback(resolved);
+  }
+
+  private static Config parseFile(Path path) {
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalArgumentException("configuration file not found: " + path);
+    }
+    return ConfigFactory.parseFile(path.toFile());
+  }
+}

@@ -1,0 +1,148 @@
+package io.fetchrunner;
+
+import com.typesafe.config.Config;
+import io.fetchrunner.fetch.HttpFetcher;
+import io.fetchrunner.http.HealthCheck;
+import io.fetchrunner.http.JobRoutes;
+import io.fetchrunner.job.Job;
+import io.fetchrunner.job.JobSupervisor;
+import io.fetchrunner.store.Schema;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * A running fetchrunner node: the actor system, the job entities (Cluster Sharding), the
+ * supervisor (a cluster singleton) and the bound HTTP API. {@link #start} checks what can be
+ * checked before anything runs and either returns a fully started service or throws.
+ */
+public final class FetchRunner implements AutoCloseable {
+  private final ActorSystem<Void> system;
+  private final ServerBinding binding;
+  private final Settings settings;
+
+  private FetchRunner(ActorSystem<Void> system, ServerBinding binding, Settings settings) {
+    this.system = system;
+    this.binding = binding;
+    this.settings = settings;
+  }
+
+  public static FetchRunner start(Config config) throws StartupException {
+    Settings settings = Settings.from(config);
+    prepareStore(settings);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "fetchrunner", config);
+    try {
+      ClusterSharding sharding = ClusterSharding.get(system);
+      HttpFetcher fetcher = new HttpFetcher(system, settings.fetch());
+      ActorRef<JobSupervisor.Command> supervisor = ClusterSingleton.get(system).init(
+          SingletonActor.of(JobSupervisor.create(sharding, settings.http().askTimeout()),
+              "job-supervisor"));
+      Job.Deps deps = new Job.Deps(settings, fetcher, supervisor);
+      sharding.init(Entity.of(Job.TYPE_KEY,
+          ctx -> Job.create(ctx.getEntityId(), deps, Optional.of(ctx.getShard()))));
+      Cluster cluster = Cluster.get(system);
+      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      }
+      var routes = new JobRoutes(system, supervisor, sharding, settings,
+          new HealthCheck(system, settings.store()));
+      ServerBinding binding = bind(system, settings, routes);
+      binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+      return new FetchRunner(system, binding, settings);
+    } catch (StartupException | RuntimeException e) {
+      system.terminate();
+      awaitQuietly(system);
+      throw e;
+    }
+  }
+
+  private static void prepareStore(Settings settings) throws StartupException {
+    if (settings.store().isH2()) {
+      try {
+        Files.createDirectories(settings.dataDir());
+      } catch (IOException e) {
+        throw new StartupException("cannot create the data directory " + settings.dataDir()
+            + " (fetchrunner.data-dir): " + e, e);
+      }
+      if (!Files.isWritable(settings.dataDir())) {
+        throw new StartupException("the data directory " + settings.dataDir()
+            + " is not writable (fetchrunner.data-dir)", null);
+      }
+    }
+    try {
+      if (settings.store().createSchema()) {
+        Schema.apply(settings.store());
+      } else {
+        Schema.connect(settings.store()).close();
+      }
+    } catch (Exception e) {
+      String hint = String.valueOf(e.getMessage()).contains("already in use")
+          ? " (is another fetchrunner running on the same data directory?)" : "";
+      throw new StartupException("cannot open the store " + settings.store().url() + hint
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static ServerBinding bind(ActorSystem<?> system, Settings settings, JobRoutes routes)
+      throws StartupException {
+    var http = settings.http();
+    try {
+      return Http.get(system).newServerAt(http.host(), http.port())
+          .bind(routes.routes())
+          .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new StartupException("cannot listen on " + http.host() + ":" + http.port()
+          + " (fetchrunner.http.host/port): " + cause.getMessage(), cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StartupException("interrupted while binding", e);
+    }
+  }
+
+  public int port() {
+    return binding.localAddress().getPort();
+  }
+
+  public String host() {
+    return settings.http().host();
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  /** Stops the service the way SIGTERM does (coordinated shutdown) and waits for it. */
+  @Override
+  public void close() {
+    system.terminate();
+    awaitQuietly(system);
+  }
+
+  private static void awaitQuietly(ActorSystem<?> system) {
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception ignored) {
+      // best effort: the caller is stopping anyway
+    }
+  }
+}

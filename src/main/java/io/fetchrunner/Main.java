@@ -1,0 +1,28 @@
+package io.fetchrunner;
+
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+
+/** Starts one fetchrunner node from the configuration (see conf/application.conf). */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    try {
+      FetchRunner runner = init();
+      System.out.println("fetchrunner listening on http://" + runner.host() + ":" + runner.port()
+          + " (data: " + runner.settings().dataDir() + ", config: "
+          + AppConfig.userConfigOrigin() + ")");
+    } catch (StartupException | ConfigException | IllegalArgumentException e) {
+      System.err.println("fetchrunner: cannot start: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  /** The whole start-up, testable: config from the usual places, JVM exit on shutdown. */
+  public static FetchRunner init() throws StartupException {
+    return FetchRunner.start(AppConfig.load(ConfigFactory.parseString(
+        // A standalone process ends when its node leaves or is shut down.
+        "pekko.coordinated-shutdown.exit-jvm = on")));
+  }
+}

@@ -1,0 +1,91 @@
+package io.fetchrunner;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The {@code fetchrunner} section of the configuration, read once and checked at start-up. */
+public record Settings(
+    Http http, Path dataDir, Store store, Jobs jobs, Fetch fetch) {
+
+  public record Http(
+      String host, int port, long maxRequestBytes, Duration askTimeout,
+      int listDefaultLimit, int listMaxLimit) {}
+
+  public record Store(String url, String user, String password, boolean createSchema) {
+    public boolean isH2() {
+      return url.startsWith("jdbc:h2:");
+    }
+  }
+
+  public record Jobs(
+      int defaultConcurrency, int maxConcurrency, int maxUrlsPerJob, int maxUrlLength,
+      int maxNameLength, int resultBatchMax, int snapshotEvery, Duration idleUnloadAfter) {}
+
+  public record Fetch(
+      Duration defaultTimeout, Duration maxTimeout, Duration connectTimeout, long maxBodyBytes,
+      int perHostConcurrency, String userAgent) {}
+
+  public static Settings from(Config root) {
+    Config c = root.getConfig("fetchrunner");
+    Path dataDir = Path.of(c.getString("data-dir")).toAbsolutePath().normalize();
+    String url = c.getString("store.url");
+    if (url.isBlank()) {
+      // DB_CLOSE_ON_EXIT=FALSE: the store stays open until Pekko's coordinated shutdown has
+      // written the last results, instead of closing in H2's own JVM shutdown hook.
+      url = "jdbc:h2:file:" + dataDir.resolve("fetchrunner") + ";DB_CLOSE_ON_EXIT=FALSE";
+    }
+    var settings = new Settings(
+        new Http(
+            c.getString("http.host"),
+            c.getInt("http.port"),
+            c.getBytes("http.max-request-bytes"),
+            c.getDuration("http.ask-timeout"),
+            c.getInt("http.list-default-limit"),
+            c.getInt("http.list-max-limit")),
+        dataDir,
+        new Store(url, c.getString("store.user"), c.getString("store.password"),
+            c.getBoolean("store.create-schema")),
+        new Jobs(
+            c.getInt("jobs.default-concurrency"),
+            c.getInt("jobs.max-concurrency"),
+            c.getInt("jobs.max-urls-per-job"),
+            c.getInt("jobs.max-url-length"),
+            c.getInt("jobs.max-name-length"),
+            c.getInt("jobs.result-batch-max"),
+            c.getInt("jobs.snapshot-every"),
+            c.getDuration("jobs.idle-unload-after")),
+        new Fetch(
+            c.getDuration("fetch.default-timeout"),
+            c.getDuration("fetch.max-timeout"),
+            c.getDuration("fetch.connect-timeout"),
+            c.getBytes("fetch.max-body-bytes"),
+            c.getInt("fetch.per-host-concurrency"),
+            c.getString("fetch.user-agent")));
+    settings.check();
+    return settings;
+  }
+
+  private void check() {
+    require(http.port >= 0 && http.port <= 65535, "fetchrunner.http.port", "must be 0..65535");
+    require(http.maxRequestBytes > 0, "fetchrunner.http.max-request-bytes", "must be positive");
+    require(http.listDefaultLimit >= 1 && http.listDefaultLimit <= http.listMaxLimit,
+        "fetchrunner.http.list-default-limit", "must be 1..list-max-limit");
+    require(jobs.maxConcurrency >= 1, "fetchrunner.jobs.max-concurrency", "must be at least 1");
+    require(jobs.defaultConcurrency >= 1 && jobs.defaultConcurrency <= jobs.maxConcurrency,
+        "fetchrunner.jobs.default-concurrency", "must be 1..max-concurrency");
+    require(jobs.maxUrlsPerJob >= 1, "fetchrunner.jobs.max-urls-per-job", "must be at least 1");
+    require(jobs.resultBatchMax >= 1, "fetchrunner.jobs.result-batch-max", "must be at least 1");
+    require(jobs.snapshotEvery >= 100, "fetchrunner.jobs.snapshot-every", "must be at least 100");
+    require(!fetch.defaultTimeout.isNegative() && !fetch.defaultTimeout.isZero()
+            && fetch.defaultTimeout.compareTo(fetch.maxTimeout) <= 0,
+        "fetchrunner.fetch.default-timeout", "must be positive and at most max-timeout");
+    require(fetch.maxBodyBytes >= 0, "fetchrunner.fetch.max-body-bytes", "must not be negative");
+    require(fetch.perHostConcurrency >= 1 && fetch.perHostConcurrency <= 32768,
+        "fetchrunner.fetch.per-host-concurrency", "must be 1..32768");
+  }
+
+  private static void require(boolean ok, String key, String rule) {
+    if (!ok) throw new IllegalArgumentException("configuration: " + key + " " + rule);
+  }
+}

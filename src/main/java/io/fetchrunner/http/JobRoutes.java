@@ -1,0 +1,281 @@
+package io.fetchrunner.http;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fetchrunner.Settings;
+import io.fetchrunner.job.Job;
+import io.fetchrunner.job.JobRegistry;
+import io.fetchrunner.job.JobSummary;
+import io.fetchrunner.job.JobSupervisor;
+import io.fetchrunner.job.JobView;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.pattern.AskTimeoutException;
+
+/** The HTTP API. Actors never see HTTP types; this class never sees events. */
+public final class JobRoutes extends AllDirectives {
+  private final ActorSystem<?> system;
+  private final ActorRef<JobSupervisor.Command> supervisor;
+  private final ClusterSharding sharding;
+  private final Settings settings;
+  private final JobRequestParser parser;
+  private final HealthCheck health;
+
+  public JobRoutes(ActorSystem<?> system, ActorRef<JobSupervisor.Command> supervisor,
+      ClusterSharding sharding, Settings settings, HealthCheck health) {
+    this.system = system;
+    this.supervisor = supervisor;
+    this.sharding = sharding;
+    this.settings = settings;
+    this.parser = new JobRequestParser(settings);
+    this.health = health;
+  }
+
+  public Route routes() {
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
+        path("health", () -> get(() -> completeWithFuture(health.check()))),
+        pathPrefix("jobs", () -> concat(
+            pathEnd(() -> concat(
+                post(this::submit),
+                get(() -> parameterMap(this::list)))),
+            path(PathMatchers.segment(), id -> pathEnd(() -> concat(
+                get(() -> completeWithFuture(getJob(id))),
+                delete(() -> completeWithFuture(cancel(id)))))))))));
+  }
+
+  // ---- POST /jobs ----
+
+  private Route submit() {
+    return extractRequest(request -> parameterMap(query ->
+        entity(Unmarshaller.entityToString(), body -> {
+          var mediaType = request.entity().getContentType().mediaType();
+          io.fetchrunner.job.JobRequest job;
+          if (mediaType.equals(MediaTypes.APPLICATION_JSON)) {
+            if (!query.isEmpty()) {
+              String key = query.keySet().iterator().next();
+              throw Problem.badRequest(key, "with a JSON body, options go in the body, not in"
+                  + " the query (\"" + key + "\")");
+            }
+            job = parser.fromJson(body);
+          } else if (mediaType.equals(MediaTypes.TEXT_PLAIN)) {
+            job = parser.fromText(body, query);
+          } else {
+            throw new Problem(415, "Unsupported media type",
+                "send application/json or text/plain (one URL per line), not " + mediaType,
+                "Content-Type");
+          }
+          CompletionStage<JobSupervisor.SubmitReply> reply = AskPattern.ask(supervisor,
+              (ActorRef<JobSupervisor.SubmitReply> replyTo) -> new JobSupervisor.Submit(job,
+                  replyTo),
+              settings.http().askTimeout(), system.scheduler());
+          return completeWithFuture(reply.thenApply(r -> {
+            if (r instanceof JobSupervisor.Submitted s) {
+              return json(202, s.summary())
+                  .addHeader(Location.create("/jobs/" + s.summary().id()));
+            }
+            return unavailable(((JobSupervisor.NotSubmitted) r).reason());
+          }).exceptionally(JobRoutes::failure));
+        })));
+  }
+
+  // ---- GET /jobs ----
+
+  private Route list(Map<String, String> query) {
+    for (String key : query.keySet()) {
+      if (!key.equals("limit") && !key.equals("cursor")) {
+        throw Problem.badRequest(key, "unknown query parameter \"" + key
+            + "\"; expected limit, cursor");
+      }
+    }
+    int limit = settings.http().listDefaultLimit();
+    if (query.containsKey("limit")) {
+      limit = positiveInt(query.get("limit"), "limit");
+      if (limit > settings.http().listMaxLimit()) {
+        throw Problem.badRequest("limit",
+            "\"limit\" must be between 1 and " + settings.http().listMaxLimit());
+      }
+    }
+    Integer before = query.containsKey("cursor") ? positiveInt(query.get("cursor"), "cursor")
+        : null;
+    int pageSize = limit;
+    CompletionStage<JobRegistry.Page> page = AskPattern.ask(supervisor,
+        (ActorRef<JobRegistry.Page> replyTo) -> new JobSupervisor.ListJobs(before, pageSize,
+            replyTo),
+        settings.http().askTimeout(), system.scheduler());
+    return completeWithFuture(page.thenCompose(this::summaries).exceptionally(JobRoutes::failure));
+  }
+
+  /** Finished jobs answer from the list; running ones are asked for their live figures. */
+  private CompletionStage<HttpResponse> summaries(JobRegistry.Page page) {
+    List<CompletableFuture<JobSummary>> rows = new ArrayList<>();
+    for (JobRegistry.Entry e : page.entries()) {
+      if (e.finalSummary() != null) {
+        rows.add(CompletableFuture.completedFuture(e.finalSummary()));
+      } else {
+        rows.add(entity(e.id()).<Job.GetReply>ask(replyTo -> new Job.Get(false, replyTo),
+                settings.http().askTimeout())
+            .thenApply(r -> r instanceof Job.Found f ? f.view().summary() : null)
+            .toCompletableFuture());
+      }
+    }
+    return CompletableFuture.allOf(rows.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      ObjectNode body = Json.mapper().createObjectNode();
+      var jobs = body.putArray("jobs");
+      for (CompletableFuture<JobSummary> row : rows) {
+        JobSummary s = row.join();
+        if (s != null) jobs.add(Json.mapper().valueToTree(s));
+      }
+      body.put("nextCursor", page.next() == null ? null : page.next().toString());
+      return json(200, body);
+    });
+  }
+
+  // ---- GET /jobs/{id} and DELETE /jobs/{id} ----
+
+  private CompletionStage<HttpResponse> getJob(String id) {
+    if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
+    return entity(id).<Job.GetReply>ask(replyTo -> new Job.Get(true, replyTo),
+            settings.http().askTimeout())
+        .thenApply(r -> r instanceof Job.Found f ? detail(f.view()) : noSuchJob(id))
+        .exceptionally(JobRoutes::failure);
+  }
+
+  private CompletionStage<HttpResponse> cancel(String id) {
+    if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
+    return entity(id).<Job.CancelReply>ask(Job.Cancel::new, settings.http().askTimeout())
+        .thenApply(r -> {
+          if (r instanceof Job.Cancelled c) return json(200, c.summary());
+          if (r instanceof Job.AlreadyFinished f) {
+            return Problem.response(409, "Job already finished",
+                "job " + id + " is already " + f.summary().state() + "; nothing to cancel", null);
+          }
+          return noSuchJob(id);
+        })
+        .exceptionally(JobRoutes::failure);
+  }
+
+  private EntityRef<Job.Command> entity(String id) {
+    return sharding.entityRefFor(Job.TYPE_KEY, id);
+  }
+
+  private static boolean isJobId(String id) {
+    try {
+      return UUID.fromString(id).toString().equals(id);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  // ---- responses ----
+
+  /** The summary's fields followed by {@code results}, written in one pass. */
+  private static HttpResponse detail(JobView view) {
+    var out = new ByteArrayOutputStream(256 + view.results().size() * 128);
+    try (JsonGenerator gen = Json.mapper().createGenerator(out)) {
+      JsonNode summary = Json.mapper().valueToTree(view.summary());
+      gen.writeStartObject();
+      for (Iterator<Map.Entry<String, JsonNode>> it = summary.fields(); it.hasNext(); ) {
+        var field = it.next();
+        gen.writeFieldName(field.getKey());
+        gen.writeTree(field.getValue());
+      }
+      gen.writeFieldName("results");
+      gen.writeObject(view.results());
+      gen.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return HttpResponse.create().withStatus(200)
+        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, out.toByteArray()));
+  }
+
+  private static HttpResponse json(int status, Object value) {
+    try {
+      return HttpResponse.create().withStatus(StatusCodes.get(status))
+          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+              Json.mapper().writeValueAsBytes(value)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static HttpResponse noSuchJob(String id) {
+    return Problem.notFound("no job with id \"" + id + "\"").toResponse();
+  }
+
+  private static HttpResponse unavailable(String detail) {
+    return Problem.response(503, "Service unavailable", detail, null);
+  }
+
+  private static HttpResponse failure(Throwable error) {
+    Throwable e = error instanceof CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    if (e instanceof AskTimeoutException || e instanceof TimeoutException) {
+      return unavailable("the service did not answer in time; try again");
+    }
+    if (e instanceof Problem p) return p.toResponse();
+    return Problem.response(500, "Internal error", e.toString(), null);
+  }
+
+  private static int positiveInt(String value, String field) {
+    try {
+      int n = Integer.parseInt(value.strip());
+      if (n >= 1) return n;
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw Problem.badRequest(field, "\"" + field + "\" must be a positive integer");
+  }
+
+  private ExceptionHandler exceptions() {
+    return ExceptionHandler.newBuilder()
+        .match(Problem.class, p -> complete(p.toResponse()))
+        .match(EntityStreamSizeException.class, e -> complete(Problem.response(413,
+            "Request too large", "the request body is larger than "
+                + settings.http().maxRequestBytes()
+                + " bytes (fetchrunner.http.max-request-bytes)", "body")))
+        .build();
+  }
+
+  /** Pekko's own rejections (unknown path, wrong method, ...) as problem bodies too. */
+  private static RejectionHandler rejections() {
+    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+      if (response.entity().getContentType().mediaType().equals(MediaTypes.TEXT_PLAIN)
+          && response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict s) {
+        String text = s.getData().utf8String();
+        return Problem.response(response.status().intValue(), response.status().reason(), text,
+            null).withHeaders(response.getHeaders());
+      }
+      return response;
+    });
+  }
+}

@@ -1,0 +1,97 @@
+package io.fetchrunner.job;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import io.fetchrunner.CborSerializable;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The supervisor's state: every job ever accepted, in submission order, with its final
+ * summary once it has ended. Mutable inside for O(1) updates (tens of thousands of jobs);
+ * it never leaves the supervisor except as an immutable {@link Snapshot}.
+ */
+public final class JobRegistry {
+
+  /** One accepted job. {@code finalSummary} is null while it runs. */
+  public record Entry(String id, String name, Instant submittedAt, int total,
+      JobSummary finalSummary, boolean abandoned) implements CborSerializable {}
+
+  public record Snapshot(List<Entry> entries) implements CborSerializable {}
+
+  /** A page of the history, newest first; {@code next} is the cursor of the next page. */
+  public record Page(List<Entry> entries, Integer next) implements CborSerializable {}
+
+  private final List<Entry> entries = new ArrayList<>();
+  private final Map<String, Integer> positions = new HashMap<>();
+
+  public JobRegistry apply(JobSupervisor.Event event) {
+    if (event instanceof JobSupervisor.JobRegistered e) {
+      positions.put(e.id(), entries.size());
+      entries.add(new Entry(e.id(), e.name(), e.submittedAt(), e.total(), null, false));
+    } else if (event instanceof JobSupervisor.JobRecordedAsEnded e) {
+      update(e.summary().id(), old -> new Entry(old.id(), old.name(), old.submittedAt(),
+          old.total(), e.summary(), false));
+    } else if (event instanceof JobSupervisor.JobAbandoned e) {
+      update(e.id(), old -> new Entry(old.id(), old.name(), old.submittedAt(), old.total(),
+          null, true));
+    }
+    return this;
+  }
+
+  private void update(String id, java.util.function.UnaryOperator<Entry> change) {
+    Integer pos = positions.get(id);
+    if (pos != null) entries.set(pos, change.apply(entries.get(pos)));
+  }
+
+  public Entry get(String id) {
+    Integer pos = positions.get(id);
+    return pos == null ? null : entries.get(pos);
+  }
+
+  /** Jobs that were accepted and have not been recorded as ended or abandoned. */
+  public List<Entry> unfinished() {
+    return entries.stream().filter(e -> e.finalSummary() == null && !e.abandoned()).toList();
+  }
+
+  /**
+   * Up to {@code limit} jobs, newest first, starting below position {@code before}
+   * (exclusive; null for the newest). Abandoned jobs (never acknowledged) are skipped.
+   */
+  public Page page(Integer before, int limit) {
+    int from = before == null ? entries.size() - 1 : Math.min(before, entries.size()) - 1;
+    List<Entry> out = new ArrayList<>(limit);
+    int i = from;
+    for (; i >= 0 && out.size() < limit; i--) {
+      Entry e = entries.get(i);
+      if (!e.abandoned()) out.add(e);
+    }
+    // i + 1 is the position of the last entry looked at; the next page starts below it.
+    boolean more = false;
+    for (int j = i; j >= 0; j--) {
+      if (!entries.get(j).abandoned()) {
+        more = true;
+        break;
+      }
+    }
+    return new Page(out, more ? i + 1 : null);
+  }
+
+  @JsonValue
+  public Snapshot toSnapshot() {
+    return new Snapshot(List.copyOf(entries));
+  }
+
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+  public static JobRegistry fromSnapshot(Snapshot snapshot) {
+    JobRegistry r = new JobRegistry();
+    for (Entry e : snapshot.entries()) {
+      r.positions.put(e.id(), r.entries.size());
+      r.entries.add(e);
+    }
+    return r;
+  }
+}

@@ -1,0 +1,20 @@
+package io.fetchrunner.job;
+
+import io.fetchrunner.CborSerializable;
+import java.time.Instant;
+
+/**
+ * A job's figures without its per-URL results. {@code wallMs} runs from the first request
+ * sent to the last result recorded, summed over runs (downtime between a crash and the
+ * resume is not counted); {@code sumLatencyMs} is what fetching the URLs one by one would
+ * have cost; {@code speedup} is their ratio (null until a result is recorded).
+ */
+public record JobSummary(
+    String id, String name, JobStatus state, int total, int succeeded, int failed,
+    int cancelled, int pending, Instant submittedAt, Instant finishedAt, long wallMs,
+    long sumLatencyMs, Double speedup, int resumes) implements CborSerializable {
+
+  public boolean finished() {
+    return state != JobStatus.RUNNING;
+  }
+}

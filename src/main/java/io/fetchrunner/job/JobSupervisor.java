@@ -1,0 +1,193 @@
+package io.fetchrunner.job;
+
+import io.fetchrunner.CborSerializable;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * Accepts jobs and keeps the list of every job accepted (a cluster singleton). A job is
+ * registered before its entity is started, and acknowledged only once both are stored, so a
+ * job answered with 202 survives any crash. After a restart the supervisor wakes every job
+ * that had not ended: an unfinished job resumes by itself as soon as it is loaded.
+ */
+public final class JobSupervisor
+    extends EventSourcedBehavior<JobSupervisor.Command, JobSupervisor.Event, JobRegistry> {
+
+  public sealed interface Command extends CborSerializable
+      permits Submit, JobEnded, ListJobs, StartAnswered, WakeAnswered, WakeAgain {}
+
+  public record Submit(JobRequest request, ActorRef<SubmitReply> replyTo) implements Command {}
+
+  /** A job reached COMPLETED or CANCELLED. */
+  public record JobEnded(JobSummary summary) implements Command {}
+
+  /** The history, newest first, below position {@code before} (null: from the newest). */
+  public record ListJobs(Integer before, int limit, ActorRef<JobRegistry.Page> replyTo)
+      implements Command {}
+
+  private record StartAnswered(String id, ActorRef<SubmitReply> replyTo, JobSummary summary,
+      String error) implements Command {}
+
+  private record WakeAnswered(String id, Job.WakeReply reply, String error) implements Command {}
+
+  private record WakeAgain(String id) implements Command {}
+
+  public sealed interface SubmitReply extends CborSerializable permits Submitted, NotSubmitted {}
+
+  public record Submitted(JobSummary summary) implements SubmitReply {}
+
+  public record NotSubmitted(String reason) implements SubmitReply {}
+
+  public sealed interface Event extends CborSerializable
+      permits JobRegistered, JobRecordedAsEnded, JobAbandoned {}
+
+  public record JobRegistered(String id, String name, Instant submittedAt, int total)
+      implements Event {}
+
+  public record JobRecordedAsEnded(JobSummary summary) implements Event {}
+
+  /** Registered, but its entity was never stored (a crash in between): it never was accepted. */
+  public record JobAbandoned(String id) implements Event {}
+
+  public static Behavior<Command> create(ClusterSharding sharding, Duration askTimeout) {
+    return Behaviors.setup(ctx -> new JobSupervisor(ctx, sharding, askTimeout));
+  }
+
+  private final ActorContext<Command> ctx;
+  private final ClusterSharding sharding;
+  private final Duration askTimeout;
+
+  private JobSupervisor(ActorContext<Command> ctx, ClusterSharding sharding, Duration askTimeout) {
+    super(PersistenceId.ofUniqueId("job-supervisor"),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    this.ctx = ctx;
+    this.sharding = sharding;
+    this.askTimeout = askTimeout;
+  }
+
+  @Override
+  public JobRegistry emptyState() {
+    return new JobRegistry();
+  }
+
+  @Override
+  public CommandHandler<Command, Event, JobRegistry> commandHandler() {
+    return newCommandHandlerBuilder().forAnyState()
+        .onCommand(Submit.class, this::onSubmit)
+        .onCommand(StartAnswered.class, this::onStartAnswered)
+        .onCommand(JobEnded.class, (registry, cmd) -> recordEnd(registry, cmd.summary()))
+        .onCommand(ListJobs.class, (registry, cmd) ->
+            Effect().reply(cmd.replyTo(), registry.page(cmd.before(), cmd.limit())))
+        .onCommand(WakeAnswered.class, this::onWakeAnswered)
+        .onCommand(WakeAgain.class, (registry, cmd) -> {
+          wake(cmd.id());
+          return Effect().none();
+        })
+        .build();
+  }
+
+  private Effect<Event, JobRegistry> onSubmit(JobRegistry registry, Submit cmd) {
+    JobRequest r = cmd.request();
+    String id = UUID.randomUUID().toString();
+    JobSpec spec = new JobSpec(id, r.name(), r.urls(), r.concurrency(), r.timeoutMs(),
+        Instant.now());
+    return Effect()
+        .persist(new JobRegistered(id, spec.name(), spec.submittedAt(), spec.urls().size()))
+        .thenRun(s -> ctx.ask(Job.Accepted.class, sharding.entityRefFor(Job.TYPE_KEY, id),
+            askTimeout, replyTo -> new Job.Start(spec, replyTo),
+            (accepted, error) -> new StartAnswered(id, cmd.replyTo(),
+                accepted == null ? null : accepted.summary(),
+                error == null ? null : error.toString())));
+  }
+
+  private Effect<Event, JobRegistry> onStartAnswered(JobRegistry registry, StartAnswered cmd) {
+    if (cmd.summary() != null) {
+      cmd.replyTo().tell(new Submitted(cmd.summary()));
+    } else {
+      // The entity may still store the job later; a restart settles which (see Wake).
+      ctx.getLog().warn("job {} was not confirmed by its entity: {}", cmd.id(), cmd.error());
+      cmd.replyTo().tell(new NotSubmitted("the job store did not confirm in time"));
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, JobRegistry> recordEnd(JobRegistry registry, JobSummary summary) {
+    JobRegistry.Entry entry = registry.get(summary.id());
+    if (entry == null || entry.finalSummary() != null) return Effect().none();
+    return Effect().persist(new JobRecordedAsEnded(summary));
+  }
+
+  private Effect<Event, JobRegistry> onWakeAnswered(JobRegistry registry, WakeAnswered cmd) {
+    if (cmd.reply() instanceof Job.Ended ended) {
+      return recordEnd(registry, ended.summary());
+    } else if (cmd.reply() instanceof Job.NotFound) {
+      ctx.getLog().info("job {} was registered but never stored; dropping it", cmd.id());
+      return Effect().persist(new JobAbandoned(cmd.id()));
+    } else if (cmd.error() != null) {
+      ctx.getLog().warn("job {} did not answer its wake-up ({}); trying again", cmd.id(),
+          cmd.error());
+      ctx.scheduleOnce(Duration.ofSeconds(5), ctx.getSelf(), new WakeAgain(cmd.id()));
+    }
+    return Effect().none();
+  }
+
+  private void wake(String id) {
+    ctx.ask(Job.WakeReply.class, sharding.entityRefFor(Job.TYPE_KEY, id), askTimeout,
+        Job.Wake::new,
+        (reply, error) -> new WakeAnswered(id, reply, error == null ? null : error.toString()));
+  }
+
+  @Override
+  public EventHandler<JobRegistry, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(JobRegistry::apply);
+  }
+
+  @Override
+  public SignalHandler<JobRegistry> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), registry -> {
+          var unfinished = registry.unfinished();
+          if (!unfinished.isEmpty()) {
+            ctx.getLog().info("resuming {} unfinished job(s)", unfinished.size());
+          }
+          unfinished.forEach(e -> wake(e.id()));
+        })
+        .build();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(1000, 2);
+  }
+
+  @Override
+  public SnapshotAdapter<JobRegistry> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(JobRegistry state) {
+        return state.toSnapshot();
+      }
+
+      @Override
+      public JobRegistry fromJournal(Object from) {
+        return JobRegistry.fromSnapshot((JobRegistry.Snapshot) from);
+      }
+    };
+  }
+}

@@ -1,0 +1,52 @@
+package io.fetchrunner.store;
+
+import io.fetchrunner.Settings;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** Applies the idempotent schema from sql/ (packaged in the jar) before the actors start. */
+public final class Schema {
+  private Schema() {}
+
+  public static void apply(Settings.Store store) throws SQLException {
+    String resource = store.isH2() ? "sql/h2-schema.sql" : "sql/postgres-schema.sql";
+    String script = read(resource);
+    try (Connection conn = connect(store); Statement st = conn.createStatement()) {
+      for (String statement : statements(script)) {
+        st.execute(statement);
+      }
+    }
+  }
+
+  /** A connection outside the actor system's pool: for start-up checks and the health check. */
+  public static Connection connect(Settings.Store store) throws SQLException {
+    return DriverManager.getConnection(store.url(), store.user(), store.password());
+  }
+
+  static String[] statements(String script) {
+    StringBuilder sb = new StringBuilder();
+    for (String line : script.split("\n")) {
+      String t = line.strip();
+      if (t.startsWith("--")) continue;
+      sb.append(line).append('\n');
+    }
+    return java.util.Arrays.stream(sb.toString().split(";"))
+        .map(String::strip)
+        .filter(s -> !s.isEmpty())
+        .toArray(String[]::new);
+  }
+
+  private static String read(String resource) {
+    try (InputStream in = Schema.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) throw new IllegalStateException("schema " + resource + " is not packaged");
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read schema " + resource, e);
+    }
+  }
+}
