@@ -259,16 +259,20 @@ public final class JobRoutes extends AllDirectives {
   private ExceptionHandler exceptions() {
     return ExceptionHandler.newBuilder()
         .match(Problem.class, p -> complete(p.toResponse()))
-        .match(EntityStreamSizeException.class, e -> complete(Problem.response(413,
-            "Request too large", "the request body is larger than "
-                + settings.http().maxRequestBytes()
-                + " bytes (fetchrunner.http.max-request-bytes)", "body")))
+        .match(EntityStreamSizeException.class, e -> complete(tooLarge()))
         .build();
   }
 
+  private HttpResponse tooLarge() {
+    return Problem.response(413, "Request too large", "the request body is larger than "
+        + settings.http().maxRequestBytes() + " bytes (fetchrunner.http.max-request-bytes)",
+        "body");
+  }
+
   /** Pekko's own rejections (unknown path, wrong method, ...) as problem bodies too. */
-  private static RejectionHandler rejections() {
+  private RejectionHandler rejections() {
     return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+      if (response.status().intValue() == 413) return tooLarge();
       if (response.entity().getContentType().mediaType().equals(MediaTypes.TEXT_PLAIN)
           && response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict s) {
         String text = s.getData().utf8String();

@@ -1,0 +1,93 @@
+package io.fetchrunner.support;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** A small client of the fetchrunner API for tests (the service's own client is Pekko HTTP). */
+public final class Api {
+  public static final ObjectMapper MAPPER = new ObjectMapper();
+  private final HttpClient client = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final String base;
+
+  public Api(int port) {
+    this.base = "http://127.0.0.1:" + port;
+  }
+
+  /** A response: status, Content-Type, the Location header, and the body as JSON. */
+  public record Reply(int status, String contentType, String location, JsonNode body) {}
+
+  public Reply get(String path) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
+  }
+
+  public Reply delete(String path) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE());
+  }
+
+  public Reply post(String path, String contentType, String body) {
+    return send(HttpRequest.newBuilder(URI.create(base + path))
+        .header("Content-Type", contentType)
+        .POST(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
+  public Reply postJson(Object body) {
+    try {
+      return post("/jobs", "application/json", MAPPER.writeValueAsString(body));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Submits a job and returns its id, failing the test unless the answer is 202. */
+  public String submit(Object body) {
+    Reply r = postJson(body);
+    assertEquals(202, r.status(), () -> "submit answered " + r);
+    return r.body().get("id").asText();
+  }
+
+  /** Polls GET /jobs/{id} until the job is no longer RUNNING. */
+  public JsonNode awaitFinished(String id, Duration within) {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < deadline) {
+      Reply r = get("/jobs/" + id);
+      if (r.status() == 200 && !r.body().get("state").asText().equals("RUNNING")) return r.body();
+      sleep(100);
+    }
+    fail("job " + id + " did not finish within " + within + ": " + get("/jobs/" + id).body());
+    return null;
+  }
+
+  public static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Reply send(HttpRequest.Builder builder) {
+    try {
+      HttpResponse<String> r = client.send(builder.timeout(Duration.ofSeconds(60)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      JsonNode body = r.body().isEmpty() ? null : MAPPER.readTree(r.body());
+      return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""),
+          r.headers().firstValue("Location").orElse(null), body);
+    } catch (IOException e) {
+      throw new IllegalStateException("request failed: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
