@@ -31,9 +31,12 @@ public record Settings(
     Path dataDir = Path.of(c.getString("data-dir")).toAbsolutePath().normalize();
     String url = c.getString("store.url");
     if (url.isBlank()) {
+      // WRITE_DELAY=0: a commit reaches the file before it is acknowledged (H2's default
+      // of 500 ms loses the last acknowledged results when the process is killed).
       // DB_CLOSE_ON_EXIT=FALSE: the store stays open until Pekko's coordinated shutdown has
       // written the last results, instead of closing in H2's own JVM shutdown hook.
-      url = "jdbc:h2:file:" + dataDir.resolve("fetchrunner") + ";DB_CLOSE_ON_EXIT=FALSE";
+      url = "jdbc:h2:file:" + dataDir.resolve("fetchrunner")
+          + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
     }
     var settings = new Settings(
         new Http(

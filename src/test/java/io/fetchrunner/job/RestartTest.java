@@ -1,0 +1,132 @@
+package io.fetchrunner.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fetchrunner.support.Api;
+import io.fetchrunner.support.ChildService;
+import io.fetchrunner.support.Journal;
+import io.fetchrunner.support.TargetServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The service is stopped mid-job (SIGKILL, or SIGTERM) in a child JVM, started again on the
+ * same H2 file, and must finish the job by itself: every URL ends with exactly one stored
+ * result, URLs whose result was stored are not fetched again, and the downtime is not
+ * counted in wallMs.
+ */
+class RestartTest {
+  private static final int URLS = 60;
+  private static final int CONCURRENCY = 6;
+  private static final long DOWNTIME_MS = 2000;
+
+  static TargetServer target;
+
+  @BeforeAll
+  static void startTarget() {
+    target = new TargetServer();
+  }
+
+  @AfterAll
+  static void stopTarget() {
+    target.close();
+  }
+
+  @Test
+  void unfinishedJobResumesAfterSigkill(@TempDir Path dataDir) {
+    interruptAndResume(dataDir, "kill", ChildService::kill);
+  }
+
+  @Test
+  void unfinishedJobResumesAfterSigterm(@TempDir Path dataDir) {
+    interruptAndResume(dataDir, "term", child -> {
+      int code = child.terminate();
+      assertTrue(code == 0 || code == 143, "graceful stop exits cleanly, got " + code
+          + "\n" + child.output());
+    });
+  }
+
+  private void interruptAndResume(Path dataDir, String tag, Consumer<ChildService> stop) {
+    List<String> paths = IntStream.range(0, URLS)
+        .mapToObj(i -> "/delay/300?" + tag + "=" + i).toList();
+    List<String> urls = paths.stream().map(target::url).toList();
+    String id;
+    Set<String> storedBeforeStop = new HashSet<>();
+    try (ChildService first = ChildService.start(dataDir)) {
+      Api api = new Api(first.port());
+      id = api.submit(Map.of("name", "restart-" + tag, "urls", urls,
+          "concurrency", CONCURRENCY));
+      JsonNode progress = awaitSucceeded(api, id, URLS / 4);
+      progress.get("results").forEach(r -> {
+        if (!r.get("state").asText().equals("PENDING")) storedBeforeStop.add(r.get("url").asText());
+      });
+      stop.accept(first);
+    }
+    Api.sleep(DOWNTIME_MS);
+
+    JsonNode job;
+    try (ChildService second = ChildService.start(dataDir)) {
+      Api api = new Api(second.port());
+      job = api.awaitFinished(id, Duration.ofSeconds(60));
+      JsonNode listed = api.get("/jobs").body().get("jobs").get(0);
+      assertEquals(id, listed.get("id").asText(), "the history survives the restart");
+      assertEquals("COMPLETED", listed.get("state").asText());
+      second.terminate();
+    }
+
+    assertEquals("COMPLETED", job.get("state").asText(), job::toString);
+    assertEquals(URLS, job.get("succeeded").asInt());
+    assertEquals(0, job.get("pending").asInt());
+    assertEquals(1, job.get("resumes").asInt());
+    JsonNode results = job.get("results");
+    assertEquals(URLS, results.size());
+    int refetched = 0;
+    for (int i = 0; i < URLS; i++) {
+      assertEquals(urls.get(i), results.get(i).get("url").asText());
+      assertEquals("SUCCEEDED", results.get(i).get("state").asText());
+      int hits = target.hits(paths.get(i));
+      assertTrue(hits >= 1 && hits <= 2, paths.get(i) + " was fetched " + hits + " times");
+      if (storedBeforeStop.contains(urls.get(i))) {
+        assertEquals(1, hits, urls.get(i) + " had a stored result and was fetched again");
+      }
+      if (hits == 2) refetched++;
+    }
+    assertTrue(refetched <= CONCURRENCY,
+        "only URLs in flight at the stop are fetched again: " + refetched);
+
+    int[] stored = Journal.resultsPerUrl(dataDir, id, URLS);
+    for (int i = 0; i < URLS; i++) {
+      assertEquals(1, stored[i], "URL " + i + " must have exactly one stored result");
+    }
+
+    Instant submitted = Instant.parse(job.get("submittedAt").asText());
+    Instant finished = Instant.parse(job.get("finishedAt").asText());
+    long elapsed = Duration.between(submitted, finished).toMillis();
+    long wall = job.get("wallMs").asLong();
+    assertTrue(wall <= elapsed - DOWNTIME_MS,
+        "wallMs " + wall + " must leave out the downtime (elapsed " + elapsed + " ms)");
+    assertTrue(wall >= (URLS / CONCURRENCY) * 300L, "wallMs counts the time spent fetching");
+  }
+
+  private static JsonNode awaitSucceeded(Api api, String id, int atLeast) {
+    for (int i = 0; i < 300; i++) {
+      JsonNode job = api.get("/jobs/" + id).body();
+      if (job.get("succeeded").asInt() >= atLeast) return job;
+      Api.sleep(20);
+    }
+    throw new AssertionError("job made no progress: " + api.get("/jobs/" + id).body());
+  }
+}

@@ -1,0 +1,132 @@
+package io.fetchrunner.support;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The real service in a child JVM (io.fetchrunner.Main, as the jar runs it), on a free port
+ * and an H2 file in {@code dataDir}, so tests can stop it the hard way.
+ */
+public final class ChildService implements AutoCloseable {
+  private static final Pattern LISTENING =
+      Pattern.compile("fetchrunner listening on http://127\\.0\\.0\\.1:(\\d+)");
+
+  private final Process process;
+  private final List<String> output = new ArrayList<>();
+  private final CompletableFuture<Integer> port = new CompletableFuture<>();
+
+  private ChildService(Process process) {
+    this.process = process;
+    Thread reader = new Thread(this::readOutput, "child-output");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  public static ChildService start(Path dataDir, String... systemProperties) {
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx512m",
+        "-Dfetchrunner.http.port=0",
+        "-Dfetchrunner.data-dir=" + dataDir));
+    cmd.addAll(List.of(systemProperties));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.fetchrunner.Main"));
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      ChildService child = new ChildService(p);
+      child.port.get(60, TimeUnit.SECONDS);
+      return child;
+    } catch (Exception e) {
+      throw new IllegalStateException("child service did not start: " + e, e);
+    }
+  }
+
+  /** Starts a child that is expected to refuse to start; returns its exit code and output. */
+  public static Exit startExpectingFailure(Path dataDir, String... systemProperties) {
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m",
+        "-Dfetchrunner.data-dir=" + dataDir));
+    cmd.addAll(List.of(systemProperties));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.fetchrunner.Main"));
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("child did not exit: " + out);
+      }
+      return new Exit(p.exitValue(), out);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public record Exit(int code, String output) {}
+
+  public int port() {
+    return port.join();
+  }
+
+  /** SIGKILL: no shutdown hook, no flush, nothing. */
+  public void kill() {
+    process.destroyForcibly();
+    await();
+  }
+
+  /** SIGTERM: Pekko's coordinated shutdown runs. Returns the exit code. */
+  public int terminate() {
+    process.destroy();
+    return await();
+  }
+
+  public synchronized String output() {
+    return String.join("\n", output);
+  }
+
+  private int await() {
+    try {
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void readOutput() {
+    try (var in = new BufferedReader(
+        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        synchronized (this) {
+          output.add(line);
+        }
+        Matcher m = LISTENING.matcher(line);
+        if (m.find()) port.complete(Integer.parseInt(m.group(1)));
+      }
+    } catch (IOException ignored) {
+      // the process ended
+    }
+    port.completeExceptionally(new IllegalStateException("child exited: " + output()));
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) kill();
+  }
+}

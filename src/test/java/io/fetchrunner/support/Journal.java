@@ -1,0 +1,56 @@
+package io.fetchrunner.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a job's events straight from the H2 file, independently of the service's code, so
+ * tests can check what is actually stored. Open it only while no service uses the file.
+ */
+public final class Journal {
+  private static final ObjectMapper CBOR = new ObjectMapper(new CBORFactory());
+
+  private Journal() {}
+
+  /** One stored event: its simple type name and its decoded fields. */
+  public record StoredEvent(long sequenceNr, String type, JsonNode fields) {}
+
+  public static List<StoredEvent> events(Path dataDir, String jobId) {
+    String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fetchrunner");
+    List<StoredEvent> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(url, "sa", "");
+         PreparedStatement st = c.prepareStatement(
+             "SELECT \"sequence_number\", \"event_ser_manifest\", \"event_payload\""
+                 + " FROM \"event_journal\" WHERE \"persistence_id\" = ?"
+                 + " ORDER BY \"sequence_number\"")) {
+      st.setString(1, "Job|" + jobId);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          String manifest = rs.getString(2);
+          String type = manifest.substring(manifest.lastIndexOf('$') + 1);
+          out.add(new StoredEvent(rs.getLong(1), type, CBOR.readTree(rs.getBytes(3))));
+        }
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read the journal in " + dataDir + ": " + e, e);
+    }
+    return out;
+  }
+
+  /** How many UrlFetched events each URL index has in the journal. */
+  public static int[] resultsPerUrl(Path dataDir, String jobId, int total) {
+    int[] counts = new int[total];
+    for (StoredEvent e : events(dataDir, jobId)) {
+      if (e.type().equals("UrlFetched")) counts[e.fields().get("index").asInt()]++;
+    }
+    return counts;
+  }
+}
