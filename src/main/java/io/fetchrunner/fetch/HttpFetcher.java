@@ -1,6 +1,7 @@
 package io.fetchrunner.fetch;
 
 import io.fetchrunner.Settings;
+import io.fetchrunner.Stages;
 import io.fetchrunner.job.UrlResult;
 import io.fetchrunner.job.UrlState;
 import java.net.URI;
@@ -119,8 +120,8 @@ public final class HttpFetcher {
         finish(failed(null, 0, 0, "invalid URL: " + e.getMessage()));
         return;
       }
-      http.singleRequest(request, http.defaultClientHttpsContext(), poolSettings,
-              system.classicSystem().log())
+      Stages.plain(http.singleRequest(request, http.defaultClientHttpsContext(), poolSettings,
+              system.classicSystem().log()))
           .whenComplete((response, error) -> {
             if (error != null) {
               finish(failed(null, 0, elapsedMs(), describe(error)));
@@ -146,7 +147,7 @@ public final class HttpFetcher {
           .run(materializer);
       bodySwitch = pair.first();
       if (result.isDone()) bodySwitch.abort(new CancellationException("abandoned"));
-      pair.second().whenComplete((done, error) -> {
+      Stages.plain(pair.second()).whenComplete((done, error) -> {
         long latency = elapsedMs();
         if (error != null) {
           finish(failed(status, bytes[0], latency, describe(error)));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fetchrunner.Settings;
+import io.fetchrunner.Stages;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobRegistry;
 import io.fetchrunner.job.JobSummary;
@@ -68,7 +69,8 @@ public final class JobRoutes extends AllDirectives {
                 post(this::submit),
                 get(() -> parameterMap(this::list)))),
             path(PathMatchers.segment(), id -> pathEnd(() -> concat(
-                get(() -> completeWithFuture(getJob(id))),
+                get(() -> parameterOptional("results", results ->
+                    completeWithFuture(getJob(id, withResults(results))))),
                 delete(() -> completeWithFuture(cancel(id)))))))))));
   }
 
@@ -93,10 +95,11 @@ public final class JobRoutes extends AllDirectives {
                 "send application/json or text/plain (one URL per line), not " + mediaType,
                 "Content-Type");
           }
-          CompletionStage<JobSupervisor.SubmitReply> reply = AskPattern.ask(supervisor,
+          CompletionStage<JobSupervisor.SubmitReply> reply = Stages.plain(AskPattern.ask(
+              supervisor,
               (ActorRef<JobSupervisor.SubmitReply> replyTo) -> new JobSupervisor.Submit(job,
                   replyTo),
-              settings.http().askTimeout(), system.scheduler());
+              settings.http().askTimeout(), system.scheduler()));
           return completeWithFuture(reply.thenApply(r -> {
             if (r instanceof JobSupervisor.Submitted s) {
               return json(202, s.summary())
@@ -127,10 +130,10 @@ public final class JobRoutes extends AllDirectives {
     Integer before = query.containsKey("cursor") ? positiveInt(query.get("cursor"), "cursor")
         : null;
     int pageSize = limit;
-    CompletionStage<JobRegistry.Page> page = AskPattern.ask(supervisor,
+    CompletionStage<JobRegistry.Page> page = Stages.plain(AskPattern.ask(supervisor,
         (ActorRef<JobRegistry.Page> replyTo) -> new JobSupervisor.ListJobs(before, pageSize,
             replyTo),
-        settings.http().askTimeout(), system.scheduler());
+        settings.http().askTimeout(), system.scheduler()));
     return completeWithFuture(page.thenCompose(this::summaries).exceptionally(JobRoutes::failure));
   }
 
@@ -141,10 +144,9 @@ public final class JobRoutes extends AllDirectives {
       if (e.finalSummary() != null) {
         rows.add(CompletableFuture.completedFuture(e.finalSummary()));
       } else {
-        rows.add(entity(e.id()).<Job.GetReply>ask(replyTo -> new Job.Get(false, replyTo),
-                settings.http().askTimeout())
-            .thenApply(r -> r instanceof Job.Found f ? f.view().summary() : null)
-            .toCompletableFuture());
+        rows.add(Stages.plain(entity(e.id()).<Job.GetReply>ask(
+                replyTo -> new Job.Get(false, replyTo), settings.http().askTimeout()))
+            .thenApply(r -> r instanceof Job.Found f ? f.view().summary() : null));
       }
     }
     return CompletableFuture.allOf(rows.toArray(CompletableFuture[]::new)).thenApply(v -> {
@@ -161,17 +163,27 @@ public final class JobRoutes extends AllDirectives {
 
   // ---- GET /jobs/{id} and DELETE /jobs/{id} ----
 
-  private CompletionStage<HttpResponse> getJob(String id) {
+  private static boolean withResults(java.util.Optional<String> results) {
+    if (results.isEmpty() || results.get().equals("true")) return true;
+    if (results.get().equals("false")) return false;
+    throw Problem.badRequest("results", "\"results\" must be true or false");
+  }
+
+  private CompletionStage<HttpResponse> getJob(String id, boolean withResults) {
     if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
-    return entity(id).<Job.GetReply>ask(replyTo -> new Job.Get(true, replyTo),
-            settings.http().askTimeout())
-        .thenApply(r -> r instanceof Job.Found f ? detail(f.view()) : noSuchJob(id))
+    return Stages.plain(entity(id).<Job.GetReply>ask(
+            replyTo -> new Job.Get(withResults, replyTo), settings.http().askTimeout()))
+        .thenApply(r -> {
+          if (!(r instanceof Job.Found f)) return noSuchJob(id);
+          return withResults ? detail(f.view()) : json(200, f.view().summary());
+        })
         .exceptionally(JobRoutes::failure);
   }
 
   private CompletionStage<HttpResponse> cancel(String id) {
     if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
-    return entity(id).<Job.CancelReply>ask(Job.Cancel::new, settings.http().askTimeout())
+    return Stages.plain(entity(id).<Job.CancelReply>ask(Job.Cancel::new,
+            settings.http().askTimeout()))
         .thenApply(r -> {
           if (r instanceof Job.Cancelled c) return json(200, c.summary());
           if (r instanceof Job.AlreadyFinished f) {

@@ -55,12 +55,17 @@ public final class Api {
     return r.body().get("id").asText();
   }
 
-  /** Polls GET /jobs/{id} until the job is no longer RUNNING. */
+  /**
+   * Polls the job's summary until it is no longer RUNNING, then returns the full job
+   * (with results).
+   */
   public JsonNode awaitFinished(String id, Duration within) {
     long deadline = System.nanoTime() + within.toNanos();
     while (System.nanoTime() < deadline) {
-      Reply r = get("/jobs/" + id);
-      if (r.status() == 200 && !r.body().get("state").asText().equals("RUNNING")) return r.body();
+      Reply r = get("/jobs/" + id + "?results=false");
+      if (r.status() == 200 && !r.body().get("state").asText().equals("RUNNING")) {
+        return get("/jobs/" + id).body();
+      }
       sleep(100);
     }
     fail("job " + id + " did not finish within " + within + ": " + get("/jobs/" + id).body());

@@ -89,8 +89,12 @@ public final class TargetServer implements AutoCloseable {
         long ms = Long.parseLong(arg);
         HttpResponse ok = HttpResponse.create().withEntity("ok");
         if (ms == 0) return CompletableFuture.completedFuture(ok);
-        return CompletableFuture.supplyAsync(() -> ok,
-            CompletableFuture.delayedExecutor(ms, TimeUnit.MILLISECONDS));
+        // Pekko's scheduler, not CompletableFuture.delayedExecutor: on 2 cores the latter
+        // runs every task on a new thread (common pool parallelism 1).
+        CompletableFuture<HttpResponse> later = new CompletableFuture<>();
+        system.scheduler().scheduleOnce(Duration.ofMillis(ms), () -> later.complete(ok),
+            system.executionContext());
+        return later;
       }
       case "status": {
         int code = Integer.parseInt(arg);
