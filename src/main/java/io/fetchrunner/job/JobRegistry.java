@@ -14,7 +14,7 @@ import java.util.Map;
  * summary once it has ended. Mutable inside for O(1) updates (tens of thousands of jobs);
  * it never leaves the supervisor except as an immutable {@link Snapshot}.
  */
-public final class JobRegistry {
+public final class JobRegistry implements CborSerializable {
 
   /** One accepted job. {@code finalSummary} is null while it runs. */
   public record Entry(String id, String name, Instant submittedAt, int total,

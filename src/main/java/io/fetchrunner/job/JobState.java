@@ -2,6 +2,7 @@ package io.fetchrunner.job;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import io.fetchrunner.CborSerializable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,7 +18,7 @@ import java.util.List;
  * {@link #view()}), and snapshots are immutable copies ({@link #toSnapshot()}), made on the
  * actor's thread before the snapshot store serializes them on its own.
  */
-public final class JobState {
+public final class JobState implements CborSerializable {
   private final JobSpec spec;
   private final UrlResult[] results;
   private int succeeded;

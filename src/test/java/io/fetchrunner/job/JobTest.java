@@ -1,0 +1,225 @@
+package io.fetchrunner.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.fetchrunner.Settings;
+import io.fetchrunner.fetch.HttpFetcher;
+import io.fetchrunner.support.Api;
+import io.fetchrunner.support.TargetServer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The job entity on its own, with the persistence testkit's journal (which also checks that
+ * every command, event and state serializes) and real fetches against a local server.
+ */
+class JobTest {
+  static final Config CONFIG = ConfigFactory.parseString("""
+      pekko.actor.serialization-bindings { "io.fetchrunner.CborSerializable" = jackson-cbor }
+      fetchrunner.jobs.snapshot-every = 100
+      """)
+      .withFallback(EventSourcedBehaviorTestKit.config())
+      .withFallback(ConfigFactory.load());
+
+  static ActorTestKit testKit;
+  static TargetServer target;
+  static Settings settings;
+  static HttpFetcher fetcher;
+
+  @BeforeAll
+  static void start() {
+    testKit = ActorTestKit.create("job-test", CONFIG);
+    target = new TargetServer();
+    settings = Settings.from(CONFIG);
+    fetcher = new HttpFetcher(testKit.system(), settings.fetch());
+  }
+
+  @AfterAll
+  static void stop() {
+    target.close();
+    testKit.shutdownTestKit();
+  }
+
+  private record Fixture(String id,
+      EventSourcedBehaviorTestKit<Job.Command, Job.Event, JobState> kit,
+      TestProbe<JobSupervisor.Command> supervisor) {}
+
+  private static Fixture fixture() {
+    String id = UUID.randomUUID().toString();
+    TestProbe<JobSupervisor.Command> supervisor = testKit.createTestProbe();
+    var kit = EventSourcedBehaviorTestKit.<Job.Command, Job.Event, JobState>create(
+        testKit.system(),
+        Job.create(id, new Job.Deps(settings, fetcher, supervisor.ref()), Optional.empty()));
+    return new Fixture(id, kit, supervisor);
+  }
+
+  private static JobSpec spec(String id, List<String> urls, int concurrency) {
+    return new JobSpec(id, "test", urls, concurrency, 10_000, Instant.now());
+  }
+
+  private static JobState awaitFinished(Fixture f) {
+    for (int i = 0; i < 300; i++) {
+      JobState s = f.kit().getState();
+      if (s.isFinished()) return s;
+      Api.sleep(50);
+    }
+    throw new AssertionError("job did not finish: " + f.kit().getState().summary());
+  }
+
+  private static List<Job.Event> stored(Fixture f) {
+    return f.kit().persistenceTestKit()
+        .persistedInStorage("Job|" + f.id()).stream().map(e -> (Job.Event) e).toList();
+  }
+
+  private static long count(List<Job.Event> events, Class<?> type) {
+    return events.stream().filter(type::isInstance).count();
+  }
+
+  @Test
+  void startRecordsTheJobAndThenEveryResultOnce() {
+    Fixture f = fixture();
+    List<String> urls = List.of(target.url("/delay/0?a"), target.url("/status/404"),
+        target.url("/bytes/1000"));
+    var result = f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec(f.id(), urls, 2), r));
+    assertEquals(2, result.events().size());
+    assertInstanceOf(Job.JobSubmitted.class, result.events().get(0));
+    assertInstanceOf(Job.RunStarted.class, result.events().get(1));
+    assertEquals(JobStatus.RUNNING, result.reply().summary().state());
+    assertEquals(3, result.reply().summary().pending());
+
+    JobState done = awaitFinished(f);
+    JobSummary s = done.summary();
+    assertEquals(JobStatus.COMPLETED, s.state());
+    assertEquals(2, s.succeeded());
+    assertEquals(1, s.failed());
+    assertEquals(0, s.pending());
+    assertEquals(1000, done.view().results().get(2).bytes());
+    assertEquals(404, done.view().results().get(1).httpStatus());
+
+    List<Job.Event> events = stored(f);
+    assertEquals(3, count(events, Job.UrlFetched.class));
+    assertEquals(3, events.stream().filter(e -> e instanceof Job.UrlFetched)
+        .map(e -> ((Job.UrlFetched) e).index()).distinct().count());
+    assertInstanceOf(Job.JobCompleted.class, events.get(events.size() - 1));
+    var ended = f.supervisor().expectMessageClass(JobSupervisor.JobEnded.class);
+    assertEquals(JobStatus.COMPLETED, ended.summary().state());
+  }
+
+  @Test
+  void startingAgainChangesNothing() {
+    Fixture f = fixture();
+    JobSpec spec = spec(f.id(), List.of(target.url("/delay/0?again")), 1);
+    f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec, r));
+    var again = f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec, r));
+    assertTrue(again.events().isEmpty());
+    assertEquals(f.id(), again.reply().summary().id());
+  }
+
+  @Test
+  void unknownJobAnswersNotFoundAndStoresNothing() {
+    Fixture f = fixture();
+    var get = f.kit().<Job.GetReply>runCommand(r -> new Job.Get(true, r));
+    assertInstanceOf(Job.NotFound.class, get.reply());
+    var cancel = f.kit().<Job.CancelReply>runCommand(Job.Cancel::new);
+    assertInstanceOf(Job.NotFound.class, cancel.reply());
+    assertTrue(stored(f).isEmpty());
+  }
+
+  @Test
+  void cancelAbandonsInFlightAndRecordsNoLateResult() {
+    Fixture f = fixture();
+    List<String> urls = IntStream.range(0, 3)
+        .mapToObj(i -> target.url("/delay/1000?entity-cancel=" + i)).toList();
+    f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec(f.id(), urls, 1), r));
+    var cancel = f.kit().<Job.CancelReply>runCommand(Job.Cancel::new);
+    assertEquals(1, cancel.events().size());
+    assertInstanceOf(Job.JobCancelled.class, cancel.events().get(0));
+    var summary = ((Job.Cancelled) cancel.reply()).summary();
+    assertEquals(JobStatus.CANCELLED, summary.state());
+    assertEquals(3, summary.cancelled());
+    f.supervisor().expectMessageClass(JobSupervisor.JobEnded.class);
+
+    Api.sleep(1500); // the abandoned request would have answered by now
+    assertEquals(0, count(stored(f), Job.UrlFetched.class));
+    var again = f.kit().<Job.CancelReply>runCommand(Job.Cancel::new);
+    assertInstanceOf(Job.AlreadyFinished.class, again.reply());
+    assertTrue(again.events().isEmpty());
+  }
+
+  @Test
+  void aRestartedJobFetchesOnlyWhatHasNoResult() {
+    Fixture f = fixture();
+    List<String> paths = List.of("/delay/0?resume=fast0", "/delay/0?resume=fast1",
+        "/delay/2000?resume=slow0", "/delay/2000?resume=slow1");
+    List<String> urls = paths.stream().map(target::url).toList();
+    f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec(f.id(), urls, 4), r));
+    for (int i = 0; i < 100 && f.kit().getState().summary().succeeded() < 2; i++) Api.sleep(20);
+    assertEquals(2, f.kit().getState().summary().succeeded(), "the fast URLs are recorded");
+
+    f.kit().restart(); // like a crash: workers gone, state recovered from the journal
+
+    JobState done = awaitFinished(f);
+    assertEquals(4, done.summary().succeeded());
+    assertEquals(1, done.summary().resumes());
+    assertEquals(1, target.hits(paths.get(0)));
+    assertEquals(1, target.hits(paths.get(1)));
+    assertEquals(2, target.hits(paths.get(2)), "in flight at the restart: fetched again");
+    assertEquals(2, target.hits(paths.get(3)));
+    List<Job.Event> events = stored(f);
+    assertEquals(2, count(events, Job.RunStarted.class));
+    assertEquals(4, count(events, Job.UrlFetched.class));
+  }
+
+  @Test
+  void recoveryFromSnapshotEqualsTheReplayedJob() {
+    Fixture f = fixture();
+    List<String> urls = IntStream.range(0, 250)
+        .mapToObj(i -> target.url("/delay/0?snap=" + i)).toList();
+    f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec(f.id(), urls, 50), r));
+    JobState done = awaitFinished(f);
+    JobView before = done.view();
+
+    f.kit().restart();
+    JobView after = f.kit().getState().view();
+    assertEquals(before, after);
+
+    JobState replayed = JobState.empty();
+    for (Job.Event e : stored(f)) replayed = replayed.apply(e);
+    assertEquals(before, replayed.view());
+    assertTrue(f.kit().snapshotTestKit().isPresent());
+  }
+
+  @Test
+  void snapshotsSerializeAndReadBackEqual() {
+    JobSpec spec = new JobSpec("s", "snap", List.of("http://a/", "http://b/", "http://c/"), 2,
+        1000, Instant.parse("2026-11-26T10:00:00Z"));
+    JobState state = JobState.empty()
+        .apply(new Job.JobSubmitted(spec))
+        .apply(new Job.RunStarted(Instant.parse("2026-11-26T10:00:01Z")))
+        .apply(new Job.UrlFetched(1, new UrlResult(UrlState.FAILED, 500, 10, 40, 1, "HTTP 500"),
+            Instant.parse("2026-11-26T10:00:02Z")));
+    Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
+    JobSnapshot snapshot = state.toSnapshot();
+    byte[] bytes = serialization.serialize(snapshot).get();
+    JobSnapshot back = serialization.deserialize(bytes, JobSnapshot.class).get();
+    assertEquals(snapshot, back);
+    assertEquals(state.view(), JobState.fromSnapshot(back).view());
+    assertEquals(1000, JobState.fromSnapshot(back).summary().wallMs());
+  }
+}
