@@ -19,10 +19,8 @@ public final class Main {
     }
   }
 
-  /** The whole start-up, testable: config from the usual places, JVM exit on shutdown. */
+  /** The whole start-up, testable: configuration from the usual places (see AppConfig). */
   public static FetchRunner init() throws StartupException {
-    return FetchRunner.start(AppConfig.load(ConfigFactory.parseString(
-        // A standalone process ends when its node leaves or is shut down.
-        "pekko.coordinated-shutdown.exit-jvm = on")));
+    return FetchRunner.start(AppConfig.load(ConfigFactory.empty()));
   }
 }

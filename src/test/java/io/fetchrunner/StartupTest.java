@@ -1,0 +1,54 @@
+package io.fetchrunner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fetchrunner.support.ChildService;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A service that cannot start says why and exits non-zero, in a real child JVM. */
+class StartupTest {
+
+  @Test
+  void aTakenPortIsReported(@TempDir Path dataDir) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      var exit = ChildService.startExpectingFailure(dataDir,
+          "-Dfetchrunner.http.port=" + taken.getLocalPort());
+      assertEquals(1, exit.code(), exit.output());
+      assertTrue(exit.output().contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()),
+          exit.output());
+    }
+  }
+
+  @Test
+  void aSecondInstanceOnTheSameDataIsRefused(@TempDir Path dataDir) {
+    try (ChildService first = ChildService.start(dataDir)) {
+      var exit = ChildService.startExpectingFailure(dataDir, "-Dfetchrunner.http.port=0");
+      assertEquals(1, exit.code(), exit.output());
+      assertTrue(exit.output().contains("another fetchrunner running on the same data directory"),
+          exit.output());
+    }
+  }
+
+  @Test
+  void badConfigurationIsReported(@TempDir Path dataDir) {
+    var exit = ChildService.startExpectingFailure(dataDir, "-Dfetchrunner.http.port=0",
+        "-Dfetchrunner.jobs.default-concurrency=0");
+    assertEquals(1, exit.code(), exit.output());
+    assertTrue(exit.output().contains("fetchrunner.jobs.default-concurrency"), exit.output());
+  }
+
+  @Test
+  void anUnwritableDataDirectoryIsReported(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("not-a-directory"), "x");
+    var exit = ChildService.startExpectingFailure(file.resolve("data"),
+        "-Dfetchrunner.http.port=0");
+    assertEquals(1, exit.code(), exit.output());
+    assertTrue(exit.output().contains("cannot create the data directory"), exit.output());
+  }
+}
