@@ -2,12 +2,16 @@ package io.fetchrunner;
 
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import org.slf4j.LoggerFactory;
 
 /** Starts one fetchrunner node from the configuration (see conf/application.conf). */
 public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // Initialise logging on this thread before Pekko's threads log concurrently (otherwise
+    // SLF4J prints a warning about replayed start-up messages).
+    LoggerFactory.getILoggerFactory();
     try {
       FetchRunner runner = init();
       System.out.println("fetchrunner listening on http://" + runner.host() + ":" + runner.port()

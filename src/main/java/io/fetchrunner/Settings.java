@@ -70,6 +70,8 @@ public record Settings(
   }
 
   private void check() {
+    require(store.isH2(), "fetchrunner.store.url",
+        "must be an H2 URL (jdbc:h2:...): other stores are not supported yet");
     require(http.port >= 0 && http.port <= 65535, "fetchrunner.http.port", "must be 0..65535");
     require(http.maxRequestBytes > 0, "fetchrunner.http.max-request-bytes", "must be positive");
     require(http.listDefaultLimit >= 1 && http.listDefaultLimit <= http.listMaxLimit,
