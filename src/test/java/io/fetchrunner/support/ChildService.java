@@ -31,7 +31,8 @@ public final class ChildService implements AutoCloseable {
     reader.start();
   }
 
-  public static ChildService start(Path dataDir, String... systemProperties) {
+  /** {@code java ... io.fetchrunner.Main} with this JVM's classpath; later -D options win. */
+  private static List<String> command(Path dataDir, String... systemProperties) {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m",
@@ -39,8 +40,13 @@ public final class ChildService implements AutoCloseable {
         "-Dfetchrunner.data-dir=" + dataDir));
     cmd.addAll(List.of(systemProperties));
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.fetchrunner.Main"));
+    return cmd;
+  }
+
+  public static ChildService start(Path dataDir, String... systemProperties) {
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      Process p = new ProcessBuilder(command(dataDir, systemProperties))
+          .redirectErrorStream(true).start();
       ChildService child = new ChildService(p);
       child.port.get(60, TimeUnit.SECONDS);
       return child;
@@ -51,14 +57,9 @@ public final class ChildService implements AutoCloseable {
 
   /** Starts a child that is expected to refuse to start; returns its exit code and output. */
   public static Exit startExpectingFailure(Path dataDir, String... systemProperties) {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m",
-        "-Dfetchrunner.data-dir=" + dataDir));
-    cmd.addAll(List.of(systemProperties));
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.fetchrunner.Main"));
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      Process p = new ProcessBuilder(command(dataDir, systemProperties))
+          .redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(60, TimeUnit.SECONDS)) {
         p.destroyForcibly();
