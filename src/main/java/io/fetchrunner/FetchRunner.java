@@ -2,6 +2,7 @@ package io.fetchrunner;
 
 import com.typesafe.config.Config;
 import io.fetchrunner.fetch.HttpFetcher;
+import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.http.HealthCheck;
 import io.fetchrunner.http.JobRoutes;
 import io.fetchrunner.job.Job;
@@ -44,11 +45,19 @@ public final class FetchRunner implements AutoCloseable {
 
   public static FetchRunner start(Config config) throws StartupException {
     Settings settings = Settings.from(config);
+    if (!settings.http().loopbackOnly() && settings.http().apiToken().isBlank()) {
+      throw new StartupException("the API listens on " + settings.http().host()
+          + ", beyond this machine, but has no token: set fetchrunner.http.api-token"
+          + " (FETCHRUNNER_API_TOKEN), or listen on 127.0.0.1", null);
+    }
     prepareStore(settings);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "fetchrunner", config);
     try {
       ClusterSharding sharding = ClusterSharding.get(system);
-      HttpFetcher fetcher = new HttpFetcher(system, settings.fetch());
+      var fetch = settings.fetch();
+      var targets = new TargetPolicy(fetch.allowTargets(), fetch.denyTargets(),
+          fetch.allowPrivate(settings.http()));
+      HttpFetcher fetcher = new HttpFetcher(system, fetch, targets);
       ActorRef<JobSupervisor.Command> supervisor = ClusterSingleton.get(system).init(
           SingletonActor.of(JobSupervisor.create(sharding, settings.http().askTimeout()),
               "job-supervisor"));
@@ -59,7 +68,7 @@ public final class FetchRunner implements AutoCloseable {
       if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
-      var routes = new JobRoutes(system, supervisor, sharding, settings,
+      var routes = new JobRoutes(system, supervisor, sharding, settings, targets,
           new HealthCheck(system, settings.store()));
       ServerBinding binding = bind(system, settings, routes);
       binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);

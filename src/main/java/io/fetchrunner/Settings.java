@@ -3,6 +3,7 @@ package io.fetchrunner;
 import com.typesafe.config.Config;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /** The {@code fetchrunner} section of the configuration, read once and checked at start-up. */
 public record Settings(
@@ -10,7 +11,16 @@ public record Settings(
 
   public record Http(
       String host, int port, long maxRequestBytes, Duration askTimeout,
-      int listDefaultLimit, int listMaxLimit) {}
+      int listDefaultLimit, int listMaxLimit, String apiToken) {
+
+    public boolean loopbackOnly() {
+      try {
+        return java.net.InetAddress.getByName(host).isLoopbackAddress();
+      } catch (java.net.UnknownHostException e) {
+        return false;
+      }
+    }
+  }
 
   public record Store(String url, String user, String password, boolean createSchema) {
     public boolean isH2() {
@@ -24,7 +34,20 @@ public record Settings(
 
   public record Fetch(
       Duration defaultTimeout, Duration maxTimeout, Duration connectTimeout, long maxBodyBytes,
-      int perHostConcurrency, String userAgent) {}
+      long maxBodyBytesLimit, int perHostConcurrency, int maxInFlight, String userAgent,
+      int retries, int maxRetries, Duration retryBackoffMin, Duration retryBackoffMax,
+      Duration maxRetryAfter, int maxRedirects, int maxRedirectsLimit,
+      List<String> allowTargets, List<String> denyTargets, String privateTargets) {
+
+    /** Whether loopback and private addresses may be fetched ("auto": only on loopback). */
+    public boolean allowPrivate(Http http) {
+      return switch (privateTargets) {
+        case "allow" -> true;
+        case "deny" -> false;
+        default -> http.loopbackOnly();
+      };
+    }
+  }
 
   public static Settings from(Config root) {
     Config c = root.getConfig("fetchrunner");
@@ -45,7 +68,8 @@ public record Settings(
             c.getBytes("http.max-request-bytes"),
             c.getDuration("http.ask-timeout"),
             c.getInt("http.list-default-limit"),
-            c.getInt("http.list-max-limit")),
+            c.getInt("http.list-max-limit"),
+            c.getString("http.api-token")),
         dataDir,
         new Store(url, c.getString("store.user"), c.getString("store.password"),
             c.getBoolean("store.create-schema")),
@@ -63,8 +87,20 @@ public record Settings(
             c.getDuration("fetch.max-timeout"),
             c.getDuration("fetch.connect-timeout"),
             c.getBytes("fetch.max-body-bytes"),
+            c.getBytes("fetch.max-body-bytes-limit"),
             c.getInt("fetch.per-host-concurrency"),
-            c.getString("fetch.user-agent")));
+            c.getInt("fetch.max-in-flight"),
+            c.getString("fetch.user-agent"),
+            c.getInt("fetch.retries"),
+            c.getInt("fetch.max-retries"),
+            c.getDuration("fetch.retry-backoff-min"),
+            c.getDuration("fetch.retry-backoff-max"),
+            c.getDuration("fetch.max-retry-after"),
+            c.getInt("fetch.max-redirects"),
+            c.getInt("fetch.max-redirects-limit"),
+            c.getStringList("fetch.targets.allow"),
+            c.getStringList("fetch.targets.deny"),
+            c.getString("fetch.targets.private")));
     settings.check();
     return settings;
   }
@@ -85,7 +121,25 @@ public record Settings(
     require(!fetch.defaultTimeout.isNegative() && !fetch.defaultTimeout.isZero()
             && fetch.defaultTimeout.compareTo(fetch.maxTimeout) <= 0,
         "fetchrunner.fetch.default-timeout", "must be positive and at most max-timeout");
-    require(fetch.maxBodyBytes >= 0, "fetchrunner.fetch.max-body-bytes", "must not be negative");
+    require(fetch.maxBodyBytes >= 0 && fetch.maxBodyBytes <= fetch.maxBodyBytesLimit,
+        "fetchrunner.fetch.max-body-bytes", "must be 0..max-body-bytes-limit");
+    require(fetch.maxInFlight >= 1, "fetchrunner.fetch.max-in-flight", "must be at least 1");
+    require(fetch.retries >= 0 && fetch.retries <= fetch.maxRetries,
+        "fetchrunner.fetch.retries", "must be 0..max-retries");
+    require(!fetch.retryBackoffMin.isNegative()
+            && fetch.retryBackoffMin.compareTo(fetch.retryBackoffMax) <= 0,
+        "fetchrunner.fetch.retry-backoff-min", "must be 0..retry-backoff-max");
+    require(fetch.maxRedirects >= 0 && fetch.maxRedirects <= fetch.maxRedirectsLimit,
+        "fetchrunner.fetch.max-redirects", "must be 0..max-redirects-limit");
+    require(java.util.Set.of("auto", "allow", "deny").contains(fetch.privateTargets),
+        "fetchrunner.fetch.targets.private", "must be auto, allow or deny");
+    try {
+      io.fetchrunner.fetch.TargetPolicy.validate(fetch.allowTargets);
+      io.fetchrunner.fetch.TargetPolicy.validate(fetch.denyTargets);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("configuration: fetchrunner.fetch.targets: "
+          + e.getMessage());
+    }
     require(fetch.perHostConcurrency >= 1 && fetch.perHostConcurrency <= 32768,
         "fetchrunner.fetch.per-host-concurrency", "must be 1..32768");
   }

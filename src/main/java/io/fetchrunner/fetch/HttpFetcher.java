@@ -2,20 +2,37 @@ package io.fetchrunner.fetch;
 
 import io.fetchrunner.Settings;
 import io.fetchrunner.Stages;
-import io.fetchrunner.job.UrlResult;
-import io.fetchrunner.job.UrlState;
 import java.net.URI;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
@@ -24,25 +41,31 @@ import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 
 /**
- * Fetches one URL with Pekko HTTP's pooled, non-blocking client: waits for a per-host permit,
- * sends the request, streams and counts the body (never stores it), and turns whatever
- * happens (a status, a timeout, a refused or dropped connection, a body over the limit)
- * into a {@link UrlResult}. Every response entity is consumed or discarded.
+ * Makes one attempt at a URL with Pekko HTTP's pooled, non-blocking client: checks the target
+ * against the {@link TargetPolicy} (after DNS), waits for a {@link HostGate} permit, sends the
+ * request, follows redirects for GET and HEAD, streams and counts the body (never stores it),
+ * and turns whatever happens into an {@link AttemptOutcome}. Every response entity is consumed
+ * or discarded; an abandoned attempt closes its body stream.
  */
 public final class HttpFetcher {
+  private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
+  private static final Set<Integer> RETRYABLE_STATUS = Set.of(429, 502, 503, 504);
+
   private final ActorSystem<?> system;
   private final Http http;
   private final Materializer materializer;
   private final ConnectionPoolSettings poolSettings;
   private final HostGate gate;
-  private final long maxBodyBytes;
+  private final TargetPolicy targets;
+  private final Executor blocking;
 
-  public HttpFetcher(ActorSystem<?> system, Settings.Fetch settings) {
+  public HttpFetcher(ActorSystem<?> system, Settings.Fetch settings, TargetPolicy targets) {
     this.system = system;
     this.http = Http.get(system);
     this.materializer = Materializer.matFromSystem(system);
-    this.gate = new HostGate(settings.perHostConcurrency());
-    this.maxBodyBytes = settings.maxBodyBytes();
+    this.gate = new HostGate(settings.perHostConcurrency(), settings.maxInFlight());
+    this.targets = targets;
+    this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     // One settings object for every request, so each host gets exactly one pool. The gate
     // keeps in-flight requests per host at or below max-connections, so the pool's queue
     // (max-open-requests, a power of two) never overflows; the headroom absorbs requests
@@ -57,115 +80,216 @@ public final class HttpFetcher {
     return gate;
   }
 
-  /** Starts fetching {@code url}; the timeout runs from the request being sent. */
-  public Fetch fetch(String url, Duration timeout) {
-    Fetch f = new Fetch(url, timeout);
-    f.start();
+  /** Starts one attempt; the timeout runs from the first request being sent. */
+  public Fetch fetch(FetchRequest request) {
+    Fetch f = new Fetch(request);
+    f.hop(request.url());
     return f;
   }
 
-  /** One fetch in progress. {@link #cancel()} abandons it and frees its connection. */
+  /** One attempt in progress. {@link #cancel()} abandons it and frees its connection. */
   public final class Fetch {
-    private static final int WAITING = 0;
-    private static final int HOLDING = 1;
-    private static final int RELEASED = 2;
-
-    private final String url;
-    private final Duration timeout;
-    private final CompletableFuture<UrlResult> result = new CompletableFuture<>();
-    private final AtomicInteger permitState = new AtomicInteger(WAITING);
-    private String hostKey;
-    private CompletableFuture<Void> permit;
+    private final FetchRequest request;
+    private final CompletableFuture<AttemptOutcome> result = new CompletableFuture<>();
+    private final List<String> redirects = new ArrayList<>();
+    private final Set<String> visited = new HashSet<>();
+    private volatile Hop current;
     private volatile Cancellable timer;
     private volatile UniqueKillSwitch bodySwitch;
-    private long sentAtNanos;
+    private volatile long firstSentNanos;
 
-    private Fetch(String url, Duration timeout) {
-      this.url = url;
-      this.timeout = timeout;
+    private Fetch(FetchRequest request) {
+      this.request = request;
     }
 
-    public CompletionStage<UrlResult> result() {
+    public CompletionStage<AttemptOutcome> result() {
       return result;
     }
 
     public void cancel() {
-      finish(UrlResult.cancelled());
+      finish(AttemptOutcome.failure(null, 0, elapsedMs(), "cancelled", redirects, false));
     }
 
-    private void start() {
+    private void hop(String url) {
+      visited.add(url);
+      URI uri;
+      String hostKey;
       try {
-        hostKey = hostKey(url);
+        uri = URI.create(url);
+        hostKey = hostKey(uri);
       } catch (IllegalArgumentException e) {
-        finish(failed(null, 0, 0, "invalid URL: " + e.getMessage()));
+        finish(AttemptOutcome.failure(null, 0, elapsedMs(), "invalid URL: " + url, redirects,
+            false));
         return;
       }
-      permit = gate.acquire(hostKey);
-      permit.thenRun(this::send);
+      targets.check(uri.getHost(), blocking).whenComplete((denied, error) -> {
+        if (error != null || denied.isPresent()) {
+          String why = error != null ? describe(error) : denied.get();
+          finish(AttemptOutcome.failure(null, 0, elapsedMs(),
+              "target denied: " + why + " (fetchrunner.fetch.targets)", redirects, false));
+          return;
+        }
+        Hop hop = new Hop(hostKey);
+        current = hop;
+        if (result.isDone()) return;
+        hop.permit = gate.acquire(hostKey);
+        hop.permit.thenRun(() -> send(hop, url));
+      });
     }
 
-    private void send() {
-      if (!permitState.compareAndSet(WAITING, HOLDING)) {
-        gate.release(hostKey); // finished (cancelled) while waiting for the permit
+    private void send(Hop hop, String url) {
+      if (!hop.permitState.compareAndSet(Hop.WAITING, Hop.HOLDING)) {
+        gate.release(hop.hostKey); // finished while waiting for the permit
         return;
       }
-      sentAtNanos = System.nanoTime();
-      timer = system.scheduler().scheduleOnce(timeout,
-          () -> finish(failed(null, 0, elapsedMs(), "timeout after " + timeout.toMillis() + " ms")),
-          system.executionContext());
-      HttpRequest request;
+      if (firstSentNanos == 0) {
+        firstSentNanos = System.nanoTime();
+        timer = system.scheduler().scheduleOnce(request.timeout(),
+            () -> finish(AttemptOutcome.failure(null, 0, elapsedMs(),
+                "timeout after " + request.timeout().toMillis() + " ms", redirects, true)),
+            system.executionContext());
+      }
+      HttpRequest httpRequest;
       try {
-        request = HttpRequest.GET(url);
+        httpRequest = build(url);
       } catch (RuntimeException e) {
-        finish(failed(null, 0, 0, "invalid URL: " + e.getMessage()));
+        finish(AttemptOutcome.failure(null, 0, elapsedMs(), "invalid request: " + e.getMessage(),
+            redirects, false));
         return;
       }
-      Stages.plain(http.singleRequest(request, http.defaultClientHttpsContext(), poolSettings,
-              system.classicSystem().log()))
+      Stages.plain(http.singleRequest(httpRequest, http.defaultClientHttpsContext(),
+              poolSettings, system.classicSystem().log()))
           .whenComplete((response, error) -> {
             if (error != null) {
-              finish(failed(null, 0, elapsedMs(), describe(error)));
+              finish(AttemptOutcome.failure(null, 0, elapsedMs(), describe(error), redirects,
+                  isTransient(error)));
             } else {
-              readBody(response);
+              onResponse(hop, url, response);
             }
           });
     }
 
-    private void readBody(HttpResponse response) {
+    private HttpRequest build(String url) {
+      HttpRequest r = HttpRequest.create(url)
+          .withMethod(HttpMethods.lookup(request.method()).orElseThrow(
+              () -> new IllegalArgumentException("method " + request.method())));
+      ContentType bodyType = ContentTypes.TEXT_PLAIN_UTF8;
+      for (Map.Entry<String, String> h : request.headers().entrySet()) {
+        if (h.getKey().equalsIgnoreCase("Content-Type")) {
+          bodyType = ContentTypes.parse(h.getValue());
+        } else {
+          r = r.addHeader(RawHeader.create(h.getKey(), h.getValue()));
+        }
+      }
+      if (request.body() != null) {
+        r = r.withEntity(HttpEntities.create(bodyType,
+            request.body().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      }
+      return r;
+    }
+
+    private void onResponse(Hop hop, String url, HttpResponse response) {
       int status = response.status().intValue();
       if (result.isDone()) {
         response.discardEntityBytes(materializer); // abandoned: drain so the connection is freed
         return;
       }
+      Optional<String> location = response.getHeader("Location").map(h -> h.value());
+      boolean follow = REDIRECTS.contains(status) && location.isPresent()
+          && (request.method().equals("GET") || request.method().equals("HEAD"));
+      if (follow) {
+        response.discardEntityBytes(materializer);
+        hop.release();
+        String next;
+        try {
+          next = URI.create(url).resolve(location.get().strip()).toString();
+        } catch (IllegalArgumentException e) {
+          finish(AttemptOutcome.failure(status, 0, elapsedMs(),
+              "redirect to an invalid Location: " + location.get(), redirects, false));
+          return;
+        }
+        if (visited.contains(next)) {
+          redirects.add(next);
+          finish(AttemptOutcome.failure(status, 0, elapsedMs(),
+              "redirect loop: " + next + " was already visited", redirects, false));
+        } else if (redirects.size() >= request.maxRedirects()) {
+          finish(AttemptOutcome.failure(status, 0, elapsedMs(),
+              "more than " + request.maxRedirects() + " redirects", redirects, false));
+        } else if (!next.startsWith("http://") && !next.startsWith("https://")) {
+          finish(AttemptOutcome.failure(status, 0, elapsedMs(),
+              "redirect to a non-HTTP URL: " + next, redirects, false));
+        } else {
+          redirects.add(next);
+          hop(next);
+        }
+        return;
+      }
+      readBody(response, status);
+    }
+
+    private void readBody(HttpResponse response, int status) {
       long[] bytes = {0};
+      MessageDigest digest = request.sha256() ? sha256() : null;
+      long max = request.maxBodyBytes();
       var pair = response.entity().withoutSizeLimit().getDataBytes()
           .viaMat(KillSwitches.single(), Keep.right())
           .toMat(Sink.foreach(chunk -> {
             bytes[0] += chunk.size();
-            if (bytes[0] > maxBodyBytes) throw new BodyTooLarge(maxBodyBytes);
+            if (bytes[0] > max) throw new BodyTooLarge(max);
+            if (digest != null) digest.update(chunk.asByteBuffer());
           }), Keep.both())
           .run(materializer);
       bodySwitch = pair.first();
       if (result.isDone()) bodySwitch.abort(new CancellationException("abandoned"));
+      String contentType = contentType(response);
       Stages.plain(pair.second()).whenComplete((done, error) -> {
         long latency = elapsedMs();
         if (error != null) {
-          finish(failed(status, bytes[0], latency, describe(error)));
+          finish(new AttemptOutcome(false, status, bytes[0], latency, describe(error),
+              contentType, null, redirects, isTransient(error), null));
         } else if (status >= 200 && status < 300) {
-          finish(new UrlResult(UrlState.SUCCEEDED, status, bytes[0], latency, 1, null));
+          finish(new AttemptOutcome(true, status, bytes[0], latency, null, contentType,
+              digest == null ? null : HexFormat.of().formatHex(digest.digest()), redirects,
+              false, null));
         } else {
-          finish(failed(status, bytes[0], latency,
-              "HTTP " + status + " " + response.status().reason()));
+          finish(new AttemptOutcome(false, status, bytes[0], latency,
+              "HTTP " + status + " " + response.status().reason(), contentType, null, redirects,
+              RETRYABLE_STATUS.contains(status), retryAfter(response)));
         }
       });
     }
 
-    private void finish(UrlResult outcome) {
+    private void finish(AttemptOutcome outcome) {
       if (!result.complete(outcome)) return;
       Cancellable t = timer;
       if (t != null) t.cancel();
       UniqueKillSwitch s = bodySwitch;
       if (s != null) s.abort(new CancellationException("fetch finished"));
+      Hop hop = current;
+      if (hop != null) hop.release();
+    }
+
+    private long elapsedMs() {
+      long sent = firstSentNanos;
+      return sent == 0 ? 0 : (System.nanoTime() - sent) / 1_000_000;
+    }
+  }
+
+  /** One request of an attempt (the first, or a redirect), and its host permit. */
+  private final class Hop {
+    static final int WAITING = 0;
+    static final int HOLDING = 1;
+    static final int RELEASED = 2;
+
+    final String hostKey;
+    final AtomicInteger permitState = new AtomicInteger(WAITING);
+    volatile CompletableFuture<Void> permit;
+
+    Hop(String hostKey) {
+      this.hostKey = hostKey;
+    }
+
+    void release() {
       int before = permitState.getAndSet(RELEASED);
       if (before == HOLDING) {
         gate.release(hostKey);
@@ -173,34 +297,72 @@ public final class HttpFetcher {
         permit.cancel(false); // if it completed meanwhile, send() sees RELEASED and returns it
       }
     }
-
-    private long elapsedMs() {
-      return (System.nanoTime() - sentAtNanos) / 1_000_000;
-    }
   }
 
-  private static UrlResult failed(Integer status, long bytes, long latencyMs, String error) {
-    return new UrlResult(UrlState.FAILED, status, bytes, latencyMs, 1, error);
-  }
-
-  static String hostKey(String url) {
-    URI uri = URI.create(url);
-    if (uri.getHost() == null) throw new IllegalArgumentException("no host in " + url);
+  static String hostKey(URI uri) {
+    if (uri.getHost() == null) throw new IllegalArgumentException("no host in " + uri);
     int port = uri.getPort();
     if (port < 0) port = "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
     return uri.getHost().toLowerCase() + ":" + port;
   }
 
-  static String describe(Throwable error) {
+  private static String contentType(HttpResponse response) {
+    String ct = response.entity().getContentType().toString();
+    return ct.equals("none/none") ? null : ct;
+  }
+
+  /** Retry-After as seconds or an HTTP date; null when absent or unreadable. */
+  static Duration retryAfter(HttpResponse response) {
+    return response.getHeader("Retry-After").map(h -> parseRetryAfter(h.value())).orElse(null);
+  }
+
+  static Duration parseRetryAfter(String value) {
+    String v = value.strip();
+    try {
+      if (v.matches("\\d+")) return Duration.ofSeconds(Long.parseLong(v));
+      ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
+      Duration d = Duration.between(ZonedDateTime.now(at.getZone()), at);
+      return d.isNegative() ? Duration.ZERO : d;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** A failure a later attempt may not meet: the connection, not the answer, went wrong. */
+  static boolean isTransient(Throwable error) {
+    Throwable e = unwrap(error);
+    if (e instanceof BodyTooLarge) return false;
+    return e instanceof java.io.IOException
+        || e instanceof TimeoutException
+        || e.getClass().getName().startsWith("org.apache.pekko.stream.StreamTcpException")
+        || e.getClass().getName().contains("EntityStreamException")
+        || e.getClass().getName().contains("UnexpectedConnectionClosureException")
+        || String.valueOf(e.getMessage()).toLowerCase().contains("connection");
+  }
+
+  private static Throwable unwrap(Throwable error) {
     Throwable e = error;
     while ((e instanceof CompletionException || e.getCause() instanceof java.net.ConnectException)
         && e.getCause() != null) {
       e = e.getCause();
     }
+    return e;
+  }
+
+  static String describe(Throwable error) {
+    Throwable e = unwrap(error);
     if (e instanceof BodyTooLarge) return e.getMessage();
     if (e instanceof java.net.ConnectException) return "connection refused";
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static int nextPowerOfTwo(int n) {
@@ -209,10 +371,10 @@ public final class HttpFetcher {
     return p;
   }
 
-  /** The body grew past fetchrunner.fetch.max-body-bytes; the connection is closed. */
+  /** The body grew past the job's maxBodyBytes; the connection is closed. */
   static final class BodyTooLarge extends RuntimeException {
     BodyTooLarge(long limit) {
-      super("body larger than " + limit + " bytes (fetchrunner.fetch.max-body-bytes)");
+      super("body larger than " + limit + " bytes (maxBodyBytes)");
     }
   }
 }

@@ -1,46 +1,120 @@
 package io.fetchrunner.fetch;
 
 import io.fetchrunner.job.UrlResult;
+import io.fetchrunner.job.UrlState;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiConsumer;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * Fetches one URL of a job and reports its result, then stops. Stopping it earlier (the job
- * was cancelled) abandons the request and frees its connection.
+ * Fetches one URL of a job, retrying retryable failures with exponential backoff and jitter
+ * (or as the server's Retry-After asks), reports the final result once, then stops. Stopping
+ * it earlier (the job was cancelled) abandons the attempt and frees its connection.
  */
-public final class UrlFetcher {
-  private UrlFetcher() {}
+public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
 
-  /** The worker's only message is private: it is told nothing from outside, only stopped. */
-  public sealed interface Command permits Fetched {}
+  /** Retries: how many, and how long to wait between attempts. */
+  public record RetryPolicy(int retries, Duration backoffMin, Duration backoffMax,
+      Duration maxRetryAfter) {}
 
-  private record Fetched(UrlResult result) implements Command {}
+  /** The worker's messages are private: it is told nothing from outside, only stopped. */
+  public sealed interface Command permits Attempted, RetryNow {}
 
-  /**
-   * @param report receives (index, result) once, from the worker's own thread
-   */
-  public static Behavior<Command> create(
-      int index, String url, Duration timeout, HttpFetcher fetcher,
+  private record Attempted(AttemptOutcome outcome) implements Command {}
+
+  private record RetryNow() implements Command {}
+
+  public static Behavior<Command> create(int index, FetchRequest request, RetryPolicy retry,
+      HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new UrlFetcher(ctx, timers, index, request, retry, fetcher, report)));
+  }
+
+  private final TimerScheduler<Command> timers;
+  private final int index;
+  private final FetchRequest request;
+  private final RetryPolicy retry;
+  private final HttpFetcher fetcher;
+  private final BiConsumer<Integer, UrlResult> report;
+  private final List<UrlResult.Attempt> earlier = new ArrayList<>();
+  private long latencyMs;
+  private HttpFetcher.Fetch current;
+
+  private UrlFetcher(ActorContext<Command> ctx, TimerScheduler<Command> timers, int index,
+      FetchRequest request, RetryPolicy retry, HttpFetcher fetcher,
       BiConsumer<Integer, UrlResult> report) {
-    return Behaviors.setup(ctx -> {
-      HttpFetcher.Fetch fetch = fetcher.fetch(url, timeout);
-      ctx.pipeToSelf(fetch.result(), (result, error) -> new Fetched(result != null
-          ? result
-          : new UrlResult(io.fetchrunner.job.UrlState.FAILED, null, 0, 0, 1,
-              "internal error: " + error)));
-      return Behaviors.<Command>receive(Command.class)
-          .onMessage(Fetched.class, msg -> {
-            report.accept(index, msg.result());
-            return Behaviors.stopped();
-          })
-          .onSignal(PostStop.class, signal -> {
-            fetch.cancel();
-            return Behaviors.same();
-          })
-          .build();
-    });
+    super(ctx);
+    this.timers = timers;
+    this.index = index;
+    this.request = request;
+    this.retry = retry;
+    this.fetcher = fetcher;
+    this.report = report;
+    attempt();
+  }
+
+  private void attempt() {
+    current = fetcher.fetch(request);
+    getContext().pipeToSelf(current.result(), (outcome, error) -> new Attempted(outcome != null
+        ? outcome
+        : AttemptOutcome.failure(null, 0, 0, "internal error: " + error, List.of(), false)));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Attempted.class, this::onAttempted)
+        .onMessage(RetryNow.class, msg -> {
+          attempt();
+          return this;
+        })
+        .onSignal(PostStop.class, signal -> {
+          if (current != null) current.cancel();
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Command> onAttempted(Attempted msg) {
+    AttemptOutcome o = msg.outcome();
+    current = null;
+    latencyMs += o.latencyMs();
+    int attempts = earlier.size() + 1;
+    if (!o.succeeded() && o.retryable() && attempts <= retry.retries()) {
+      Duration wait = o.retryAfter() != null ? o.retryAfter() : backoff(attempts);
+      if (wait.compareTo(retry.maxRetryAfter()) <= 0) {
+        earlier.add(new UrlResult.Attempt(o.httpStatus(), o.latencyMs(), o.error()));
+        timers.startSingleTimer(new RetryNow(), wait);
+        return this;
+      }
+      return done(o, attempts, o.error() + "; not retried: Retry-After of " + wait.toSeconds()
+          + " s is longer than fetchrunner.fetch.max-retry-after");
+    }
+    return done(o, attempts, o.error());
+  }
+
+  private Behavior<Command> done(AttemptOutcome o, int attempts, String error) {
+    report.accept(index, new UrlResult(o.succeeded() ? UrlState.SUCCEEDED : UrlState.FAILED,
+        o.httpStatus(), o.bytes(), latencyMs, attempts, o.succeeded() ? null : error,
+        o.contentType(), o.sha256(), o.redirects(), earlier));
+    return Behaviors.stopped();
+  }
+
+  /** Exponential backoff with "equal jitter": between half and all of min * 2^(n-1). */
+  private Duration backoff(int attempt) {
+    long max = retry.backoffMax().toMillis();
+    long exp = retry.backoffMin().toMillis() << Math.min(attempt - 1, 20);
+    long ceiling = Math.max(1, Math.min(max, exp));
+    long half = ceiling / 2;
+    return Duration.ofMillis(half + ThreadLocalRandom.current().nextLong(ceiling - half + 1));
   }
 }

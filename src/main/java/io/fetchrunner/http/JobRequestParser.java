@@ -3,10 +3,14 @@ package io.fetchrunner.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.Settings;
+import io.fetchrunner.fetch.TargetPolicy;
+import io.fetchrunner.job.FetchPolicy;
 import io.fetchrunner.job.JobRequest;
+import io.fetchrunner.job.UrlRequest;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -19,13 +23,30 @@ import org.apache.pekko.http.javadsl.model.Uri;
  * nothing is accepted.
  */
 public final class JobRequestParser {
-  private static final Set<String> FIELDS = Set.of("urls", "name", "concurrency", "timeoutMs");
+  private static final Set<String> FIELDS = Set.of("urls", "name", "concurrency", "timeoutMs",
+      "retries", "maxRedirects", "maxBodyBytes", "sha256", "headers");
+  private static final Set<String> QUERY = Set.of("name", "concurrency", "timeoutMs",
+      "retries", "maxRedirects", "maxBodyBytes", "sha256");
+  private static final Set<String> URL_FIELDS = Set.of("url", "method", "headers", "body");
+  private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST");
+  /** Set by the HTTP client itself; a request that tried to set them would be ambiguous. */
+  private static final Set<String> RESERVED_HEADERS = Set.of("host", "content-length",
+      "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
+      "proxy-connection");
+  private static final java.util.regex.Pattern TOKEN =
+      java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
   private final Settings settings;
+  private final TargetPolicy targets;
 
-  public JobRequestParser(Settings settings) {
+  public JobRequestParser(Settings settings, TargetPolicy targets) {
     this.settings = settings;
+    this.targets = targets;
   }
+
+  /** Options shared by the JSON and the text forms, as given (null when absent). */
+  private record Options(String name, Long concurrency, Long timeoutMs, Long retries,
+      Long maxRedirects, Long maxBodyBytes, Boolean sha256, Map<String, String> headers) {}
 
   public JobRequest fromJson(String body) {
     JsonNode root;
@@ -50,11 +71,17 @@ public final class JobRequestParser {
     if (!urlsNode.isArray()) throw Problem.badRequest("urls", "\"urls\" must be an array");
     checkCount(urlsNode.size());
     List<String> urls = new ArrayList<>(urlsNode.size());
+    Map<Integer, UrlRequest> requests = new HashMap<>();
     for (int i = 0; i < urlsNode.size(); i++) {
       JsonNode u = urlsNode.get(i);
       String field = "urls[" + i + "]";
-      if (!u.isTextual()) throw Problem.badRequest(field, field + " must be a string");
-      urls.add(checkUrl(u.asText(), field));
+      if (u.isTextual()) {
+        urls.add(checkUrl(u.asText(), field));
+      } else if (u.isObject()) {
+        urls.add(urlObject(u, field, i, requests));
+      } else {
+        throw Problem.badRequest(field, field + " must be a URL string or an object with \"url\"");
+      }
     }
     String name = null;
     JsonNode nameNode = root.get("name");
@@ -62,17 +89,88 @@ public final class JobRequestParser {
       if (!nameNode.isTextual()) throw Problem.badRequest("name", "\"name\" must be a string");
       name = nameNode.asText();
     }
-    Long concurrency = integer(root.get("concurrency"), "concurrency");
-    Long timeoutMs = integer(root.get("timeoutMs"), "timeoutMs");
-    return build(name, urls, concurrency, timeoutMs);
+    Boolean sha256 = null;
+    JsonNode shaNode = root.get("sha256");
+    if (shaNode != null && !shaNode.isNull()) {
+      if (!shaNode.isBoolean()) throw Problem.badRequest("sha256", "\"sha256\" must be true or false");
+      sha256 = shaNode.asBoolean();
+    }
+    var options = new Options(name, integer(root.get("concurrency"), "concurrency"),
+        integer(root.get("timeoutMs"), "timeoutMs"), integer(root.get("retries"), "retries"),
+        integer(root.get("maxRedirects"), "maxRedirects"),
+        integer(root.get("maxBodyBytes"), "maxBodyBytes"), sha256,
+        headers(root.get("headers"), "headers"));
+    return build(options, urls, requests);
+  }
+
+  /** {"url": ..., "method"?: GET|HEAD|POST, "headers"?: {...}, "body"?: "..."} */
+  private String urlObject(JsonNode u, String field, int index, Map<Integer, UrlRequest> out) {
+    for (Iterator<String> it = u.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!URL_FIELDS.contains(f)) {
+        throw Problem.badRequest(field + "." + f,
+            "unknown field \"" + f + "\" in " + field + "; expected " + URL_FIELDS);
+      }
+    }
+    JsonNode urlNode = u.get("url");
+    if (urlNode == null || !urlNode.isTextual()) {
+      throw Problem.badRequest(field + ".url", field + ".url must be a URL string");
+    }
+    String url = checkUrl(urlNode.asText(), field + ".url");
+    String method = "GET";
+    JsonNode m = u.get("method");
+    if (m != null && !m.isNull()) {
+      if (!m.isTextual() || !METHODS.contains(m.asText().toUpperCase(java.util.Locale.ROOT))) {
+        throw Problem.badRequest(field + ".method", field + ".method must be one of " + METHODS);
+      }
+      method = m.asText().toUpperCase(java.util.Locale.ROOT);
+    }
+    Map<String, String> headers = headers(u.get("headers"), field + ".headers");
+    String body = null;
+    JsonNode b = u.get("body");
+    if (b != null && !b.isNull()) {
+      if (!b.isTextual()) throw Problem.badRequest(field + ".body", field + ".body must be a string");
+      if (!method.equals("POST")) {
+        throw Problem.badRequest(field + ".body", field + ".body is only sent with POST");
+      }
+      body = b.asText();
+    }
+    if (!method.equals("GET") || !headers.isEmpty()) {
+      out.put(index, new UrlRequest(method, headers, body));
+    }
+    return url;
+  }
+
+  private static Map<String, String> headers(JsonNode node, String field) {
+    if (node == null || node.isNull()) return Map.of();
+    if (!node.isObject()) {
+      throw Problem.badRequest(field, field + " must be an object of header names to values");
+    }
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      var e = it.next();
+      String name = e.getKey();
+      String f = field + "." + name;
+      if (!TOKEN.matcher(name).matches()) throw Problem.badRequest(f, "not a valid header name");
+      if (RESERVED_HEADERS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+        throw Problem.badRequest(f, name + " is set by the HTTP client and cannot be given");
+      }
+      if (!e.getValue().isTextual()) throw Problem.badRequest(f, f + " must be a string");
+      String value = e.getValue().asText();
+      if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+        throw Problem.badRequest(f, f + " must not contain line breaks");
+      }
+      out.put(name, value);
+    }
+    return out;
   }
 
   /** One URL per line; blank lines and lines starting with '#' are skipped. */
   public JobRequest fromText(String body, Map<String, String> query) {
     for (String key : query.keySet()) {
-      if (!Set.of("name", "concurrency", "timeoutMs").contains(key)) {
-        throw Problem.badRequest(key,
-            "unknown query parameter \"" + key + "\"; expected name, concurrency, timeoutMs");
+      if (!QUERY.contains(key)) {
+        throw Problem.badRequest(key, "unknown query parameter \"" + key + "\"; expected "
+            + new java.util.TreeSet<>(QUERY));
       }
     }
     List<String> urls = new ArrayList<>();
@@ -86,12 +184,27 @@ public final class JobRequestParser {
       urls.add(checkUrl(t, "line " + lineNo));
     }
     checkCount(urls.size());
-    return build(query.get("name"), urls, number(query.get("concurrency"), "concurrency"),
-        number(query.get("timeoutMs"), "timeoutMs"));
+    Boolean sha256 = null;
+    if (query.containsKey("sha256")) {
+      String v = query.get("sha256");
+      if (!v.equals("true") && !v.equals("false")) {
+        throw Problem.badRequest("sha256", "\"sha256\" must be true or false");
+      }
+      sha256 = Boolean.valueOf(v);
+    }
+    var options = new Options(query.get("name"), number(query.get("concurrency"), "concurrency"),
+        number(query.get("timeoutMs"), "timeoutMs"), number(query.get("retries"), "retries"),
+        number(query.get("maxRedirects"), "maxRedirects"),
+        number(query.get("maxBodyBytes"), "maxBodyBytes"), sha256, Map.of());
+    return build(options, urls, Map.of());
   }
 
-  private JobRequest build(String name, List<String> urls, Long concurrency, Long timeoutMs) {
+  private JobRequest build(Options o, List<String> urls, Map<Integer, UrlRequest> requests) {
     var jobs = settings.jobs();
+    var fetch = settings.fetch();
+    String name = o.name();
+    Long concurrency = o.concurrency();
+    Long timeoutMs = o.timeoutMs();
     if (name != null && name.length() > jobs.maxNameLength()) {
       throw Problem.badRequest("name",
           "\"name\" is longer than " + jobs.maxNameLength() + " characters");
@@ -114,7 +227,22 @@ public final class JobRequestParser {
       }
       t = timeoutMs;
     }
-    return new JobRequest(name, List.copyOf(urls), c, t);
+    int retries = (int) within(o.retries(), "retries", 0, fetch.maxRetries(), fetch.retries());
+    int maxRedirects = (int) within(o.maxRedirects(), "maxRedirects", 0,
+        fetch.maxRedirectsLimit(), fetch.maxRedirects());
+    long maxBodyBytes = within(o.maxBodyBytes(), "maxBodyBytes", 0, fetch.maxBodyBytesLimit(),
+        fetch.maxBodyBytes());
+    var policy = new FetchPolicy(retries, maxRedirects, maxBodyBytes,
+        Boolean.TRUE.equals(o.sha256()), o.headers());
+    return new JobRequest(name, List.copyOf(urls), c, t, policy, requests);
+  }
+
+  private static long within(Long value, String field, long min, long max, long dflt) {
+    if (value == null) return dflt;
+    if (value < min || value > max) {
+      throw Problem.badRequest(field, "\"" + field + "\" must be between " + min + " and " + max);
+    }
+    return value;
   }
 
   private void checkCount(int n) {
@@ -153,6 +281,11 @@ public final class JobRequestParser {
       Uri.create(url); // what the HTTP client will parse
     } catch (RuntimeException e) {
       throw Problem.badRequest(field, field + " is not a valid URL: " + e.getMessage());
+    }
+    var denied = targets.checkName(uri.getHost());
+    if (denied.isPresent()) {
+      throw Problem.badRequest(field, field + " is a denied target: " + denied.get()
+          + " (fetchrunner.fetch.targets)");
     }
     return url;
   }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fetchrunner.Settings;
 import io.fetchrunner.Stages;
+import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobRegistry;
 import io.fetchrunner.job.JobSummary;
@@ -52,40 +53,65 @@ public final class JobRoutes extends AllDirectives {
   private final HealthCheck health;
 
   public JobRoutes(ActorSystem<?> system, ActorRef<JobSupervisor.Command> supervisor,
-      ClusterSharding sharding, Settings settings, HealthCheck health) {
+      ClusterSharding sharding, Settings settings, TargetPolicy targets, HealthCheck health) {
     this.system = system;
     this.supervisor = supervisor;
     this.sharding = sharding;
     this.settings = settings;
-    this.parser = new JobRequestParser(settings);
+    this.parser = new JobRequestParser(settings, targets);
     this.health = health;
   }
 
   public Route routes() {
     return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
         path("health", () -> get(() -> completeWithFuture(health.check()))),
-        pathPrefix("jobs", () -> concat(
+        authenticated(() -> pathPrefix("jobs", () -> concat(
             pathEnd(() -> concat(
                 post(this::submit),
                 get(() -> parameterMap(this::list)))),
             path(PathMatchers.segment(), id -> pathEnd(() -> concat(
                 get(() -> parameterOptional("results", results ->
                     completeWithFuture(getJob(id, withResults(results))))),
-                delete(() -> completeWithFuture(cancel(id)))))))))));
+                delete(() -> completeWithFuture(cancel(id))))))))))));
+  }
+
+  /** With fetchrunner.http.api-token set, every call but /health needs that bearer token. */
+  private Route authenticated(java.util.function.Supplier<Route> inner) {
+    String token = settings.http().apiToken();
+    if (token.isBlank()) return inner.get();
+    byte[] expected = ("Bearer " + token).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return optionalHeaderValueByName("Authorization", given -> {
+      boolean ok = given.isPresent() && java.security.MessageDigest.isEqual(expected,
+          given.get().strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      if (ok) return inner.get();
+      return complete(Problem.response(401, "Unauthorized", given.isPresent()
+              ? "the bearer token is not the service's token"
+              : "this service needs \"Authorization: Bearer <token>\" (fetchrunner.http.api-token)",
+              "Authorization")
+          .addHeader(org.apache.pekko.http.javadsl.model.HttpHeader.parse("WWW-Authenticate",
+              "Bearer realm=\"fetchrunner\"")));
+    });
   }
 
   // ---- POST /jobs ----
 
   private Route submit() {
     return extractRequest(request -> parameterMap(query ->
+        optionalHeaderValueByName("Idempotency-Key", idempotencyKey ->
         entity(Unmarshaller.entityToString(), body -> {
+          String key = idempotencyKey.map(String::strip).orElse(null);
+          if (key != null && (key.isEmpty() || key.length() > 255
+              || !key.chars().allMatch(ch -> ch >= 0x21 && ch <= 0x7e))) {
+            throw Problem.badRequest("Idempotency-Key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters");
+          }
           var mediaType = request.entity().getContentType().mediaType();
           io.fetchrunner.job.JobRequest job;
           if (mediaType.equals(MediaTypes.APPLICATION_JSON)) {
             if (!query.isEmpty()) {
-              String key = query.keySet().iterator().next();
-              throw Problem.badRequest(key, "with a JSON body, options go in the body, not in"
-                  + " the query (\"" + key + "\")");
+              String param = query.keySet().iterator().next();
+              throw Problem.badRequest(param, "with a JSON body, options go in the body, not in"
+                  + " the query (\"" + param + "\")");
             }
             job = parser.fromJson(body);
           } else if (mediaType.equals(MediaTypes.TEXT_PLAIN)) {
@@ -98,16 +124,22 @@ public final class JobRoutes extends AllDirectives {
           CompletionStage<JobSupervisor.SubmitReply> reply = Stages.plain(AskPattern.ask(
               supervisor,
               (ActorRef<JobSupervisor.SubmitReply> replyTo) -> new JobSupervisor.Submit(job,
-                  replyTo),
+                  key, replyTo),
               settings.http().askTimeout(), system.scheduler()));
           return completeWithFuture(reply.thenApply(r -> {
             if (r instanceof JobSupervisor.Submitted s) {
-              return json(202, s.summary())
+              // A replay under the same Idempotency-Key is the job accepted earlier: 200.
+              return json(s.replayed() ? 200 : 202, s.summary())
                   .addHeader(Location.create("/jobs/" + s.summary().id()));
+            }
+            if (r instanceof JobSupervisor.KeyReused k) {
+              return Problem.response(422, "Idempotency-Key reused",
+                  "this Idempotency-Key was used for a different request (job " + k.jobId()
+                      + ")", "Idempotency-Key");
             }
             return unavailable(((JobSupervisor.NotSubmitted) r).reason());
           }).exceptionally(JobRoutes::failure));
-        })));
+        }))));
   }
 
   // ---- GET /jobs ----

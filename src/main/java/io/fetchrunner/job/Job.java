@@ -2,6 +2,7 @@ package io.fetchrunner.job;
 
 import io.fetchrunner.CborSerializable;
 import io.fetchrunner.Settings;
+import io.fetchrunner.fetch.FetchRequest;
 import io.fetchrunner.fetch.HttpFetcher;
 import io.fetchrunner.fetch.UrlFetcher;
 import java.time.Duration;
@@ -255,17 +256,41 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   private void dispatch(JobState state) {
     JobSpec spec = state.spec();
-    Duration timeout = Duration.ofMillis(spec.timeoutMs());
     ActorRef<ResultBatcher.Command> results = batcher;
     while (inFlight.size() < spec.concurrency() && cursor < state.total()) {
       int index = cursor++;
       if (!state.isPending(index)) continue;
       ActorRef<UrlFetcher.Command> worker = ctx.spawn(
-          UrlFetcher.create(index, spec.urls().get(index), timeout, deps.fetcher(),
+          UrlFetcher.create(index, fetchRequest(spec, index), retryPolicy(spec), deps.fetcher(),
               (i, result) -> results.tell(new ResultBatcher.Add(i, result))),
           "url-" + index);
       inFlight.put(index, worker);
     }
+  }
+
+  /** The request for URL {@code index}: the job's policy, its headers under the URL's own. */
+  private FetchRequest fetchRequest(JobSpec spec, int index) {
+    FetchPolicy policy = policy(spec);
+    UrlRequest request = spec.request(index);
+    Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    headers.putAll(policy.headers());
+    headers.putAll(request.headers());
+    return new FetchRequest(spec.urls().get(index), request.method(), headers, request.body(),
+        Duration.ofMillis(spec.timeoutMs()), policy.maxBodyBytes(), policy.sha256(),
+        policy.maxRedirects());
+  }
+
+  private UrlFetcher.RetryPolicy retryPolicy(JobSpec spec) {
+    var fetch = deps.settings().fetch();
+    return new UrlFetcher.RetryPolicy(policy(spec).retries(), fetch.retryBackoffMin(),
+        fetch.retryBackoffMax(), fetch.maxRetryAfter());
+  }
+
+  /** The job's policy; jobs stored before policies existed get the configured defaults. */
+  private FetchPolicy policy(JobSpec spec) {
+    if (spec.policy() != null) return spec.policy();
+    var fetch = deps.settings().fetch();
+    return new FetchPolicy(0, 0, fetch.maxBodyBytes(), false, Map.of());
   }
 
   private void onFinished(JobState state) {

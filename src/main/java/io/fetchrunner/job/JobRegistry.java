@@ -18,7 +18,14 @@ public final class JobRegistry implements CborSerializable {
 
   /** One accepted job. {@code finalSummary} is null while it runs. */
   public record Entry(String id, String name, Instant submittedAt, int total,
-      JobSummary finalSummary, boolean abandoned) implements CborSerializable {}
+      JobSummary finalSummary, boolean abandoned, String idempotencyKey, String fingerprint)
+      implements CborSerializable {
+
+    Entry with(JobSummary summary, boolean abandoned) {
+      return new Entry(id, name, submittedAt, total, summary, abandoned, idempotencyKey,
+          fingerprint);
+    }
+  }
 
   public record Snapshot(List<Entry> entries) implements CborSerializable {}
 
@@ -27,19 +34,31 @@ public final class JobRegistry implements CborSerializable {
 
   private final List<Entry> entries = new ArrayList<>();
   private final Map<String, Integer> positions = new HashMap<>();
+  private final Map<String, Integer> byIdempotencyKey = new HashMap<>();
 
   public JobRegistry apply(JobSupervisor.Event event) {
     if (event instanceof JobSupervisor.JobRegistered e) {
-      positions.put(e.id(), entries.size());
-      entries.add(new Entry(e.id(), e.name(), e.submittedAt(), e.total(), null, false));
+      add(new Entry(e.id(), e.name(), e.submittedAt(), e.total(), null, false,
+          e.idempotencyKey(), e.fingerprint()));
     } else if (event instanceof JobSupervisor.JobRecordedAsEnded e) {
-      update(e.summary().id(), old -> new Entry(old.id(), old.name(), old.submittedAt(),
-          old.total(), e.summary(), false));
+      update(e.summary().id(), old -> old.with(e.summary(), false));
     } else if (event instanceof JobSupervisor.JobAbandoned e) {
-      update(e.id(), old -> new Entry(old.id(), old.name(), old.submittedAt(), old.total(),
-          null, true));
+      update(e.id(), old -> old.with(null, true));
     }
     return this;
+  }
+
+  private void add(Entry e) {
+    positions.put(e.id(), entries.size());
+    if (e.idempotencyKey() != null) byIdempotencyKey.put(e.idempotencyKey(), entries.size());
+    entries.add(e);
+  }
+
+  /** The job accepted under this Idempotency-Key, if any (abandoned ones do not count). */
+  public Entry byIdempotencyKey(String key) {
+    Integer pos = byIdempotencyKey.get(key);
+    if (pos == null || entries.get(pos).abandoned()) return null;
+    return entries.get(pos);
   }
 
   private void update(String id, java.util.function.UnaryOperator<Entry> change) {
@@ -88,10 +107,7 @@ public final class JobRegistry implements CborSerializable {
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public static JobRegistry fromSnapshot(Snapshot snapshot) {
     JobRegistry r = new JobRegistry();
-    for (Entry e : snapshot.entries()) {
-      r.positions.put(e.id(), r.entries.size());
-      r.entries.add(e);
-    }
+    snapshot.entries().forEach(r::add);
     return r;
   }
 }

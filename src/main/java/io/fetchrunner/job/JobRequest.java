@@ -1,8 +1,36 @@
 package io.fetchrunner.job;
 
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.fetchrunner.CborSerializable;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 
-/** A validated request to run a job, before it has an id. */
-public record JobRequest(String name, List<String> urls, int concurrency, long timeoutMs)
-    implements CborSerializable {}
+/**
+ * A validated request to run a job, before it has an id. {@code requests} holds the URLs
+ * (by index) that are not plain GETs; it is empty for most jobs.
+ */
+public record JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
+    FetchPolicy policy, Map<Integer, UrlRequest> requests) implements CborSerializable {
+
+  public JobRequest {
+    requests = requests == null ? Map.of() : Map.copyOf(requests);
+  }
+
+  private static final ObjectMapper CANONICAL = new ObjectMapper()
+      .configure(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY, true)
+      .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+
+  /** SHA-256 of the request's canonical JSON: equal requests, equal fingerprints. */
+  public String fingerprint() {
+    try {
+      byte[] json = CANONICAL.writeValueAsBytes(this);
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot fingerprint a job request", e);
+    }
+  }
+}

@@ -3,8 +3,22 @@ package io.fetchrunner.job;
 import io.fetchrunner.CborSerializable;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
-/** What a job was asked to do, as recorded when it was accepted. */
+/**
+ * What a job was asked to do, as recorded when it was accepted. {@code requests} holds only
+ * the URLs (by index) that are not plain GETs.
+ */
 public record JobSpec(
     String id, String name, List<String> urls, int concurrency, long timeoutMs,
-    Instant submittedAt) implements CborSerializable {}
+    Instant submittedAt, FetchPolicy policy, Map<Integer, UrlRequest> requests)
+    implements CborSerializable {
+
+  public JobSpec {
+    requests = requests == null ? Map.of() : Map.copyOf(requests);
+  }
+
+  public UrlRequest request(int index) {
+    return requests.getOrDefault(index, UrlRequest.GET);
+  }
+}

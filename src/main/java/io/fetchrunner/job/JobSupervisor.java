@@ -30,9 +30,15 @@ public final class JobSupervisor
     extends EventSourcedBehavior<JobSupervisor.Command, JobSupervisor.Event, JobRegistry> {
 
   public sealed interface Command extends CborSerializable
-      permits Submit, JobEnded, ListJobs, StartAnswered, WakeAnswered, WakeAgain {}
+      permits Submit, JobEnded, ListJobs, StartAnswered, WakeAnswered, WakeAgain,
+      ReplayAnswered {}
 
-  public record Submit(JobRequest request, ActorRef<SubmitReply> replyTo) implements Command {}
+  /**
+   * Accept a job. With an {@code idempotencyKey} (null for none), a repeated submission of
+   * the same request answers with the job already accepted under that key.
+   */
+  public record Submit(JobRequest request, String idempotencyKey, ActorRef<SubmitReply> replyTo)
+      implements Command {}
 
   /** A job reached COMPLETED or CANCELLED. */
   public record JobEnded(JobSummary summary) implements Command {}
@@ -48,17 +54,25 @@ public final class JobSupervisor
 
   private record WakeAgain(String id) implements Command {}
 
-  public sealed interface SubmitReply extends CborSerializable permits Submitted, NotSubmitted {}
+  private record ReplayAnswered(ActorRef<SubmitReply> replyTo, JobSummary summary)
+      implements Command {}
 
-  public record Submitted(JobSummary summary) implements SubmitReply {}
+  public sealed interface SubmitReply extends CborSerializable
+      permits Submitted, NotSubmitted, KeyReused {}
+
+  /** Accepted now ({@code replayed} false) or earlier under the same Idempotency-Key. */
+  public record Submitted(JobSummary summary, boolean replayed) implements SubmitReply {}
 
   public record NotSubmitted(String reason) implements SubmitReply {}
+
+  /** The Idempotency-Key was used before with a different request. */
+  public record KeyReused(String jobId) implements SubmitReply {}
 
   public sealed interface Event extends CborSerializable
       permits JobRegistered, JobRecordedAsEnded, JobAbandoned {}
 
-  public record JobRegistered(String id, String name, Instant submittedAt, int total)
-      implements Event {}
+  public record JobRegistered(String id, String name, Instant submittedAt, int total,
+      String idempotencyKey, String fingerprint) implements Event {}
 
   public record JobRecordedAsEnded(JobSummary summary) implements Event {}
 
@@ -95,6 +109,12 @@ public final class JobSupervisor
         .onCommand(ListJobs.class, (registry, cmd) ->
             Effect().reply(cmd.replyTo(), registry.page(cmd.before(), cmd.limit())))
         .onCommand(WakeAnswered.class, this::onWakeAnswered)
+        .onCommand(ReplayAnswered.class, (registry, cmd) -> {
+          cmd.replyTo().tell(cmd.summary() == null
+              ? new NotSubmitted("the job under this Idempotency-Key did not answer; try again")
+              : new Submitted(cmd.summary(), true));
+          return Effect().none();
+        })
         .onCommand(WakeAgain.class, (registry, cmd) -> {
           wake(cmd.id());
           return Effect().none();
@@ -104,11 +124,26 @@ public final class JobSupervisor
 
   private Effect<Event, JobRegistry> onSubmit(JobRegistry registry, Submit cmd) {
     JobRequest r = cmd.request();
+    String fingerprint = cmd.idempotencyKey() == null ? null : r.fingerprint();
+    if (cmd.idempotencyKey() != null) {
+      JobRegistry.Entry earlier = registry.byIdempotencyKey(cmd.idempotencyKey());
+      if (earlier != null) {
+        if (!earlier.fingerprint().equals(fingerprint)) {
+          return Effect().reply(cmd.replyTo(), new KeyReused(earlier.id()));
+        }
+        ctx.ask(Job.GetReply.class, sharding.entityRefFor(Job.TYPE_KEY, earlier.id()),
+            askTimeout, replyTo -> new Job.Get(false, replyTo),
+            (reply, error) -> new ReplayAnswered(cmd.replyTo(),
+                reply instanceof Job.Found f ? f.view().summary() : null));
+        return Effect().none();
+      }
+    }
     String id = UUID.randomUUID().toString();
     JobSpec spec = new JobSpec(id, r.name(), r.urls(), r.concurrency(), r.timeoutMs(),
-        Instant.now());
+        Instant.now(), r.policy(), r.requests());
     return Effect()
-        .persist(new JobRegistered(id, spec.name(), spec.submittedAt(), spec.urls().size()))
+        .persist(new JobRegistered(id, spec.name(), spec.submittedAt(), spec.urls().size(),
+            cmd.idempotencyKey(), fingerprint))
         .thenRun(s -> ctx.ask(Job.Accepted.class, sharding.entityRefFor(Job.TYPE_KEY, id),
             askTimeout, replyTo -> new Job.Start(spec, replyTo),
             (accepted, error) -> new StartAnswered(id, cmd.replyTo(),
@@ -118,7 +153,7 @@ public final class JobSupervisor
 
   private Effect<Event, JobRegistry> onStartAnswered(JobRegistry registry, StartAnswered cmd) {
     if (cmd.summary() != null) {
-      cmd.replyTo().tell(new Submitted(cmd.summary()));
+      cmd.replyTo().tell(new Submitted(cmd.summary(), false));
     } else {
       // The entity may still store the job later; a restart settles which (see Wake).
       ctx.getLog().warn("job {} was not confirmed by its entity: {}", cmd.id(), cmd.error());

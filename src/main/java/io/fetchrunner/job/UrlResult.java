@@ -1,16 +1,41 @@
 package io.fetchrunner.job;
 
 import io.fetchrunner.CborSerializable;
+import java.util.List;
 
 /**
- * The final result of one URL: the status of its last response (null when none arrived),
- * body bytes read, time from request sent to last byte, attempts made, and why it failed.
+ * The final result of one URL.
+ *
+ * @param httpStatus status of the last response (null when none arrived)
+ * @param bytes body bytes read in the last attempt
+ * @param latencyMs time spent in requests, summed over attempts (waits between attempts
+ *     are not counted): what fetching this URL alone would have cost
+ * @param attempts requests made, counting retries (redirect hops are part of one attempt)
+ * @param error why it failed; null unless FAILED
+ * @param contentType the final response's Content-Type, if any
+ * @param sha256 hex SHA-256 of the final body, when the job asked for it
+ * @param redirects the URLs the last attempt was redirected to, in order
+ * @param earlierAttempts how each failed attempt before the last one ended
  */
 public record UrlResult(
-    UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts, String error)
+    UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts, String error,
+    String contentType, String sha256, List<String> redirects, List<Attempt> earlierAttempts)
     implements CborSerializable {
 
+  /** One failed attempt that was retried. */
+  public record Attempt(Integer httpStatus, long latencyMs, String error)
+      implements CborSerializable {}
+
+  public UrlResult {
+    redirects = redirects == null ? List.of() : List.copyOf(redirects);
+    earlierAttempts = earlierAttempts == null ? List.of() : List.copyOf(earlierAttempts);
+  }
+
   public static UrlResult cancelled() {
-    return new UrlResult(UrlState.CANCELLED, null, 0, 0, 0, null);
+    return new UrlResult(UrlState.CANCELLED, null, 0, 0, 0, null, null, null, null, null);
+  }
+
+  public static UrlResult failed(String error) {
+    return new UrlResult(UrlState.FAILED, null, 0, 0, 1, error, null, null, null, null);
   }
 }

@@ -120,7 +120,7 @@ class ApiTest {
         target.url("/bytes/" + (MAX_BODY_BYTES + 1)),
         target.url("/bytes/" + MAX_BODY_BYTES),
         target.url("/status/204"));
-    String id = api.submit(Map.of("urls", urls, "timeoutMs", 1000));
+    String id = api.submit(Map.of("urls", urls, "timeoutMs", 1000, "retries", 0));
     JsonNode job = api.awaitFinished(id, Duration.ofSeconds(30));
     JsonNode r = job.get("results");
     assertEquals("COMPLETED", job.get("state").asText());
@@ -137,6 +137,7 @@ class ApiTest {
     assertFailed(r.get(3), null, "connection refused");
     assertFailed(r.get(4), null, "timeout after 1000 ms");
     assertFailed(r.get(5), 200, "body larger than " + MAX_BODY_BYTES);
+    assertEquals("application/octet-stream", r.get(6).get("contentType").asText());
     assertEquals("SUCCEEDED", r.get(6).get("state").asText());
     assertEquals(MAX_BODY_BYTES, r.get(6).get("bytes").asLong());
     assertEquals("SUCCEEDED", r.get(7).get("state").asText());

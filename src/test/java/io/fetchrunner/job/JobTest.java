@@ -8,11 +8,13 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.fetchrunner.Settings;
 import io.fetchrunner.fetch.HttpFetcher;
+import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.support.Api;
 import io.fetchrunner.support.TargetServer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.IntStream;
@@ -47,7 +49,8 @@ class JobTest {
     testKit = ActorTestKit.create("job-test", CONFIG);
     target = new TargetServer();
     settings = Settings.from(CONFIG);
-    fetcher = new HttpFetcher(testKit.system(), settings.fetch());
+    fetcher = new HttpFetcher(testKit.system(), settings.fetch(),
+        new TargetPolicy(List.of(), List.of(), true));
   }
 
   @AfterAll
@@ -70,7 +73,8 @@ class JobTest {
   }
 
   private static JobSpec spec(String id, List<String> urls, int concurrency) {
-    return new JobSpec(id, "test", urls, concurrency, 10_000, Instant.now());
+    return new JobSpec(id, "test", urls, concurrency, 10_000, Instant.now(),
+        new FetchPolicy(0, 5, 1_000_000, false, Map.of()), Map.of());
   }
 
   private static JobState awaitFinished(Fixture f) {
@@ -208,11 +212,15 @@ class JobTest {
   @Test
   void snapshotsSerializeAndReadBackEqual() {
     JobSpec spec = new JobSpec("s", "snap", List.of("http://a/", "http://b/", "http://c/"), 2,
-        1000, Instant.parse("2026-11-26T10:00:00Z"));
+        1000, Instant.parse("2026-11-26T10:00:00Z"),
+        new FetchPolicy(2, 5, 1000, true, Map.of("X-A", "1")),
+        Map.of(2, new UrlRequest("POST", Map.of("X-B", "2"), "{}")));
     JobState state = JobState.empty()
         .apply(new Job.JobSubmitted(spec))
         .apply(new Job.RunStarted(Instant.parse("2026-11-26T10:00:01Z")))
-        .apply(new Job.UrlFetched(1, new UrlResult(UrlState.FAILED, 500, 10, 40, 1, "HTTP 500"),
+        .apply(new Job.UrlFetched(1, new UrlResult(UrlState.FAILED, 500, 10, 40, 2, "HTTP 500",
+                "text/plain", null, List.of("http://b/x"),
+                List.of(new UrlResult.Attempt(503, 20, "HTTP 503"))),
             Instant.parse("2026-11-26T10:00:02Z")));
     Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
     JobSnapshot snapshot = state.toSnapshot();

@@ -28,7 +28,18 @@ import org.apache.pekko.util.ByteString;
  *   <li>{@code /status/{code}}: that status, with a short body
  *   <li>{@code /bytes/{n}}: 200 with an {@code n}-byte body, streamed in chunks
  *   <li>{@code /drop}: headers promising 100,000 bytes, 1,000 bytes, then the connection drops
+ *   <li>{@code /trickle/{n}?every={ms}}: 200 with an {@code n}-byte body sent a byte at a time
+ *   <li>{@code /flaky/{failures}/{status}?...}: {@code status} for the first {@code failures}
+ *       requests of that path-and-query, then 200
+ *   <li>{@code /redirect/{n}}: 302 to the relative {@code /redirect/{n-1}}; {@code /redirect/0}
+ *       answers 200. {@code /loop/a} and {@code /loop/b} redirect to each other.
+ *       {@code /redirect-to?url=...}: 302 to that URL
+ *   <li>{@code /echo}: 200 with a short body; the request (method, headers, body) is kept,
+ *       see {@link #lastRequest(String)}
+ *   <li>{@code retry-after=N} in the query of a non-2xx answer adds {@code Retry-After: N}
  * </ul>
+ * {@link #resetUrl()} is a separate raw socket that resets every connection it accepts.
+ * The server counts open connections ({@link #openConnections()}, {@link #peakConnections()}).
  * Any query string is ignored by the server but counted: {@link #hits(String)} tells how many
  * times a path-and-query was requested, so tests can give each URL its own identity.
  */
@@ -36,7 +47,15 @@ public final class TargetServer implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final ServerBinding binding;
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+  private final Map<String, java.util.List<Long>> hitTimes = new ConcurrentHashMap<>();
+  private final Map<String, Seen> lastRequest = new ConcurrentHashMap<>();
   private final AtomicInteger total = new AtomicInteger();
+  private final AtomicInteger open = new AtomicInteger();
+  private final AtomicInteger peak = new AtomicInteger();
+  private java.net.ServerSocket resetSocket;
+
+  /** A request as the server saw it. */
+  public record Seen(String method, Map<String, String> headers, String body) {}
 
   public TargetServer() {
     system = ActorSystem.create(Behaviors.empty(), "target", ConfigFactory.parseString("""
@@ -47,8 +66,19 @@ public final class TargetServer implements AutoCloseable {
         pekko.http.server.max-connections = 16384
         pekko.http.server.backlog = 4096
         """).withFallback(ConfigFactory.load()));
+    var materializer = org.apache.pekko.stream.Materializer.matFromSystem(system);
     try {
-      binding = Http.get(system).newServerAt("127.0.0.1", 0).bind(this::handle)
+      binding = Http.get(system).newServerAt("127.0.0.1", 0).connectionSource()
+          .to(org.apache.pekko.stream.javadsl.Sink.foreach(connection -> {
+            peak.accumulateAndGet(open.incrementAndGet(), Math::max);
+            connection.handleWith(org.apache.pekko.stream.javadsl.Flow.of(HttpRequest.class)
+                .mapAsync(1, this::handle)
+                .watchTermination((mat, done) -> {
+                  done.whenComplete((d, e) -> open.decrementAndGet());
+                  return mat;
+                }), materializer);
+          }))
+          .run(materializer)
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       system.terminate();
@@ -74,16 +104,77 @@ public final class TargetServer implements AutoCloseable {
     return total.get();
   }
 
+  /** When each request for this path-and-query arrived (System.nanoTime()). */
+  public java.util.List<Long> hitTimes(String pathAndQuery) {
+    return java.util.List.copyOf(hitTimes.getOrDefault(pathAndQuery, java.util.List.of()));
+  }
+
+  /** The last request to {@code /echo...} with this path-and-query. */
+  public Seen lastRequest(String pathAndQuery) {
+    return lastRequest.get(pathAndQuery);
+  }
+
+  public int openConnections() {
+    return open.get();
+  }
+
+  public int peakConnections() {
+    return peak.get();
+  }
+
+  public void resetPeak() {
+    peak.set(open.get());
+  }
+
+  /** A URL whose server accepts the connection, then resets it (TCP RST) at once. */
+  public synchronized String resetUrl() {
+    if (resetSocket == null) {
+      try {
+        resetSocket = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(e);
+      }
+      Thread t = new Thread(() -> {
+        while (!resetSocket.isClosed()) {
+          try (java.net.Socket s = resetSocket.accept()) {
+            hits.computeIfAbsent("/reset", k -> new AtomicInteger()).incrementAndGet();
+            s.setSoLinger(true, 0); // close with RST
+          } catch (java.io.IOException e) {
+            // closed
+          }
+        }
+      }, "reset-server");
+      t.setDaemon(true);
+      t.start();
+    }
+    return "http://127.0.0.1:" + resetSocket.getLocalPort() + "/reset";
+  }
+
   private CompletionStage<HttpResponse> handle(HttpRequest request) {
     var uri = request.getUri();
     String path = uri.path();
     String key = path + uri.rawQueryString().map(q -> "?" + q).orElse("");
-    hits.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+    int hit = hits.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+    hitTimes.computeIfAbsent(key, k -> java.util.Collections.synchronizedList(
+        new java.util.ArrayList<>())).add(System.nanoTime());
     total.incrementAndGet();
-    request.discardEntityBytes(system);
     String[] parts = path.split("/");
     String kind = parts.length > 1 ? parts[1] : "";
     String arg = parts.length > 2 ? parts[2] : "0";
+    String retryAfter = uri.query().get("retry-after").orElse(null);
+    if (kind.equals("echo")) {
+      return request.entity().toStrict(5000, system).thenApply(strict -> {
+        Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        request.getHeaders().forEach(h -> headers.put(h.name(), h.value()));
+        if (!strict.getContentType().toString().equals("none/none")) {
+          headers.put("Content-Type", strict.getContentType().toString());
+        }
+        lastRequest.put(key, new Seen(request.method().value(), headers,
+            strict.getData().utf8String()));
+        return HttpResponse.create().withEntity("echo");
+      });
+    }
+    request.discardEntityBytes(system);
     switch (kind) {
       case "delay": {
         long ms = Long.parseLong(arg);
@@ -99,8 +190,33 @@ public final class TargetServer implements AutoCloseable {
       case "status": {
         int code = Integer.parseInt(arg);
         HttpResponse r = HttpResponse.create().withStatus(code);
-        return done(code == 204 || code == 304 ? r : r.withEntity("status " + arg));
+        return done(withRetryAfter(code == 204 || code == 304 ? r
+            : r.withEntity("status " + arg), retryAfter));
       }
+      case "flaky": {
+        int failures = Integer.parseInt(arg);
+        int status = Integer.parseInt(parts[3]);
+        if (hit > failures) return done(HttpResponse.create().withEntity("ok"));
+        return done(withRetryAfter(HttpResponse.create().withStatus(status)
+            .withEntity("failing " + hit + " of " + failures), retryAfter));
+      }
+      case "trickle": {
+        long n = Long.parseLong(arg);
+        long every = Long.parseLong(uri.query().get("every").orElse("100"));
+        Source<ByteString, ?> slow = Source.tick(Duration.ZERO, Duration.ofMillis(every),
+                ByteString.fromString("x")).take(n).mapMaterializedValue(m -> m);
+        return done(HttpResponse.create().withEntity(HttpEntities.create(
+            ContentTypes.APPLICATION_OCTET_STREAM, n, slow)));
+      }
+      case "redirect": {
+        int n = Integer.parseInt(arg);
+        if (n <= 0) return done(HttpResponse.create().withEntity("arrived"));
+        return done(redirect("/redirect/" + (n - 1)));
+      }
+      case "loop":
+        return done(redirect(arg.equals("a") ? "/loop/b" : "/loop/a"));
+      case "redirect-to":
+        return done(redirect(uri.query().get("url").orElseThrow()));
       case "bytes": {
         long n = Long.parseLong(arg);
         return done(HttpResponse.create().withEntity(HttpEntities.create(
@@ -118,6 +234,18 @@ public final class TargetServer implements AutoCloseable {
     }
   }
 
+  private static HttpResponse redirect(String location) {
+    return HttpResponse.create().withStatus(302)
+        .addHeader(org.apache.pekko.http.javadsl.model.headers.Location.create(location))
+        .withEntity("redirecting");
+  }
+
+  private static HttpResponse withRetryAfter(HttpResponse r, String seconds) {
+    return seconds == null ? r
+        : r.addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+            "Retry-After", seconds));
+  }
+
   private static Source<ByteString, ?> chunks(long n) {
     int chunk = 64 * 1024;
     ByteString full = ByteString.fromArray(new byte[chunk]);
@@ -133,6 +261,13 @@ public final class TargetServer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (resetSocket != null) {
+      try {
+        resetSocket.close();
+      } catch (java.io.IOException ignored) {
+        // closing anyway
+      }
+    }
     binding.unbind();
     system.terminate();
     try {

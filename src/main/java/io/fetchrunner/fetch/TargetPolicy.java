@@ -1,0 +1,186 @@
+package io.fetchrunner.fetch;
+
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * Which hosts the service may fetch from: allow and deny lists of host patterns
+ * ({@code example.com}, {@code *.example.com}) and address ranges ({@code 10.0.0.0/8},
+ * {@code fe80::/10}, a single address), checked against the name and against every address
+ * the name resolves to, before each request and each redirect hop.
+ *
+ * <p>Order: a deny match refuses; then, if the allow list is not empty, the target must match
+ * it (an allow match also lifts the private-range rule); then loopback, private, and
+ * unique-local addresses are refused unless {@code allowPrivate}.
+ */
+public final class TargetPolicy {
+  private static final List<Rule> PRIVATE = List.of(
+      Rule.parse("127.0.0.0/8"), Rule.parse("10.0.0.0/8"), Rule.parse("172.16.0.0/12"),
+      Rule.parse("192.168.0.0/16"), Rule.parse("100.64.0.0/10"), Rule.parse("::1/128"),
+      Rule.parse("fc00::/7"), Rule.parse("0.0.0.0/32"), Rule.parse("::/128"));
+
+  private final List<Rule> allow;
+  private final List<Rule> deny;
+  private final boolean allowPrivate;
+
+  public TargetPolicy(List<String> allow, List<String> deny, boolean allowPrivate) {
+    this.allow = allow.stream().map(Rule::parse).toList();
+    this.deny = deny.stream().map(Rule::parse).toList();
+    this.allowPrivate = allowPrivate;
+  }
+
+  public boolean allowPrivate() {
+    return allowPrivate;
+  }
+
+  /**
+   * The check that needs no DNS: the host name against the patterns, and the host itself
+   * when it is an address literal. Empty when allowed (so far), else the reason.
+   */
+  public Optional<String> checkName(String host) {
+    String h = normalize(host);
+    InetAddress literal = literal(h);
+    if (literal != null) return checkAddress(h, literal);
+    for (Rule r : deny) {
+      if (r.matchesName(h)) return Optional.of(h + " matches the deny rule " + r.text);
+    }
+    if (!allow.isEmpty() && allow.stream().noneMatch(r -> r.matchesName(h))
+        && allow.stream().noneMatch(r -> r.cidr)) {
+      return Optional.of(h + " is not in the allow list");
+    }
+    return Optional.empty();
+  }
+
+  /** Resolves {@code host} on {@code blocking} and checks every address it resolves to. */
+  public CompletableFuture<Optional<String>> check(String host, Executor blocking) {
+    String h = normalize(host);
+    Optional<String> byName = checkName(h);
+    if (byName.isPresent() || literal(h) != null) return CompletableFuture.completedFuture(byName);
+    return CompletableFuture.supplyAsync(() -> {
+      InetAddress[] addresses;
+      try {
+        addresses = InetAddress.getAllByName(h);
+      } catch (UnknownHostException e) {
+        return Optional.of("cannot resolve " + h);
+      }
+      for (InetAddress a : addresses) {
+        Optional<String> reason = checkAddress(h, a);
+        if (reason.isPresent()) return reason;
+      }
+      return Optional.<String>empty();
+    }, blocking);
+  }
+
+  private Optional<String> checkAddress(String host, InetAddress a) {
+    String shown = host.equals(a.getHostAddress()) ? host : host + " (" + a.getHostAddress() + ")";
+    for (Rule r : deny) {
+      if (r.matches(host, a)) return Optional.of(shown + " matches the deny rule " + r.text);
+    }
+    if (!allow.isEmpty()) {
+      if (allow.stream().anyMatch(r -> r.matches(host, a))) return Optional.empty();
+      return Optional.of(shown + " is not in the allow list");
+    }
+    if (!allowPrivate && PRIVATE.stream().anyMatch(r -> r.matches(host, a))) {
+      return Optional.of(shown + " is a loopback or private address"
+          + " (allowed only while the service itself listens on loopback)");
+    }
+    return Optional.empty();
+  }
+
+  private static String normalize(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    if (h.startsWith("[") && h.endsWith("]")) h = h.substring(1, h.length() - 1);
+    if (h.endsWith(".")) h = h.substring(0, h.length() - 1);
+    return h;
+  }
+
+  /** The address when {@code host} is an IPv4 or IPv6 literal (no DNS lookup), else null. */
+  static InetAddress literal(String host) {
+    boolean v4 = host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+    boolean v6 = host.contains(":") && host.matches("[0-9a-f:.%]+");
+    if (!v4 && !v6) return null;
+    try {
+      return InetAddress.getByName(host); // a literal: parsed, not resolved
+    } catch (UnknownHostException e) {
+      return null;
+    }
+  }
+
+  /** One allow or deny entry: a host pattern, or an address range. */
+  static final class Rule {
+    final String text;
+    final boolean cidr;
+    private final String name;
+    private final byte[] network;
+    private final int prefix;
+
+    private Rule(String text, String name, byte[] network, int prefix) {
+      this.text = text;
+      this.cidr = network != null;
+      this.name = name;
+      this.network = network;
+      this.prefix = prefix;
+    }
+
+    static Rule parse(String text) {
+      String t = text.strip().toLowerCase(Locale.ROOT);
+      String addr = t;
+      int prefix = -1;
+      int slash = t.indexOf('/');
+      if (slash > 0) {
+        addr = t.substring(0, slash);
+        try {
+          prefix = Integer.parseInt(t.substring(slash + 1));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("not a CIDR range: " + text);
+        }
+      }
+      InetAddress a = literal(addr);
+      if (a == null) {
+        if (slash > 0) throw new IllegalArgumentException("not a CIDR range: " + text);
+        if (t.isEmpty() || !t.matches("(\\*|\\*\\.)?[a-z0-9.-]*")) {
+          throw new IllegalArgumentException("not a host pattern or address range: " + text);
+        }
+        return new Rule(text, t, null, 0);
+      }
+      byte[] bytes = a.getAddress();
+      if (prefix < 0) prefix = bytes.length * 8;
+      if (prefix > bytes.length * 8) throw new IllegalArgumentException("bad prefix: " + text);
+      return new Rule(text, null, bytes, prefix);
+    }
+
+    boolean matchesName(String host) {
+      if (name == null) return false;
+      if (name.equals("*")) return true;
+      if (name.startsWith("*.")) return host.endsWith(name.substring(1));
+      return host.equals(name);
+    }
+
+    boolean matches(String host, InetAddress a) {
+      if (name != null) return matchesName(host);
+      byte[] b = a.getAddress();
+      if (b.length != network.length) return false;
+      BigInteger mask = prefix == 0 ? BigInteger.ZERO
+          : BigInteger.ONE.shiftLeft(b.length * 8).subtract(BigInteger.ONE)
+              .shiftRight(b.length * 8 - prefix).shiftLeft(b.length * 8 - prefix);
+      return new BigInteger(1, b).and(mask).equals(new BigInteger(1, network).and(mask));
+    }
+  }
+
+  /** Parses every entry now, so a bad list stops the service at start-up with its text. */
+  public static List<String> validate(List<String> entries) {
+    List<String> out = new ArrayList<>();
+    for (String e : entries) {
+      Rule.parse(e);
+      out.add(e);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,81 @@
+package io.fetchrunner.fetch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+class HostGateTest {
+
+  @Test
+  void perHostAndGlobalLimitsHoldAndWaitersAreServedInOrder() {
+    HostGate gate = new HostGate(2, 3);
+    var a1 = gate.acquire("a");
+    var a2 = gate.acquire("a");
+    var a3 = gate.acquire("a"); // per-host limit
+    var b1 = gate.acquire("b");
+    var b2 = gate.acquire("b"); // global limit
+    assertTrue(a1.isDone() && a2.isDone() && b1.isDone());
+    assertFalse(a3.isDone());
+    assertFalse(b2.isDone());
+    assertEquals(3, gate.inUse());
+
+    gate.release("a"); // a has a slot again; one global permit: a3 or b2, in turn
+    assertEquals(1, (a3.isDone() ? 1 : 0) + (b2.isDone() ? 1 : 0));
+    assertEquals(3, gate.inUse());
+    gate.release("b");
+    assertTrue(a3.isDone() && b2.isDone());
+    assertTrue(gate.inUse("a") <= 2 && gate.inUse("b") <= 2);
+  }
+
+  @Test
+  void aWaiterThatGaveUpDoesNotKeepAPermit() {
+    HostGate gate = new HostGate(1, 10);
+    gate.acquire("a");
+    var gaveUp = gate.acquire("a");
+    var next = gate.acquire("a");
+    gaveUp.cancel(false);
+    gate.release("a");
+    assertTrue(next.isDone() && !next.isCompletedExceptionally());
+    gate.release("a");
+    assertEquals(0, gate.inUse());
+  }
+
+  @Test
+  void manyHostsNeverExceedTheirLimits() {
+    HostGate gate = new HostGate(3, 7);
+    List<String> held = new ArrayList<>();
+    List<CompletableFuture<Void>> waiting = new ArrayList<>();
+    List<String> waitingHosts = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      String host = "h" + (i % 5);
+      var f = gate.acquire(host);
+      if (f.isDone()) {
+        held.add(host);
+      } else {
+        waiting.add(f);
+        waitingHosts.add(host);
+      }
+    }
+    assertEquals(7, gate.inUse());
+    int released = 0;
+    while (!held.isEmpty()) {
+      gate.release(held.remove(0));
+      released++;
+      for (int i = waiting.size() - 1; i >= 0; i--) {
+        if (waiting.get(i).isDone()) {
+          held.add(waitingHosts.remove(i));
+          waiting.remove(i);
+        }
+      }
+      assertTrue(gate.inUse() <= 7);
+      for (int h = 0; h < 5; h++) assertTrue(gate.inUse("h" + h) <= 3);
+    }
+    assertEquals(200, released);
+    assertTrue(waiting.isEmpty());
+  }
+}
