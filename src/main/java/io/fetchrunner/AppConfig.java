@@ -39,8 +39,11 @@ public final class AppConfig {
     // The store's JDBC URL is derived from the data directory in code, not by substitution,
     // so that a data-dir given at any layer ends up in the URL.
     Settings settings = Settings.from(resolved);
+    // The shutdown phase that drains running jobs must outlast the drain itself.
+    String drainPhase = settings.shutdownDrainTimeout().plusSeconds(5).toMillis() + "ms";
     return ConfigFactory.parseMap(Map.of(
-            "pekko-persistence-jdbc.shared-databases.default.db.url", settings.store().url()))
+            "pekko-persistence-jdbc.shared-databases.default.db.url", settings.store().url(),
+            "pekko.coordinated-shutdown.phases.before-service-unbind.timeout", drainPhase))
         .withFallback(resolved);
   }
 

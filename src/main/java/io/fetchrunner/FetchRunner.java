@@ -7,6 +7,10 @@ import io.fetchrunner.http.HealthCheck;
 import io.fetchrunner.http.JobRoutes;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobSupervisor;
+import io.fetchrunner.job.RunningJobs;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import io.fetchrunner.store.Schema;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,7 +65,8 @@ public final class FetchRunner implements AutoCloseable {
       ActorRef<JobSupervisor.Command> supervisor = ClusterSingleton.get(system).init(
           SingletonActor.of(JobSupervisor.create(sharding, settings.http().askTimeout()),
               "job-supervisor"));
-      Job.Deps deps = new Job.Deps(settings, fetcher, supervisor);
+      RunningJobs running = new RunningJobs();
+      Job.Deps deps = Job.Deps.of(settings, fetcher, supervisor, running);
       sharding.init(Entity.of(Job.TYPE_KEY,
           ctx -> Job.create(ctx.getEntityId(), deps, Optional.of(ctx.getShard()))));
       Cluster cluster = Cluster.get(system);
@@ -71,13 +76,34 @@ public final class FetchRunner implements AutoCloseable {
       var routes = new JobRoutes(system, supervisor, sharding, settings, targets,
           new HealthCheck(system, settings.store()));
       ServerBinding binding = bind(system, settings, routes);
-      binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+      addGracefulShutdown(system, settings, binding, routes, running);
       return new FetchRunner(system, binding, settings);
     } catch (StartupException | RuntimeException e) {
       system.terminate();
       awaitQuietly(system);
       throw e;
     }
+  }
+
+  /**
+   * SIGTERM (or {@link #close()}): answer 503 to every call while running jobs stop starting
+   * fetches and store the results of those in flight (bounded by
+   * fetchrunner.shutdown.drain-timeout); then stop accepting connections, and stop the
+   * actors and the store.
+   */
+  private static void addGracefulShutdown(ActorSystem<?> system, Settings settings,
+      ServerBinding binding, JobRoutes routes, RunningJobs running) {
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+        "drain-running-jobs", () -> {
+          routes.stopping();
+          int jobs = running.size();
+          if (jobs > 0) {
+            system.log().info("shutting down: storing in-flight results of {} running job(s)",
+                jobs);
+          }
+          return running.drain(system, settings.shutdownDrainTimeout());
+        });
+    binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
   }
 
   private static void prepareStore(Settings settings) throws StartupException {

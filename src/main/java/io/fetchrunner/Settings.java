@@ -7,7 +7,7 @@ import java.util.List;
 
 /** The {@code fetchrunner} section of the configuration, read once and checked at start-up. */
 public record Settings(
-    Http http, Path dataDir, Store store, Jobs jobs, Fetch fetch) {
+    Http http, Path dataDir, Store store, Jobs jobs, Fetch fetch, Duration shutdownDrainTimeout) {
 
   public record Http(
       String host, int port, long maxRequestBytes, Duration askTimeout,
@@ -100,7 +100,8 @@ public record Settings(
             c.getInt("fetch.max-redirects-limit"),
             c.getStringList("fetch.targets.allow"),
             c.getStringList("fetch.targets.deny"),
-            c.getString("fetch.targets.private")));
+            c.getString("fetch.targets.private")),
+        c.getDuration("shutdown.drain-timeout"));
     settings.check();
     return settings;
   }

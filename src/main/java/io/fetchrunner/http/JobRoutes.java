@@ -62,8 +62,21 @@ public final class JobRoutes extends AllDirectives {
     this.health = health;
   }
 
+  private volatile boolean stopping;
+
+  /** From now on every call is answered 503: the node is shutting down. */
+  public void stopping() {
+    stopping = true;
+  }
+
   public Route routes() {
     return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
+        extractRequest(r -> stopping
+            ? complete(Problem.response(503, "Shutting down",
+                "this fetchrunner node is shutting down; try again shortly", null)
+                .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+                    "Retry-After", "5")))
+            : reject()),
         path("health", () -> get(() -> completeWithFuture(health.check()))),
         authenticated(() -> pathPrefix("jobs", () -> concat(
             pathEnd(() -> concat(

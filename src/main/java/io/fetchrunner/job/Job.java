@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiConsumer;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -49,7 +51,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   // ---- protocol ----
 
   public sealed interface Command extends CborSerializable
-      permits Start, Get, Cancel, Wake, RecordResults, BeginRun, Unload {}
+      permits Start, Get, Cancel, Wake, RecordResults, Drain, BeginRun, Unload {}
 
   /** Accept the job (idempotent: a job that exists answers with its summary). */
   public record Start(JobSpec spec, ActorRef<Accepted> replyTo) implements Command {}
@@ -67,6 +69,12 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       implements Command {}
 
   public record Outcome(int index, UrlResult result) implements CborSerializable {}
+
+  /**
+   * The node is shutting down: start no more fetches, and answer once every fetch in flight
+   * has its result stored (the caller bounds the wait).
+   */
+  public record Drain(ActorRef<Done> replyTo) implements Command {}
 
   /** Internal: start fetching what is pending (after recovery). */
   private record BeginRun() implements Command {}
@@ -116,7 +124,22 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   /** What a job needs from the service around it. */
   public record Deps(
-      Settings settings, HttpFetcher fetcher, ActorRef<JobSupervisor.Command> supervisor) {}
+      Settings settings, ActorRef<JobSupervisor.Command> supervisor, RunningJobs running,
+      Workers workers) {
+
+    public static Deps of(Settings settings, HttpFetcher fetcher,
+        ActorRef<JobSupervisor.Command> supervisor, RunningJobs running) {
+      return new Deps(settings, supervisor, running,
+          (index, request, retry, report) ->
+              UrlFetcher.create(index, request, retry, fetcher, report));
+    }
+  }
+
+  /** Makes the worker of one URL (tests replace it to simulate a worker that fails). */
+  public interface Workers {
+    Behavior<UrlFetcher.Command> create(int index, FetchRequest request,
+        UrlFetcher.RetryPolicy retry, BiConsumer<Integer, UrlResult> report);
+  }
 
   public static Behavior<Command> create(
       String jobId, Deps deps, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
@@ -130,6 +153,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private final Map<Integer, ActorRef<UrlFetcher.Command>> inFlight = new HashMap<>();
   private int cursor;
   private ActorRef<ResultBatcher.Command> batcher;
+  private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
+  private boolean draining;
 
   private Job(ActorContext<Command> ctx, String jobId, Deps deps,
       Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
@@ -156,6 +181,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(Wake.class, (s, c) -> unknown(c.replyTo()))
         .onCommand(RecordResults.class, (s, c) -> Effect().none())
         .onCommand(BeginRun.class, (s, c) -> Effect().none())
+        .onCommand(Drain.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(Unload.class, (s, c) -> unload());
     builder.forState(JobState::isRunning)
         .onCommand(Start.class, (s, c) -> Effect().reply(c.replyTo(), new Accepted(s.summary())))
@@ -164,6 +190,12 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), new StillRunning()))
         .onCommand(RecordResults.class, this::onRecordResults)
         .onCommand(BeginRun.class, this::onBeginRun)
+        .onCommand(Drain.class, (s, c) -> {
+          draining = true;
+          drainWaiters.add(c.replyTo());
+          answerDrainWaiters();
+          return Effect().none();
+        })
         .onCommand(Unload.class, (s, c) -> Effect().none());
     builder.forState(JobState::isFinished)
         .onCommand(Start.class, (s, c) -> Effect().reply(c.replyTo(), new Accepted(s.summary())))
@@ -176,6 +208,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
           return Effect().none();
         })
         .onCommand(BeginRun.class, (s, c) -> Effect().none())
+        .onCommand(Drain.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(Unload.class, (s, c) -> unload());
     return builder.build();
   }
@@ -214,6 +247,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       } else {
         dispatch(s);
       }
+      answerDrainWaiters();
     });
   }
 
@@ -248,22 +282,33 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   private void startRun(JobState state) {
     ctx.cancelReceiveTimeout();
-    batcher = ctx.spawn(
-        ResultBatcher.create(ctx.getSelf(), deps.settings().jobs().resultBatchMax()), "results");
+    batcher = ctx.spawn(ResultBatcher.create(ctx.getSelf(), state.total(),
+        deps.settings().jobs().resultBatchMax()), "results");
     cursor = 0;
+    deps.running().add(ctx.getSelf());
     dispatch(state);
+  }
+
+  /** Draining and nothing in flight any more: the shutdown may proceed. */
+  private void answerDrainWaiters() {
+    if (!draining || !inFlight.isEmpty()) return;
+    drainWaiters.forEach(w -> w.tell(Done.getInstance()));
+    drainWaiters.clear();
   }
 
   private void dispatch(JobState state) {
     JobSpec spec = state.spec();
     ActorRef<ResultBatcher.Command> results = batcher;
-    while (inFlight.size() < spec.concurrency() && cursor < state.total()) {
+    while (!draining && inFlight.size() < spec.concurrency() && cursor < state.total()) {
       int index = cursor++;
       if (!state.isPending(index)) continue;
       ActorRef<UrlFetcher.Command> worker = ctx.spawn(
-          UrlFetcher.create(index, fetchRequest(spec, index), retryPolicy(spec), deps.fetcher(),
+          deps.workers().create(index, fetchRequest(spec, index), retryPolicy(spec),
               (i, result) -> results.tell(new ResultBatcher.Add(i, result))),
           "url-" + index);
+      // The batcher watches the worker: a worker that dies without a result (a bug) still
+      // ends its URL, as FAILED, instead of holding a slot forever.
+      results.tell(new ResultBatcher.Track(index, worker));
       inFlight.put(index, worker);
     }
   }
@@ -298,6 +343,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       ctx.stop(batcher);
       batcher = null;
     }
+    deps.running().remove(ctx.getSelf());
     deps.supervisor().tell(new JobSupervisor.JobEnded(state.summary()));
     scheduleUnload();
   }
@@ -314,6 +360,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   @Override
   public SignalHandler<JobState> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(org.apache.pekko.actor.typed.PostStop.instance(),
+            state -> deps.running().remove(ctx.getSelf()))
         .onSignal(RecoveryCompleted.instance(), state -> {
           if (state.isRunning()) {
             ctx.getSelf().tell(new BeginRun());

@@ -2,6 +2,7 @@ package io.fetchrunner.job;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -18,17 +19,24 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 public final class ResultBatcher {
   private ResultBatcher() {}
 
-  public sealed interface Command permits Add, Recorded {}
+  public sealed interface Command permits Add, Recorded, Track, WorkerGone {}
 
   /** One worker's result. */
   public record Add(int index, UrlResult result) implements Command {}
 
+  /** Watch this worker: if it stops without a result, its URL fails ("worker stopped"). */
+  public record Track(int index, ActorRef<?> worker) implements Command {}
+
+  private record WorkerGone(int index) implements Command {}
+
   /** The job persisted the batch it was given. */
   public record Recorded() implements Command {}
 
-  public static Behavior<Command> create(ActorRef<Job.Command> job, int maxBatch) {
+  public static Behavior<Command> create(ActorRef<Job.Command> job, int urls, int maxBatch) {
     return Behaviors.setup(ctx -> {
       ArrayDeque<Job.Outcome> buffer = new ArrayDeque<>();
+      // A worker's result always reaches this mailbox before the notice of its stop.
+      BitSet reported = new BitSet(urls);
       boolean[] awaitingAck = {false};
       Runnable flush = () -> {
         if (awaitingAck[0] || buffer.isEmpty()) return;
@@ -40,8 +48,23 @@ public final class ResultBatcher {
       };
       return Behaviors.receive(Command.class)
           .onMessage(Add.class, add -> {
+            reported.set(add.index());
             buffer.add(new Job.Outcome(add.index(), add.result()));
             flush.run();
+            return Behaviors.same();
+          })
+          .onMessage(Track.class, t -> {
+            if (!reported.get(t.index())) ctx.watchWith(t.worker(), new WorkerGone(t.index()));
+            return Behaviors.same();
+          })
+          .onMessage(WorkerGone.class, gone -> {
+            if (!reported.get(gone.index())) {
+              reported.set(gone.index());
+              ctx.getLog().error("the worker of URL {} stopped without a result", gone.index());
+              buffer.add(new Job.Outcome(gone.index(),
+                  UrlResult.failed("internal error: the worker stopped without a result")));
+              flush.run();
+            }
             return Behaviors.same();
           })
           .onMessage(Recorded.class, ack -> {

@@ -20,6 +20,7 @@ import java.util.UUID;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
@@ -68,8 +69,48 @@ class JobTest {
     TestProbe<JobSupervisor.Command> supervisor = testKit.createTestProbe();
     var kit = EventSourcedBehaviorTestKit.<Job.Command, Job.Event, JobState>create(
         testKit.system(),
-        Job.create(id, new Job.Deps(settings, fetcher, supervisor.ref()), Optional.empty()));
+        Job.create(id, Job.Deps.of(settings, fetcher, supervisor.ref(), new RunningJobs()),
+            Optional.empty()));
     return new Fixture(id, kit, supervisor);
+  }
+
+  @Test
+  void aWorkerThatDiesWithoutAResultFailsItsUrlAndTheJobStillEnds() {
+    String id = UUID.randomUUID().toString();
+    TestProbe<JobSupervisor.Command> supervisor = testKit.createTestProbe();
+    Job.Deps real = Job.Deps.of(settings, fetcher, supervisor.ref(), new RunningJobs());
+    Job.Workers buggy = (index, request, retry, report) -> index == 1
+        ? Behaviors.setup(ctx -> {
+          throw new IllegalStateException("a bug in the worker");
+        })
+        : real.workers().create(index, request, retry, report);
+    var kit = EventSourcedBehaviorTestKit.<Job.Command, Job.Event, JobState>create(
+        testKit.system(), Job.create(id, new Job.Deps(settings, supervisor.ref(),
+            new RunningJobs(), buggy), Optional.empty()));
+    Fixture f = new Fixture(id, kit, supervisor);
+    List<String> urls = List.of(target.url("/delay/0?bug=0"), target.url("/delay/0?bug=1"),
+        target.url("/delay/0?bug=2"));
+    kit.<Job.Accepted>runCommand(r -> new Job.Start(spec(id, urls, 1), r));
+    JobState done = awaitFinished(f);
+    assertEquals(2, done.summary().succeeded());
+    assertEquals(1, done.summary().failed());
+    assertTrue(done.view().results().get(1).error().contains("worker stopped"));
+  }
+
+  @Test
+  void drainingStoresWhatIsInFlightAndStartsNothingNew() {
+    Fixture f = fixture();
+    List<String> paths = IntStream.range(0, 6).mapToObj(i -> "/delay/500?drain=" + i).toList();
+    List<String> urls = paths.stream().map(target::url).toList();
+    f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec(f.id(), urls, 2), r));
+    var drained = f.kit().<org.apache.pekko.Done>runCommand(Job.Drain::new);
+    assertEquals(org.apache.pekko.Done.getInstance(), drained.reply());
+    JobSummary s = f.kit().getState().summary();
+    assertEquals(2, s.succeeded(), "the two fetches in flight were stored before the answer");
+    assertEquals(4, s.pending());
+    Api.sleep(700);
+    assertEquals(0, target.hits(paths.get(2)), "nothing new started while draining");
+    assertEquals(2, count(stored(f), Job.UrlFetched.class));
   }
 
   private static JobSpec spec(String id, List<String> urls, int concurrency) {

@@ -1,0 +1,46 @@
+package io.fetchrunner.job;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import io.fetchrunner.Stages;
+
+/**
+ * The jobs running on this node, so that a graceful shutdown can ask each to stop starting
+ * fetches and to store the results of those in flight before the node goes away.
+ */
+public final class RunningJobs {
+  private final Set<ActorRef<Job.Command>> jobs = ConcurrentHashMap.newKeySet();
+
+  void add(ActorRef<Job.Command> job) {
+    jobs.add(job);
+  }
+
+  void remove(ActorRef<Job.Command> job) {
+    jobs.remove(job);
+  }
+
+  public int size() {
+    return jobs.size();
+  }
+
+  /**
+   * Asks every running job to drain, and completes when all have stored what was in flight
+   * or {@code within} has passed (what is still in flight then is fetched again on resume).
+   */
+  public CompletableFuture<Done> drain(ActorSystem<?> system, Duration within) {
+    List<CompletableFuture<Done>> all = jobs.stream()
+        .map(job -> Stages.plain(AskPattern.<Job.Command, Done>ask(job, Job.Drain::new, within,
+                system.scheduler()))
+            .exceptionally(e -> Done.getInstance()))
+        .toList();
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+        .thenApply(v -> Done.getInstance());
+  }
+}
