@@ -1,0 +1,196 @@
+package io.fetchrunner.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fetchrunner.support.Api;
+import io.fetchrunner.support.ChildService;
+import io.fetchrunner.support.Journal;
+import io.fetchrunner.support.TargetServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kills the real service (SIGKILL, child JVM) at random moments, restarts it on the same H2
+ * file, and checks the invariants after every round:
+ * <ul>
+ *   <li>every job answered 202 exists;
+ *   <li>no URL has two stored results (read from the journal while the service is down);
+ *   <li>a job's counts equal its results, and a finished job stays finished;
+ *   <li>in the end every job finishes and every URL of a completed job has exactly one result.
+ * </ul>
+ * A few rounds run in the default build. For the long run:
+ * {@code mvn -B test -Dtest=CrashHarnessTest -Dcrash.rounds=300}; a failure prints its seed,
+ * and {@code -Dcrash.seed=N} replays the same choices.
+ */
+class CrashHarnessTest {
+
+  private enum KillPoint { DURING_SUBMISSION, MID_JOB, AFTER_A_RESULT_BATCH, WHILE_IDLE }
+
+  @Test
+  void killedAnywhereItLosesNothing(@TempDir Path dataDir) {
+    long seed = Long.getLong("crash.seed", System.nanoTime());
+    int rounds = Integer.getInteger("crash.rounds", 3);
+    Random random = new Random(seed);
+    String replay = " [replay with -Dcrash.seed=" + seed + "]";
+    System.out.println("CrashHarnessTest: seed " + seed + ", " + rounds + " rounds");
+
+    Map<String, Integer> accepted = new ConcurrentHashMap<>(); // id -> URL count
+    Map<String, String> finished = new HashMap<>(); // id -> final state once seen
+    try (TargetServer target = new TargetServer()) {
+      for (int round = 0; round < rounds; round++) {
+        KillPoint point = KillPoint.values()[random.nextInt(KillPoint.values().length)];
+        String where = "round " + round + ", kill " + point + replay;
+        try (ChildService service = ChildService.start(dataDir)) {
+          Api api = new Api(service.port());
+          checkLive(api, accepted, finished, where);
+          Thread submitter = submitJobs(api, target, random, round, accepted);
+          switch (point) {
+            case DURING_SUBMISSION -> Api.sleep(random.nextInt(150));
+            case MID_JOB -> {
+              join(submitter);
+              Api.sleep(100 + random.nextInt(900));
+            }
+            case AFTER_A_RESULT_BATCH -> {
+              join(submitter);
+              awaitAnyProgress(api, accepted.keySet());
+            }
+            case WHILE_IDLE -> {
+              join(submitter);
+              for (String id : accepted.keySet()) api.awaitFinished(id, Duration.ofSeconds(60));
+            }
+          }
+          service.kill();
+          join(submitter);
+        }
+        checkStored(dataDir, accepted, where);
+      }
+
+      try (ChildService service = ChildService.start(dataDir)) {
+        Api api = new Api(service.port());
+        String where = "after the last round" + replay;
+        checkLive(api, accepted, finished, where);
+        for (String id : accepted.keySet()) {
+          JsonNode job = api.awaitFinished(id, Duration.ofSeconds(120));
+          assertEquals(0, job.get("pending").asInt(), where);
+        }
+        service.terminate();
+      }
+      for (var e : accepted.entrySet()) {
+        List<Journal.StoredEvent> events = Journal.events(dataDir, e.getKey());
+        boolean completed = events.stream().anyMatch(ev -> ev.type().equals("JobCompleted"));
+        boolean cancelled = events.stream().anyMatch(ev -> ev.type().equals("JobCancelled"));
+        assertTrue(completed ^ cancelled, "job " + e.getKey() + " ended exactly once" + replay);
+        int[] perUrl = Journal.resultsPerUrl(dataDir, e.getKey(), e.getValue());
+        for (int i = 0; i < perUrl.length; i++) {
+          if (completed) {
+            assertEquals(1, perUrl[i], "job " + e.getKey() + " URL " + i + replay);
+          } else {
+            assertTrue(perUrl[i] <= 1, "job " + e.getKey() + " URL " + i + replay);
+          }
+        }
+      }
+    }
+  }
+
+  /** Submits 1 to 3 jobs from another thread, recording every job answered 202. */
+  private static Thread submitJobs(Api api, TargetServer target, Random random, int round,
+      Map<String, Integer> accepted) {
+    int jobs = 1 + random.nextInt(3);
+    List<Map<String, Object>> bodies = new ArrayList<>();
+    for (int j = 0; j < jobs; j++) {
+      int n = 5 + random.nextInt(56);
+      int delay = random.nextInt(150);
+      List<String> urls = IntStream.range(0, n)
+          .mapToObj(i -> target.url("/delay/" + delay + "?r" + round + "j" + bodies.size()
+              + "u" + i)).toList();
+      bodies.add(Map.of("urls", urls, "concurrency", 1 + random.nextInt(16),
+          "name", "crash-r" + round + "-j" + j));
+    }
+    Thread t = new Thread(() -> {
+      for (Map<String, Object> body : bodies) {
+        try {
+          Api.Reply r = api.postJson(body);
+          if (r.status() == 202) {
+            accepted.put(r.body().get("id").asText(), ((List<?>) body.get("urls")).size());
+          }
+        } catch (IllegalStateException killed) {
+          return; // the service died mid-request: that job was not accepted
+        }
+      }
+    }, "submitter");
+    t.start();
+    return t;
+  }
+
+  private static void awaitAnyProgress(Api api, Iterable<String> ids) {
+    for (int i = 0; i < 200; i++) {
+      for (String id : ids) {
+        try {
+          JsonNode job = api.get("/jobs/" + id + "?results=false").body();
+          if (job != null && job.get("succeeded") != null && job.get("succeeded").asInt() > 0
+              && job.get("state").asText().equals("RUNNING")) {
+            return;
+          }
+        } catch (IllegalStateException e) {
+          return;
+        }
+      }
+      Api.sleep(10);
+    }
+  }
+
+  /** Through the API: accepted jobs exist, counts match results, finished stays finished. */
+  private static void checkLive(Api api, Map<String, Integer> accepted,
+      Map<String, String> finished, String where) {
+    for (var e : accepted.entrySet()) {
+      Api.Reply r = api.get("/jobs/" + e.getKey());
+      assertEquals(200, r.status(), "accepted job " + e.getKey() + " exists, " + where);
+      JsonNode job = r.body();
+      int total = job.get("total").asInt();
+      assertEquals(e.getValue().intValue(), total, where);
+      Map<String, Integer> byState = new HashMap<>();
+      job.get("results").forEach(u -> byState.merge(u.get("state").asText(), 1, Integer::sum));
+      assertEquals(total, job.get("results").size(), where);
+      assertEquals(byState.getOrDefault("SUCCEEDED", 0), job.get("succeeded").asInt(), where);
+      assertEquals(byState.getOrDefault("FAILED", 0), job.get("failed").asInt(), where);
+      assertEquals(byState.getOrDefault("CANCELLED", 0), job.get("cancelled").asInt(), where);
+      assertEquals(byState.getOrDefault("PENDING", 0), job.get("pending").asInt(), where);
+      String state = job.get("state").asText();
+      String before = finished.get(e.getKey());
+      if (before != null) assertEquals(before, state, "a finished job stays finished, " + where);
+      if (!state.equals("RUNNING")) finished.put(e.getKey(), state);
+    }
+  }
+
+  /** From the journal, with the service down: no URL of any job has two results. */
+  private static void checkStored(Path dataDir, Map<String, Integer> accepted, String where) {
+    for (var e : accepted.entrySet()) {
+      int[] perUrl = Journal.resultsPerUrl(dataDir, e.getKey(), e.getValue());
+      for (int i = 0; i < perUrl.length; i++) {
+        if (perUrl[i] > 1) {
+          fail("job " + e.getKey() + " URL " + i + " has " + perUrl[i] + " results, " + where);
+        }
+      }
+    }
+  }
+
+  private static void join(Thread t) {
+    try {
+      t.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
