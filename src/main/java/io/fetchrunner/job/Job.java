@@ -107,12 +107,19 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   // ---- events ----
 
   public sealed interface Event extends CborSerializable
-      permits JobSubmitted, RunStarted, UrlFetched, JobCompleted, JobCancelled {}
+      permits JobSubmitted, RunStarted, FetchesStarted, UrlFetched, JobCompleted, JobCancelled {}
 
   public record JobSubmitted(JobSpec spec) implements Event {}
 
   /** Fetching (re)started: the first run at submission, one more after each resume. */
   public record RunStarted(Instant at) implements Event {}
+
+  /**
+   * In this run, fetching has started for every URL below {@code upTo} that had no result.
+   * Stored with the batch that frees the slots, just before the fetches start: after a crash,
+   * the URLs below it still without a result were in flight and are fetched again.
+   */
+  public record FetchesStarted(int upTo) implements Event {}
 
   public record UrlFetched(int index, UrlResult result, Instant at) implements Event {}
 
@@ -214,15 +221,34 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   }
 
   private Effect<Event, JobState> onStart(JobState state, Start cmd) {
+    JobSpec spec = cmd.spec();
+    int upTo = Math.min(spec.concurrency(), spec.urls().size()); // nothing has a result yet
     return Effect()
-        .persist(List.of(new JobSubmitted(cmd.spec()), new RunStarted(Instant.now())))
-        .thenRun(this::startRun)
+        .persist(List.of(new JobSubmitted(spec), new RunStarted(Instant.now()),
+            new FetchesStarted(upTo)))
+        .thenRun(s -> startRun(s, upTo))
         .thenReply(cmd.replyTo(), s -> new Accepted(s.summary()));
   }
 
   private Effect<Event, JobState> onBeginRun(JobState state, BeginRun cmd) {
     if (batcher != null) return Effect().none(); // already running in this incarnation
-    return Effect().persist(new RunStarted(Instant.now())).thenRun(this::startRun);
+    int upTo = plan(state, 0, state.spec().concurrency());
+    return Effect().persist(List.of(new RunStarted(Instant.now()), new FetchesStarted(upTo)))
+        .thenRun(s -> startRun(s, upTo));
+  }
+
+  /**
+   * Where the dispatch cursor will be after starting up to {@code slots} fetches from
+   * {@code from}: the URLs in between are pending and not yet in flight.
+   */
+  private int plan(JobState state, int from, int slots) {
+    int i = from;
+    int started = 0;
+    while (started < slots && i < state.total()) {
+      if (state.isPending(i) && !inFlight.containsKey(i)) started++;
+      i++;
+    }
+    return i;
   }
 
   private Effect<Event, JobState> onRecordResults(JobState state, RecordResults cmd) {
@@ -234,18 +260,27 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         events.add(new UrlFetched(o.index(), o.result(), now));
       }
     }
-    if (events.size() == state.pending()) events.add(new JobCompleted(now));
+    int upTo = cursor;
+    if (events.size() == state.pending()) {
+      events.add(new JobCompleted(now));
+    } else if (!draining) {
+      long freed = cmd.outcomes().stream().map(Outcome::index).distinct()
+          .filter(inFlight::containsKey).count();
+      upTo = plan(state, cursor, (int) (state.spec().concurrency() - inFlight.size() + freed));
+      if (upTo > cursor) events.add(new FetchesStarted(upTo));
+    }
     if (events.isEmpty()) {
       cmd.ackTo().tell(new ResultBatcher.Recorded());
       return Effect().none();
     }
+    int dispatchUpTo = upTo;
     return Effect().persist(events).thenRun(s -> {
       for (Outcome o : cmd.outcomes()) inFlight.remove(o.index());
       cmd.ackTo().tell(new ResultBatcher.Recorded());
       if (s.isFinished()) {
         onFinished(s);
       } else {
-        dispatch(s);
+        dispatch(s, dispatchUpTo);
       }
       answerDrainWaiters();
     });
@@ -280,13 +315,13 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   // ---- running ----
 
-  private void startRun(JobState state) {
+  private void startRun(JobState state, int upTo) {
     ctx.cancelReceiveTimeout();
     batcher = ctx.spawn(ResultBatcher.create(ctx.getSelf(), state.total(),
         deps.settings().jobs().resultBatchMax()), "results");
     cursor = 0;
     deps.running().add(ctx.getSelf());
-    dispatch(state);
+    dispatch(state, upTo);
   }
 
   /** Draining and nothing in flight any more: the shutdown may proceed. */
@@ -296,12 +331,13 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     drainWaiters.clear();
   }
 
-  private void dispatch(JobState state) {
+  /** Starts a worker for every pending URL from the cursor up to {@code upTo} (planned). */
+  private void dispatch(JobState state, int upTo) {
     JobSpec spec = state.spec();
     ActorRef<ResultBatcher.Command> results = batcher;
-    while (!draining && inFlight.size() < spec.concurrency() && cursor < state.total()) {
+    while (cursor < upTo) {
       int index = cursor++;
-      if (!state.isPending(index)) continue;
+      if (!state.isPending(index) || inFlight.containsKey(index)) continue;
       ActorRef<UrlFetcher.Command> worker = ctx.spawn(
           deps.workers().create(index, fetchRequest(spec, index), retryPolicy(spec),
               (i, result) -> results.tell(new ResultBatcher.Add(i, result))),

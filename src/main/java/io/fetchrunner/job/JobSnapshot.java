@@ -7,5 +7,6 @@ import java.util.List;
 /** The stored form of a {@link JobState}: immutable, so it can be serialized off the actor. */
 public record JobSnapshot(
     JobSpec spec, List<UrlResult> results, JobStatus status, Instant finishedAt,
-    long closedWallMs, Instant runStartedAt, Instant lastResultAt, int runs)
+    long closedWallMs, Instant runStartedAt, Instant lastResultAt, int runs, int startedUpTo,
+    int refetched)
     implements CborSerializable {}

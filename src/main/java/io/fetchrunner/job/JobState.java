@@ -31,6 +31,8 @@ public final class JobState implements CborSerializable {
   private Instant runStartedAt;
   private Instant lastResultAt;
   private int runs;
+  private int startedUpTo;
+  private int refetched;
 
   private JobState(JobSpec spec) {
     this.spec = spec;
@@ -80,10 +82,18 @@ public final class JobState implements CborSerializable {
     if (event instanceof Job.JobSubmitted e) {
       return new JobState(e.spec());
     } else if (event instanceof Job.RunStarted e) {
+      // A resume: URLs started in the run before without a result were in flight when it
+      // stopped, and are fetched again now.
+      for (int i = 0; i < Math.min(startedUpTo, results.length); i++) {
+        if (results[i] == null) refetched++;
+      }
+      startedUpTo = 0;
       closedWallMs = wallMs();
       runStartedAt = e.at();
       lastResultAt = null;
       runs++;
+    } else if (event instanceof Job.FetchesStarted e) {
+      startedUpTo = Math.max(startedUpTo, e.upTo());
     } else if (event instanceof Job.UrlFetched e) {
       record(e.index(), e.result());
       lastResultAt = e.at();
@@ -126,7 +136,7 @@ public final class JobState implements CborSerializable {
         ? Math.round(sumLatencyMs * 100.0 / wall) / 100.0 : null;
     return new JobSummary(spec.id(), spec.name(), status, total(), succeeded, failed, cancelled,
         pending(), spec.submittedAt(), finishedAt, wall, sumLatencyMs, speedup,
-        Math.max(0, runs - 1));
+        Math.max(0, runs - 1), refetched);
   }
 
   public JobView view() {
@@ -147,7 +157,7 @@ public final class JobState implements CborSerializable {
   @JsonValue
   public JobSnapshot toSnapshot() {
     return new JobSnapshot(spec, Arrays.asList(results.clone()), status, finishedAt, closedWallMs,
-        runStartedAt, lastResultAt, runs);
+        runStartedAt, lastResultAt, runs, startedUpTo, refetched);
   }
 
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
@@ -165,6 +175,8 @@ public final class JobState implements CborSerializable {
     state.runStartedAt = s.runStartedAt();
     state.lastResultAt = s.lastResultAt();
     state.runs = s.runs();
+    state.startedUpTo = s.startedUpTo();
+    state.refetched = s.refetched();
     return state;
   }
 }

@@ -7,12 +7,15 @@ import java.time.Instant;
  * A job's figures without its per-URL results. {@code wallMs} runs from the first request
  * sent to the last result recorded, summed over runs (downtime between a crash and the
  * resume is not counted); {@code sumLatencyMs} is what fetching the URLs one by one would
- * have cost; {@code speedup} is their ratio (null until a result is recorded).
+ * have cost; {@code speedup} is their ratio (null until a result is recorded);
+ * {@code resumes} counts restarts of the job, {@code refetched} the URLs fetched again
+ * because they were in flight when the service stopped.
  */
 public record JobSummary(
     String id, String name, JobStatus state, int total, int succeeded, int failed,
     int cancelled, int pending, Instant submittedAt, Instant finishedAt, long wallMs,
-    long sumLatencyMs, Double speedup, int resumes) implements CborSerializable {
+    long sumLatencyMs, Double speedup, int resumes, int refetched)
+    implements CborSerializable {
 
   public boolean finished() {
     return state != JobStatus.RUNNING;

@@ -47,23 +47,28 @@ class RestartTest {
 
   @Test
   void unfinishedJobResumesAfterSigkill(@TempDir Path dataDir) {
-    int refetched = interruptAndResume(dataDir, "kill", ChildService::kill);
-    assertTrue(refetched <= CONCURRENCY,
-        "only URLs in flight at the kill are fetched again: " + refetched);
+    JsonNode job = interruptAndResume(dataDir, "kill", ChildService::kill);
+    int fetchedTwice = job.get("fetchedTwice").asInt();
+    int refetched = job.get("refetched").asInt();
+    assertTrue(fetchedTwice <= refetched && refetched <= CONCURRENCY,
+        "the job counts the URLs in flight at the kill as re-fetched: target saw "
+            + fetchedTwice + " twice, job says " + refetched);
   }
 
   @Test
   void unfinishedJobResumesAfterSigterm(@TempDir Path dataDir) {
-    int refetched = interruptAndResume(dataDir, "term", child -> {
+    JsonNode job = interruptAndResume(dataDir, "term", child -> {
       int code = child.terminate();
       assertTrue(code == 0 || code == 143, "graceful stop exits cleanly, got " + code
           + "\n" + child.output());
     });
-    assertEquals(0, refetched, "a graceful stop stores the results of fetches in flight");
+    assertEquals(0, job.get("fetchedTwice").asInt(),
+        "a graceful stop stores the results of fetches in flight");
+    assertEquals(0, job.get("refetched").asInt());
   }
 
-  /** Returns how many URLs were fetched twice. */
-  private int interruptAndResume(Path dataDir, String tag, Consumer<ChildService> stop) {
+  /** Returns the finished job, with "fetchedTwice": how many URLs the target saw twice. */
+  private JsonNode interruptAndResume(Path dataDir, String tag, Consumer<ChildService> stop) {
     List<String> paths = IntStream.range(0, URLS)
         .mapToObj(i -> "/delay/300?" + tag + "=" + i).toList();
     List<String> urls = paths.stream().map(target::url).toList();
@@ -121,7 +126,8 @@ class RestartTest {
     assertTrue(wall <= elapsed - DOWNTIME_MS,
         "wallMs " + wall + " must leave out the downtime (elapsed " + elapsed + " ms)");
     assertTrue(wall >= (URLS / CONCURRENCY) * 300L, "wallMs counts the time spent fetching");
-    return refetched;
+    ((com.fasterxml.jackson.databind.node.ObjectNode) job).put("fetchedTwice", refetched);
+    return job;
   }
 
   private static JsonNode awaitSucceeded(Api api, String id, int atLeast) {
