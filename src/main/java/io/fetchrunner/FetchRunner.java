@@ -7,6 +7,7 @@ import io.fetchrunner.http.HealthCheck;
 import io.fetchrunner.http.JobRoutes;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobSupervisor;
+import io.fetchrunner.job.BrokenJobs;
 import io.fetchrunner.job.RunningJobs;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
@@ -66,14 +67,15 @@ public final class FetchRunner implements AutoCloseable {
           SingletonActor.of(JobSupervisor.create(sharding, settings.http().askTimeout()),
               "job-supervisor"));
       RunningJobs running = new RunningJobs();
-      Job.Deps deps = Job.Deps.of(settings, fetcher, supervisor, running);
+      BrokenJobs broken = new BrokenJobs();
+      Job.Deps deps = Job.Deps.of(settings, fetcher, supervisor, running, broken);
       sharding.init(Entity.of(Job.TYPE_KEY,
           ctx -> Job.create(ctx.getEntityId(), deps, Optional.of(ctx.getShard()))));
       Cluster cluster = Cluster.get(system);
       if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
-      var routes = new JobRoutes(system, supervisor, sharding, settings, targets,
+      var routes = new JobRoutes(system, supervisor, sharding, settings, targets, broken,
           new HealthCheck(system, settings.store()));
       ServerBinding binding = bind(system, settings, routes);
       addGracefulShutdown(system, settings, binding, routes, running);

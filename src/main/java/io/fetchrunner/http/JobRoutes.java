@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fetchrunner.Settings;
 import io.fetchrunner.Stages;
 import io.fetchrunner.fetch.TargetPolicy;
+import io.fetchrunner.job.BrokenJobs;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobRegistry;
 import io.fetchrunner.job.JobSummary;
@@ -51,9 +52,12 @@ public final class JobRoutes extends AllDirectives {
   private final Settings settings;
   private final JobRequestParser parser;
   private final HealthCheck health;
+  private final BrokenJobs broken;
 
   public JobRoutes(ActorSystem<?> system, ActorRef<JobSupervisor.Command> supervisor,
-      ClusterSharding sharding, Settings settings, TargetPolicy targets, HealthCheck health) {
+      ClusterSharding sharding, Settings settings, TargetPolicy targets, BrokenJobs broken,
+      HealthCheck health) {
+    this.broken = broken;
     this.system = system;
     this.supervisor = supervisor;
     this.sharding = sharding;
@@ -184,26 +188,43 @@ public final class JobRoutes extends AllDirectives {
 
   /** Finished jobs answer from the list; running ones are asked for their live figures. */
   private CompletionStage<HttpResponse> summaries(JobRegistry.Page page) {
-    List<CompletableFuture<JobSummary>> rows = new ArrayList<>();
+    List<CompletableFuture<Object>> rows = new ArrayList<>();
     for (JobRegistry.Entry e : page.entries()) {
       if (e.finalSummary() != null) {
-        rows.add(CompletableFuture.completedFuture(e.finalSummary()));
+        rows.add(CompletableFuture.completedFuture((Object) e.finalSummary()));
       } else {
-        rows.add(Stages.plain(entity(e.id()).<Job.GetReply>ask(
-                replyTo -> new Job.Get(false, replyTo), settings.http().askTimeout()))
-            .thenApply(r -> r instanceof Job.Found f ? f.view().summary() : null));
+        rows.add(broken.reason(e.id()).isPresent()
+            ? CompletableFuture.completedFuture((Object) unavailableRow(e))
+            : Stages.plain(entity(e.id()).<Job.GetReply>ask(
+                    replyTo -> new Job.Get(false, replyTo), settings.http().askTimeout()))
+                .<Object>thenApply(r -> r instanceof Job.Found f ? f.view().summary() : null)
+                .exceptionally(error -> unavailableRow(e)));
       }
     }
     return CompletableFuture.allOf(rows.toArray(CompletableFuture[]::new)).thenApply(v -> {
       ObjectNode body = Json.mapper().createObjectNode();
       var jobs = body.putArray("jobs");
-      for (CompletableFuture<JobSummary> row : rows) {
-        JobSummary s = row.join();
+      for (CompletableFuture<Object> row : rows) {
+        Object s = row.join();
         if (s != null) jobs.add(Json.mapper().valueToTree(s));
       }
       body.put("nextCursor", page.next() == null ? null : page.next().toString());
       return json(200, body);
     });
+  }
+
+  /** A job that cannot answer: what the list knows of it, and why. */
+  private ObjectNode unavailableRow(JobRegistry.Entry e) {
+    ObjectNode row = Json.mapper().createObjectNode();
+    row.put("id", e.id());
+    row.put("name", e.name());
+    row.put("state", "UNAVAILABLE");
+    row.put("total", e.total());
+    row.put("submittedAt", e.submittedAt().toString());
+    row.put("error", broken.reason(e.id())
+        .map(r -> "cannot be loaded from the store: " + r)
+        .orElse("did not answer in time"));
+    return row;
   }
 
   // ---- GET /jobs/{id} and DELETE /jobs/{id} ----
@@ -214,19 +235,34 @@ public final class JobRoutes extends AllDirectives {
     throw Problem.badRequest("results", "\"results\" must be true or false");
   }
 
+  /** 500 for a job whose events cannot be read back; it does not answer, so don't wait. */
+  private java.util.Optional<HttpResponse> brokenJob(String id) {
+    return broken.reason(id).map(reason -> Problem.response(500, "Job cannot be loaded",
+        "job " + id + " cannot be loaded from the store: " + reason
+            + " (its other jobs are unaffected; see the service log)", null));
+  }
+
+  private HttpResponse failure(String id, Throwable error) {
+    return brokenJob(id).orElseGet(() -> failure(error));
+  }
+
   private CompletionStage<HttpResponse> getJob(String id, boolean withResults) {
     if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
+    var brokenAnswer = brokenJob(id);
+    if (brokenAnswer.isPresent()) return CompletableFuture.completedFuture(brokenAnswer.get());
     return Stages.plain(entity(id).<Job.GetReply>ask(
             replyTo -> new Job.Get(withResults, replyTo), settings.http().askTimeout()))
         .thenApply(r -> {
           if (!(r instanceof Job.Found f)) return noSuchJob(id);
           return withResults ? detail(f.view()) : json(200, f.view().summary());
         })
-        .exceptionally(JobRoutes::failure);
+        .exceptionally(error -> failure(id, error));
   }
 
   private CompletionStage<HttpResponse> cancel(String id) {
     if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
+    var brokenAnswer = brokenJob(id);
+    if (brokenAnswer.isPresent()) return CompletableFuture.completedFuture(brokenAnswer.get());
     return Stages.plain(entity(id).<Job.CancelReply>ask(Job.Cancel::new,
             settings.http().askTimeout()))
         .thenApply(r -> {
@@ -237,7 +273,7 @@ public final class JobRoutes extends AllDirectives {
           }
           return noSuchJob(id);
         })
-        .exceptionally(JobRoutes::failure);
+        .exceptionally(error -> failure(id, error));
   }
 
   private EntityRef<Job.Command> entity(String id) {

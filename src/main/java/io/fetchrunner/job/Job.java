@@ -25,6 +25,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
@@ -132,11 +133,11 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   /** What a job needs from the service around it. */
   public record Deps(
       Settings settings, ActorRef<JobSupervisor.Command> supervisor, RunningJobs running,
-      Workers workers) {
+      BrokenJobs broken, Workers workers) {
 
     public static Deps of(Settings settings, HttpFetcher fetcher,
-        ActorRef<JobSupervisor.Command> supervisor, RunningJobs running) {
-      return new Deps(settings, supervisor, running,
+        ActorRef<JobSupervisor.Command> supervisor, RunningJobs running, BrokenJobs broken) {
+      return new Deps(settings, supervisor, running, broken,
           (index, request, retry, report) ->
               UrlFetcher.create(index, request, retry, fetcher, report));
     }
@@ -154,6 +155,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   }
 
   private final ActorContext<Command> ctx;
+  private final String jobId;
   private final Deps deps;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   // Runtime only, rebuilt on every start: which URLs have a worker, and where to look next.
@@ -169,6 +171,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     super(PersistenceId.of(TYPE_KEY.name(), jobId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
     this.ctx = ctx;
+    this.jobId = jobId;
     this.deps = deps;
     this.shard = shard;
   }
@@ -398,7 +401,13 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     return newSignalHandlerBuilder()
         .onSignal(org.apache.pekko.actor.typed.PostStop.instance(),
             state -> deps.running().remove(ctx.getSelf()))
+        .onSignal(RecoveryFailed.class, (state, failed) -> {
+          // Restarted with backoff and failing again until the store is mended: say so.
+          ctx.getLog().error("job {} cannot be loaded from the store", jobId, failed.getFailure());
+          deps.broken().broken(jobId, String.valueOf(failed.getFailure().getMessage()));
+        })
         .onSignal(RecoveryCompleted.instance(), state -> {
+          deps.broken().recovered(jobId);
           if (state.isRunning()) {
             ctx.getSelf().tell(new BeginRun());
           } else {

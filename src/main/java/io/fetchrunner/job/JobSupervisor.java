@@ -50,9 +50,10 @@ public final class JobSupervisor
   private record StartAnswered(String id, ActorRef<SubmitReply> replyTo, JobSummary summary,
       String error) implements Command {}
 
-  private record WakeAnswered(String id, Job.WakeReply reply, String error) implements Command {}
+  private record WakeAnswered(String id, int attempt, Job.WakeReply reply, String error)
+      implements Command {}
 
-  private record WakeAgain(String id) implements Command {}
+  private record WakeAgain(String id, int attempt) implements Command {}
 
   private record ReplayAnswered(ActorRef<SubmitReply> replyTo, JobSummary summary)
       implements Command {}
@@ -116,7 +117,7 @@ public final class JobSupervisor
           return Effect().none();
         })
         .onCommand(WakeAgain.class, (registry, cmd) -> {
-          wake(cmd.id());
+          wake(cmd.id(), cmd.attempt());
           return Effect().none();
         })
         .build();
@@ -175,17 +176,19 @@ public final class JobSupervisor
       ctx.getLog().info("job {} was registered but never stored; dropping it", cmd.id());
       return Effect().persist(new JobAbandoned(cmd.id()));
     } else if (cmd.error() != null) {
-      ctx.getLog().warn("job {} did not answer its wake-up ({}); trying again", cmd.id(),
-          cmd.error());
-      ctx.scheduleOnce(Duration.ofSeconds(5), ctx.getSelf(), new WakeAgain(cmd.id()));
+      // 5 s, 10 s, 20 s, ... at most 5 min: a job that cannot load is not hammered.
+      Duration wait = Duration.ofSeconds(Math.min(300, 5L << Math.min(cmd.attempt(), 6)));
+      ctx.getLog().warn("job {} did not answer its wake-up ({}); trying again in {} s",
+          cmd.id(), cmd.error(), wait.toSeconds());
+      ctx.scheduleOnce(wait, ctx.getSelf(), new WakeAgain(cmd.id(), cmd.attempt() + 1));
     }
     return Effect().none();
   }
 
-  private void wake(String id) {
+  private void wake(String id, int attempt) {
     ctx.ask(Job.WakeReply.class, sharding.entityRefFor(Job.TYPE_KEY, id), askTimeout,
-        Job.Wake::new,
-        (reply, error) -> new WakeAnswered(id, reply, error == null ? null : error.toString()));
+        Job.Wake::new, (reply, error) ->
+            new WakeAnswered(id, attempt, reply, error == null ? null : error.toString()));
   }
 
   @Override
@@ -201,7 +204,7 @@ public final class JobSupervisor
           if (!unfinished.isEmpty()) {
             ctx.getLog().info("resuming {} unfinished job(s)", unfinished.size());
           }
-          unfinished.forEach(e -> wake(e.id()));
+          unfinished.forEach(e -> wake(e.id(), 0));
         })
         .build();
   }

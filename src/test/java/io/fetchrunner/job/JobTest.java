@@ -69,7 +69,8 @@ class JobTest {
     TestProbe<JobSupervisor.Command> supervisor = testKit.createTestProbe();
     var kit = EventSourcedBehaviorTestKit.<Job.Command, Job.Event, JobState>create(
         testKit.system(),
-        Job.create(id, Job.Deps.of(settings, fetcher, supervisor.ref(), new RunningJobs()),
+        Job.create(id, Job.Deps.of(settings, fetcher, supervisor.ref(), new RunningJobs(),
+            new BrokenJobs()),
             Optional.empty()));
     return new Fixture(id, kit, supervisor);
   }
@@ -78,7 +79,8 @@ class JobTest {
   void aWorkerThatDiesWithoutAResultFailsItsUrlAndTheJobStillEnds() {
     String id = UUID.randomUUID().toString();
     TestProbe<JobSupervisor.Command> supervisor = testKit.createTestProbe();
-    Job.Deps real = Job.Deps.of(settings, fetcher, supervisor.ref(), new RunningJobs());
+    Job.Deps real = Job.Deps.of(settings, fetcher, supervisor.ref(), new RunningJobs(),
+            new BrokenJobs());
     Job.Workers buggy = (index, request, retry, report) -> index == 1
         ? Behaviors.setup(ctx -> {
           throw new IllegalStateException("a bug in the worker");
@@ -86,7 +88,7 @@ class JobTest {
         : real.workers().create(index, request, retry, report);
     var kit = EventSourcedBehaviorTestKit.<Job.Command, Job.Event, JobState>create(
         testKit.system(), Job.create(id, new Job.Deps(settings, supervisor.ref(),
-            new RunningJobs(), buggy), Optional.empty()));
+            new RunningJobs(), new BrokenJobs(), buggy), Optional.empty()));
     Fixture f = new Fixture(id, kit, supervisor);
     List<String> urls = List.of(target.url("/delay/0?bug=0"), target.url("/delay/0?bug=1"),
         target.url("/delay/0?bug=2"));

@@ -1,0 +1,72 @@
+package io.fetchrunner.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fetchrunner.FetchRunner;
+import io.fetchrunner.support.Api;
+import io.fetchrunner.support.Services;
+import io.fetchrunner.support.TargetServer;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Poison in the store: an event that cannot be read back makes its job fail visibly (500
+ * naming the cause) without wedging the service or the other jobs.
+ */
+class PoisonTest {
+
+  @Test
+  void aCorruptEventBreaksOnlyItsOwnJobAndSaysSo(@TempDir Path dataDir) throws Exception {
+    String config = "fetchrunner.http.ask-timeout = 3s";
+    try (TargetServer target = new TargetServer()) {
+      String poisoned;
+      String healthy;
+      try (FetchRunner service = Services.start(dataDir, config)) {
+        Api api = new Api(service.port());
+        poisoned = api.submit(Map.of("urls", List.of(target.url("/delay/0?p1"),
+            target.url("/delay/0?p2")), "concurrency", 1));
+        healthy = api.submit(Map.of("urls", List.of(target.url("/delay/0?h1"))));
+        api.awaitFinished(poisoned, Duration.ofSeconds(30));
+        api.awaitFinished(healthy, Duration.ofSeconds(30));
+      }
+
+      String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fetchrunner");
+      try (var c = DriverManager.getConnection(url, "sa", "");
+           var st = c.prepareStatement("UPDATE \"event_journal\" SET \"event_payload\" = ?"
+               + " WHERE \"persistence_id\" = ? AND \"event_ser_manifest\" LIKE '%UrlFetched'")) {
+        st.setBytes(1, new byte[] {(byte) 0xff, 0x00, 0x13});
+        st.setString(2, "Job|" + poisoned);
+        assertEquals(2, st.executeUpdate());
+      }
+
+      try (FetchRunner service = Services.start(dataDir, config)) {
+        Api api = new Api(service.port());
+        Api.Reply broken = null;
+        for (int i = 0; i < 50; i++) {
+          broken = api.get("/jobs/" + poisoned);
+          if (broken.status() == 500) break;
+          Api.sleep(200);
+        }
+        assertEquals(500, broken.status(), broken::toString);
+        assertTrue(broken.contentType().startsWith("application/problem+json"));
+        assertTrue(broken.body().get("detail").asText().contains("cannot be loaded"),
+            broken::toString);
+
+        assertEquals("COMPLETED", api.get("/jobs/" + healthy).body().get("state").asText());
+        String fresh = api.submit(Map.of("urls", List.of(target.url("/delay/0?after"))));
+        assertEquals("COMPLETED",
+            api.awaitFinished(fresh, Duration.ofSeconds(30)).get("state").asText());
+        assertEquals(200, api.get("/health").status());
+        JsonNode list = api.get("/jobs").body().get("jobs");
+        assertEquals(3, list.size(), list::toString);
+      }
+    }
+  }
+}
