@@ -25,6 +25,7 @@ import org.apache.pekko.util.ByteString;
  *
  * <ul>
  *   <li>{@code /delay/{ms}}: 200 with a 2-byte body after {@code ms} milliseconds
+ *       ({@code ?size=N}: an N-byte body instead)
  *   <li>{@code /status/{code}}: that status, with a short body
  *   <li>{@code /bytes/{n}}: 200 with an {@code n}-byte body, streamed in chunks
  *   <li>{@code /drop}: headers promising 100,000 bytes, 1,000 bytes, then the connection drops
@@ -50,6 +51,7 @@ public final class TargetServer implements AutoCloseable {
   private final Map<String, java.util.List<Long>> hitTimes = new ConcurrentHashMap<>();
   private final Map<String, Seen> lastRequest = new ConcurrentHashMap<>();
   private final AtomicInteger total = new AtomicInteger();
+  private final boolean countHits;
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger peak = new AtomicInteger();
   private java.net.ServerSocket resetSocket;
@@ -58,17 +60,26 @@ public final class TargetServer implements AutoCloseable {
   public record Seen(String method, Map<String, String> headers, String body) {}
 
   public TargetServer() {
+    this(0, true);
+  }
+
+  /**
+   * @param port 0 for any free port
+   * @param countHits keep per-URL hit counts (tests); off for benchmarks with many URLs
+   */
+  public TargetServer(int port, boolean countHits) {
+    this.countHits = countHits;
     system = ActorSystem.create(Behaviors.empty(), "target", ConfigFactory.parseString("""
         pekko.actor.provider = local
         pekko.loglevel = WARNING
         pekko.http.server.request-timeout = 120s
         pekko.http.server.idle-timeout = 180s
         pekko.http.server.max-connections = 16384
-        pekko.http.server.backlog = 4096
+        pekko.http.server.backlog = 16384
         """).withFallback(ConfigFactory.load()));
     var materializer = org.apache.pekko.stream.Materializer.matFromSystem(system);
     try {
-      binding = Http.get(system).newServerAt("127.0.0.1", 0).connectionSource()
+      binding = Http.get(system).newServerAt("127.0.0.1", port).connectionSource()
           .to(org.apache.pekko.stream.javadsl.Sink.foreach(connection -> {
             peak.accumulateAndGet(open.incrementAndGet(), Math::max);
             connection.handleWith(org.apache.pekko.stream.javadsl.Flow.of(HttpRequest.class)
@@ -154,10 +165,13 @@ public final class TargetServer implements AutoCloseable {
     var uri = request.getUri();
     String path = uri.path();
     String key = path + uri.rawQueryString().map(q -> "?" + q).orElse("");
-    int hit = hits.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
-    hitTimes.computeIfAbsent(key, k -> java.util.Collections.synchronizedList(
-        new java.util.ArrayList<>())).add(System.nanoTime());
     total.incrementAndGet();
+    int hit = 0;
+    if (countHits) {
+      hit = hits.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+      hitTimes.computeIfAbsent(key, k -> java.util.Collections.synchronizedList(
+          new java.util.ArrayList<>())).add(System.nanoTime());
+    }
     String[] parts = path.split("/");
     String kind = parts.length > 1 ? parts[1] : "";
     String arg = parts.length > 2 ? parts[2] : "0";
@@ -178,7 +192,10 @@ public final class TargetServer implements AutoCloseable {
     switch (kind) {
       case "delay": {
         long ms = Long.parseLong(arg);
-        HttpResponse ok = HttpResponse.create().withEntity("ok");
+        HttpResponse ok = uri.query().get("size")
+            .map(n -> HttpResponse.create().withEntity(HttpEntities.create(
+                ContentTypes.APPLICATION_OCTET_STREAM, new byte[Integer.parseInt(n)])))
+            .orElseGet(() -> HttpResponse.create().withEntity("ok"));
         if (ms == 0) return CompletableFuture.completedFuture(ok);
         // Pekko's scheduler, not CompletableFuture.delayedExecutor: on 2 cores the latter
         // runs every task on a new thread (common pool parallelism 1).
@@ -244,6 +261,14 @@ public final class TargetServer implements AutoCloseable {
     return seconds == null ? r
         : r.addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
             "Retry-After", seconds));
+  }
+
+  /** Runs a target server for benchmarks: {@code TargetServer [port]}; stops on Ctrl-C. */
+  public static void main(String[] args) {
+    int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
+    TargetServer server = new TargetServer(port, false);
+    System.out.println("target listening on http://127.0.0.1:" + server.port());
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close));
   }
 
   private static Source<ByteString, ?> chunks(long n) {

@@ -1,0 +1,308 @@
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * fetchrunner benchmark driver (run by bench/run.sh). Starts the real service jar on a fresh
+ * data directory, submits each workload through the HTTP API to the target server on
+ * 127.0.0.1, polls until done, and prints one line per workload: the job's wallMs, the
+ * client-observed time from POST to completion, the ideal, their ratio, URLs/s, and the
+ * service's peak RSS and peak heap in use. Figures are the median of the runs.
+ *
+ * Usage: BenchDriver <targetPort> [runs] [workloads, e.g. W1,W2,W3,W4,W5,S,R]
+ */
+public class BenchDriver {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient CLIENT = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(10)).build();
+  static int targetPort;
+  static String base;
+  static long servicePid;
+
+  record Result(String name, double jobWallMs, double clientMs, double idealMs, double urlsPerS,
+      double rssMiB, double heapMiB, String note) {}
+
+  public static void main(String[] args) throws Exception {
+    targetPort = Integer.parseInt(args[0]);
+    int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    List<String> which = args.length > 2 ? Arrays.asList(args[2].split(","))
+        : List.of("W1", "W2", "W3", "W4", "W5", "S", "R");
+    Path data = Files.createTempDirectory("fetchrunner-bench");
+    Process service = startService(data);
+    try {
+      for (String w : which) {
+        List<Result> results = new ArrayList<>();
+        for (int run = 0; run < runs; run++) {
+          results.add(switch (w) {
+            case "W1" -> oneJob("W1", 3, 2000, 0, 3);
+            case "W2" -> oneJob("W2", 1000, 1000, 0, 1000);
+            case "W3" -> oneJob("W3", 10_000, 2000, 0, 10_000);
+            case "W4" -> oneJob("W4", 20_000, 0, 1024, 256);
+            case "W5" -> manyJobs();
+            case "S" -> submitLatency();
+            case "R" -> {
+              service = restartWithLargeJob(service, data);
+              yield lastRestart;
+            }
+            default -> throw new IllegalArgumentException("unknown workload " + w);
+          });
+        }
+        print(median(results), runs);
+      }
+    } finally {
+      service.destroy();
+      service.waitFor();
+    }
+  }
+
+  // ---- the service ----
+
+  static Process startService(Path data) throws Exception {
+    List<String> cmd = List.of("java", "-Xmx1g", "-XX:+UseParallelGC",
+        "-Dfetchrunner.http.port=0",
+        "-Dfetchrunner.data-dir=" + data,
+        "-Dfetchrunner.fetch.per-host-concurrency=10000",
+        "-Dfetchrunner.fetch.max-in-flight=16384",
+        "-Dfetchrunner.fetch.retries=0",
+        "-Dfetchrunner.http.ask-timeout=60s",
+        "-jar", "target/fetchrunner.jar");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+    Pattern listening = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+    String line;
+    while ((line = out.readLine()) != null) {
+      Matcher m = listening.matcher(line);
+      if (m.find()) {
+        base = "http://127.0.0.1:" + m.group(1);
+        break;
+      }
+    }
+    if (base == null) throw new IllegalStateException("service did not start");
+    Thread drain = new Thread(() -> out.lines().forEach(l -> { }));
+    drain.setDaemon(true);
+    drain.start();
+    servicePid = p.pid();
+    while (get("/health").statusCode() != 200) Thread.sleep(100);
+    return p;
+  }
+
+  // ---- workloads ----
+
+  static Result oneJob(String name, int n, int delayMs, int size, int concurrency)
+      throws Exception {
+    String body = IntStream.range(0, n)
+        .mapToObj(i -> "http://127.0.0.1:" + targetPort + "/delay/" + delayMs + "?"
+            + (size > 0 ? "size=" + size + "&" : "") + "i=" + i + "&r=" + System.nanoTime())
+        .collect(Collectors.joining("\n"));
+    Sampler sampler = Sampler.start();
+    long t0 = System.nanoTime();
+    JsonNode accepted = post("/jobs?concurrency=" + concurrency + "&name=" + name, body);
+    JsonNode job = awaitDone(accepted.get("id").asText());
+    double clientMs = (System.nanoTime() - t0) / 1e6;
+    sampler.stop();
+    check(job, n);
+    double wall = job.get("wallMs").asDouble();
+    double ideal = Math.ceil((double) n / concurrency) * delayMs;
+    return new Result(name, wall, clientMs, ideal, n / (wall / 1000.0), sampler.rssMiB(),
+        sampler.heapMiB(), "");
+  }
+
+  static Result manyJobs() throws Exception {
+    Sampler sampler = Sampler.start();
+    List<CompletableFuture<JsonNode>> posts = new ArrayList<>();
+    long tag = System.nanoTime();
+    for (int j = 0; j < 100; j++) {
+      int job = j;
+      String body = IntStream.range(0, 100)
+          .mapToObj(i -> "http://127.0.0.1:" + targetPort + "/delay/50?j=" + job + "&i=" + i
+              + "&r=" + tag)
+          .collect(Collectors.joining("\n"));
+      posts.add(CompletableFuture.supplyAsync(() -> post("/jobs?concurrency=100", body)));
+    }
+    List<String> ids = posts.stream().map(CompletableFuture::join)
+        .map(j -> j.get("id").asText()).toList();
+    long lastPost = System.nanoTime();
+    for (String id : ids) check(awaitDone(id), 100);
+    double afterLastPost = (System.nanoTime() - lastPost) / 1e6;
+    sampler.stop();
+    return new Result("W5", Double.NaN, afterLastPost, 50, 10_000 / (afterLastPost / 1000),
+        sampler.rssMiB(), sampler.heapMiB(), "clientMs = last POST answered to all done");
+  }
+
+  static Result submitLatency() throws Exception {
+    String body = IntStream.range(0, 10_000)
+        .mapToObj(i -> "http://127.0.0.1:" + targetPort + "/delay/0?s=" + i + "&r="
+            + System.nanoTime())
+        .collect(Collectors.joining("\n"));
+    long t0 = System.nanoTime();
+    JsonNode accepted = post("/jobs?concurrency=256", body);
+    double ms = (System.nanoTime() - t0) / 1e6;
+    awaitDone(accepted.get("id").asText());
+    return new Result("S", Double.NaN, ms, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+        "clientMs = POST of 10,000 URLs to 202");
+  }
+
+  static Result lastRestart;
+
+  static Process restartWithLargeJob(Process service, Path data) throws Exception {
+    String body = IntStream.range(0, 100_000)
+        .mapToObj(i -> "http://127.0.0.1:" + targetPort + "/delay/0?big=" + i + "&r="
+            + System.nanoTime())
+        .collect(Collectors.joining("\n"));
+    String id = post("/jobs?concurrency=256", body).get("id").asText();
+    check(awaitDone(id), 100_000);
+    service.destroy();
+    service.waitFor();
+    base = null;
+    Process again = startService(data);
+    long t0 = System.nanoTime();
+    HttpResponse<String> r = get("/jobs/" + id + "?results=false");
+    double ms = (System.nanoTime() - t0) / 1e6;
+    if (r.statusCode() != 200) throw new IllegalStateException("R: " + r.body());
+    lastRestart = new Result("R", Double.NaN, ms, Double.NaN, Double.NaN, Double.NaN,
+        Double.NaN, "clientMs = service ready to GET /jobs/{id} of a 100,000-result job");
+    return again;
+  }
+
+  // ---- helpers ----
+
+  static void check(JsonNode job, int n) {
+    if (!job.get("state").asText().equals("COMPLETED") || job.get("succeeded").asInt() != n) {
+      throw new IllegalStateException("job did not succeed fully: " + job);
+    }
+  }
+
+  static JsonNode awaitDone(String id) throws Exception {
+    while (true) {
+      JsonNode job = JSON.readTree(get("/jobs/" + id + "?results=false").body());
+      if (!job.get("state").asText().equals("RUNNING")) return job;
+      Thread.sleep(20);
+    }
+  }
+
+  static HttpResponse<String> get(String path) {
+    try {
+      return CLIENT.send(HttpRequest.newBuilder(URI.create(base + path))
+          .timeout(Duration.ofSeconds(120)).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static JsonNode post(String path, String body) {
+    try {
+      HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create(base + path))
+          .header("Content-Type", "text/plain")
+          .timeout(Duration.ofSeconds(120))
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 202) throw new IllegalStateException(r.statusCode() + " " + r.body());
+      return JSON.readTree(r.body());
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Samples the service's RSS (/proc) and heap in use (jstat) every 100 ms. */
+  static final class Sampler {
+    final AtomicLong rssKb = new AtomicLong();
+    final AtomicLong heapKb = new AtomicLong();
+    volatile boolean running = true;
+    Thread thread;
+
+    static Sampler start() {
+      Sampler s = new Sampler();
+      s.thread = new Thread(s::loop, "sampler");
+      s.thread.setDaemon(true);
+      s.thread.start();
+      return s;
+    }
+
+    void loop() {
+      while (running) {
+        try {
+          for (String l : Files.readAllLines(Path.of("/proc/" + servicePid + "/status"))) {
+            if (l.startsWith("VmRSS:")) {
+              rssKb.accumulateAndGet(Long.parseLong(l.replaceAll("\\D", "")), Math::max);
+            }
+          }
+          Process p = new ProcessBuilder("jstat", "-gc", String.valueOf(servicePid)).start();
+          List<String> lines = new String(p.getInputStream().readAllBytes()).lines().toList();
+          p.waitFor();
+          if (lines.size() >= 2) {
+            String[] h = lines.get(0).trim().split("\\s+");
+            String[] v = lines.get(1).trim().split("\\s+");
+            double used = 0;
+            for (int i = 0; i < h.length; i++) {
+              if (Map.of("S0U", 1, "S1U", 1, "EU", 1, "OU", 1).containsKey(h[i])) {
+                used += Double.parseDouble(v[i]);
+              }
+            }
+            heapKb.accumulateAndGet((long) used, Math::max);
+          }
+          Thread.sleep(100);
+        } catch (Exception e) {
+          return;
+        }
+      }
+    }
+
+    void stop() throws InterruptedException {
+      running = false;
+      thread.join();
+    }
+
+    double rssMiB() {
+      return rssKb.get() / 1024.0;
+    }
+
+    double heapMiB() {
+      return heapKb.get() / 1024.0;
+    }
+  }
+
+  static Result median(List<Result> rs) {
+    return new Result(rs.get(0).name(), med(rs, Result::jobWallMs), med(rs, Result::clientMs),
+        rs.get(0).idealMs(), med(rs, Result::urlsPerS), med(rs, Result::rssMiB),
+        med(rs, Result::heapMiB), rs.get(0).note());
+  }
+
+  static double med(List<Result> rs, java.util.function.ToDoubleFunction<Result> f) {
+    double[] v = rs.stream().mapToDouble(f).sorted().toArray();
+    return v[v.length / 2];
+  }
+
+  static void print(Result r, int runs) {
+    System.out.printf("%-3s jobWallMs=%s clientMs=%s idealMs=%s wall/ideal=%s urls/s=%s"
+            + " peakRssMiB=%s peakHeapMiB=%s (median of %d)%s%n",
+        r.name(), f(r.jobWallMs()), f(r.clientMs()), f(r.idealMs()),
+        Double.isNaN(r.jobWallMs()) || Double.isNaN(r.idealMs()) ? "-"
+            : String.format("%.2f", r.jobWallMs() / r.idealMs()),
+        f(r.urlsPerS()), f(r.rssMiB()), f(r.heapMiB()), runs,
+        r.note().isEmpty() ? "" : "  " + r.note());
+  }
+
+  static String f(double d) {
+    return Double.isNaN(d) ? "-" : String.format("%.0f", d);
+  }
+}
