@@ -184,9 +184,17 @@ public class BenchDriver {
 
   // ---- helpers ----
 
-  static void check(JsonNode job, int n) {
+  static void check(JsonNode job, int n) throws Exception {
     if (!job.get("state").asText().equals("COMPLETED") || job.get("succeeded").asInt() != n) {
-      throw new IllegalStateException("job did not succeed fully: " + job);
+      JsonNode full = JSON.readTree(get("/jobs/" + job.get("id").asText()).body());
+      Map<String, Long> errors = new java.util.TreeMap<>();
+      full.get("results").forEach(r -> {
+        if (!r.get("error").isNull()) {
+          errors.merge(r.get("error").asText().replaceAll("\\d+", "N"), 1L, Long::sum);
+        }
+      });
+      throw new IllegalStateException("job did not succeed fully: " + job + "\nerrors: "
+          + errors);
     }
   }
 
