@@ -112,8 +112,12 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   public record JobSubmitted(JobSpec spec) implements Event {}
 
-  /** Fetching (re)started: the first run at submission, one more after each resume. */
-  public record RunStarted(Instant at) implements Event {}
+  /**
+   * Fetching (re)started: the first run at submission, one more after each resume.
+   * {@code refetching} counts the URLs that were in flight when the previous run stopped and
+   * are fetched again in this one.
+   */
+  public record RunStarted(Instant at, int refetching) implements Event {}
 
   /**
    * In this run, fetching has started for every URL below {@code upTo} that had no result.
@@ -227,7 +231,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     JobSpec spec = cmd.spec();
     int upTo = Math.min(spec.concurrency(), spec.urls().size()); // nothing has a result yet
     return Effect()
-        .persist(List.of(new JobSubmitted(spec), new RunStarted(Instant.now()),
+        .persist(List.of(new JobSubmitted(spec), new RunStarted(Instant.now(), 0),
             new FetchesStarted(upTo)))
         .thenRun(s -> startRun(s, upTo))
         .thenReply(cmd.replyTo(), s -> new Accepted(s.summary()));
@@ -236,7 +240,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private Effect<Event, JobState> onBeginRun(JobState state, BeginRun cmd) {
     if (batcher != null) return Effect().none(); // already running in this incarnation
     int upTo = plan(state, 0, state.spec().concurrency());
-    return Effect().persist(List.of(new RunStarted(Instant.now()), new FetchesStarted(upTo)))
+    return Effect().persist(List.of(new RunStarted(Instant.now(), state.inFlightAtStop()),
+            new FetchesStarted(upTo)))
         .thenRun(s -> startRun(s, upTo));
   }
 

@@ -82,11 +82,7 @@ public final class JobState implements CborSerializable {
     if (event instanceof Job.JobSubmitted e) {
       return new JobState(e.spec());
     } else if (event instanceof Job.RunStarted e) {
-      // A resume: URLs started in the run before without a result were in flight when it
-      // stopped, and are fetched again now.
-      for (int i = 0; i < Math.min(startedUpTo, results.length); i++) {
-        if (results[i] == null) refetched++;
-      }
+      refetched += e.refetching();
       startedUpTo = 0;
       closedWallMs = wallMs();
       runStartedAt = e.at();
@@ -121,6 +117,18 @@ public final class JobState implements CborSerializable {
       case PENDING -> throw new IllegalArgumentException("a recorded result cannot be PENDING");
     }
     sumLatencyMs += result.latencyMs();
+  }
+
+  /**
+   * URLs whose fetch started in the current run and that have no result: after a stop, they
+   * were in flight and will be fetched again.
+   */
+  public int inFlightAtStop() {
+    int n = 0;
+    for (int i = 0; i < Math.min(startedUpTo, results.length); i++) {
+      if (results[i] == null) n++;
+    }
+    return n;
   }
 
   /** Time spent running: each run from its start to its last recorded result. */

@@ -264,7 +264,7 @@ class JobTest {
         Map.of(2, new UrlRequest("POST", Map.of("X-B", "2"), "{}")));
     JobState state = JobState.empty()
         .apply(new Job.JobSubmitted(spec))
-        .apply(new Job.RunStarted(Instant.parse("2026-11-26T10:00:01Z")))
+        .apply(new Job.RunStarted(Instant.parse("2026-11-26T10:00:01Z"), 0))
         .apply(new Job.UrlFetched(1, new UrlResult(UrlState.FAILED, 500, 10, 40, 2, "HTTP 500",
                 "text/plain", null, List.of("http://b/x"),
                 List.of(new UrlResult.Attempt(503, 20, "HTTP 503"))),
