@@ -2,7 +2,12 @@ package io.fetchrunner;
 
 import com.typesafe.config.Config;
 import io.fetchrunner.fetch.HttpFetcher;
+import io.fetchrunner.history.HistoryQueries;
+import io.fetchrunner.history.HistoryStore;
+import io.fetchrunner.history.HistoryWriter;
+import io.fetchrunner.history.JobHistoryProjection;
 import io.fetchrunner.http.HealthCheck;
+import io.fetchrunner.http.HistoryRoutes;
 import io.fetchrunner.http.JobRoutes;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobSupervisor;
@@ -11,9 +16,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -59,8 +67,20 @@ public final class FetchRunner implements AutoCloseable {
       if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
+      var historyStore = new HistoryStore(settings.store(), settings.history().poolSize());
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+          "close-history-store", () -> {
+            historyStore.close();
+            return CompletableFuture.completedFuture(Done.getInstance());
+          });
+      ActorRef<JobHistoryProjection.Command> projection = ClusterSingleton.get(system).init(
+          SingletonActor.of(JobHistoryProjection.create(
+              new HistoryWriter(historyStore, settings.history().insertBatchRows()),
+              settings.history()), "job-history-projection"));
+      var history = new HistoryRoutes(system, new HistoryQueries(historyStore), projection,
+          settings);
       var routes = new JobRoutes(system, supervisor, sharding, settings,
-          new HealthCheck(system, settings.store()));
+          new HealthCheck(system, settings.store()), history);
       ServerBinding binding = bind(system, settings, routes);
       binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
       return new FetchRunner(system, binding, settings);

@@ -6,16 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fetchrunner.Settings;
 import io.fetchrunner.Stages;
 import io.fetchrunner.job.Job;
-import io.fetchrunner.job.JobRegistry;
-import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.JobSupervisor;
 import io.fetchrunner.job.JobView;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -50,24 +46,26 @@ public final class JobRoutes extends AllDirectives {
   private final Settings settings;
   private final JobRequestParser parser;
   private final HealthCheck health;
+  private final HistoryRoutes history;
 
   public JobRoutes(ActorSystem<?> system, ActorRef<JobSupervisor.Command> supervisor,
-      ClusterSharding sharding, Settings settings, HealthCheck health) {
+      ClusterSharding sharding, Settings settings, HealthCheck health, HistoryRoutes history) {
     this.system = system;
     this.supervisor = supervisor;
     this.sharding = sharding;
     this.settings = settings;
     this.parser = new JobRequestParser(settings);
     this.health = health;
+    this.history = history;
   }
 
   public Route routes() {
     return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
         path("health", () -> get(() -> completeWithFuture(health.check()))),
+        // GET /jobs, /jobs/{id}/results, /stats, /admin/read-side: the read side.
+        history.routes(),
         pathPrefix("jobs", () -> concat(
-            pathEnd(() -> concat(
-                post(this::submit),
-                get(() -> parameterMap(this::list)))),
+            pathEnd(() -> post(this::submit)),
             path(PathMatchers.segment(), id -> pathEnd(() -> concat(
                 get(() -> parameterOptional("results", results ->
                     completeWithFuture(getJob(id, withResults(results))))),
@@ -108,57 +106,6 @@ public final class JobRoutes extends AllDirectives {
             return unavailable(((JobSupervisor.NotSubmitted) r).reason());
           }).exceptionally(JobRoutes::failure));
         })));
-  }
-
-  // ---- GET /jobs ----
-
-  private Route list(Map<String, String> query) {
-    for (String key : query.keySet()) {
-      if (!key.equals("limit") && !key.equals("cursor")) {
-        throw Problem.badRequest(key, "unknown query parameter \"" + key
-            + "\"; expected limit, cursor");
-      }
-    }
-    int limit = settings.http().listDefaultLimit();
-    if (query.containsKey("limit")) {
-      limit = positiveInt(query.get("limit"), "limit");
-      if (limit > settings.http().listMaxLimit()) {
-        throw Problem.badRequest("limit",
-            "\"limit\" must be between 1 and " + settings.http().listMaxLimit());
-      }
-    }
-    Integer before = query.containsKey("cursor") ? positiveInt(query.get("cursor"), "cursor")
-        : null;
-    int pageSize = limit;
-    CompletionStage<JobRegistry.Page> page = Stages.plain(AskPattern.ask(supervisor,
-        (ActorRef<JobRegistry.Page> replyTo) -> new JobSupervisor.ListJobs(before, pageSize,
-            replyTo),
-        settings.http().askTimeout(), system.scheduler()));
-    return completeWithFuture(page.thenCompose(this::summaries).exceptionally(JobRoutes::failure));
-  }
-
-  /** Finished jobs answer from the list; running ones are asked for their live figures. */
-  private CompletionStage<HttpResponse> summaries(JobRegistry.Page page) {
-    List<CompletableFuture<JobSummary>> rows = new ArrayList<>();
-    for (JobRegistry.Entry e : page.entries()) {
-      if (e.finalSummary() != null) {
-        rows.add(CompletableFuture.completedFuture(e.finalSummary()));
-      } else {
-        rows.add(Stages.plain(entity(e.id()).<Job.GetReply>ask(
-                replyTo -> new Job.Get(false, replyTo), settings.http().askTimeout()))
-            .thenApply(r -> r instanceof Job.Found f ? f.view().summary() : null));
-      }
-    }
-    return CompletableFuture.allOf(rows.toArray(CompletableFuture[]::new)).thenApply(v -> {
-      ObjectNode body = Json.mapper().createObjectNode();
-      var jobs = body.putArray("jobs");
-      for (CompletableFuture<JobSummary> row : rows) {
-        JobSummary s = row.join();
-        if (s != null) jobs.add(Json.mapper().valueToTree(s));
-      }
-      body.put("nextCursor", page.next() == null ? null : page.next().toString());
-      return json(200, body);
-    });
   }
 
   // ---- GET /jobs/{id} and DELETE /jobs/{id} ----

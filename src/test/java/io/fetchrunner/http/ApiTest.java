@@ -205,6 +205,7 @@ class ApiTest {
       mine.add(api.submit(Map.of("name", "page-" + i, "urls", List.of(target.url("/delay/0")))));
     }
     mine.forEach(id -> api.awaitFinished(id, Duration.ofSeconds(30)));
+    api.awaitReadSide(Duration.ofSeconds(30)); // the list comes from the read side
 
     List<String> seen = new ArrayList<>();
     String cursor = null;
@@ -286,6 +287,7 @@ class ApiTest {
   }
 
   private static int countJobs() {
+    api.awaitReadSide(Duration.ofSeconds(30));
     return api.get("/jobs?limit=1000").body().get("jobs").size();
   }
 
