@@ -110,6 +110,13 @@ public final class FetchRunner implements AutoCloseable {
       } else {
         Schema.connect(settings.store()).close();
       }
+      try (var c = Schema.connect(settings.store())) {
+        int tagged = HistoryWriter.tagUntaggedJobEvents(c);
+        if (tagged > 0) {
+          org.slf4j.LoggerFactory.getLogger(FetchRunner.class).info(
+              "tagged {} job events written before the read side existed", tagged);
+        }
+      }
     } catch (Exception e) {
       String hint = String.valueOf(e.getMessage()).contains("already in use")
           ? " (is another fetchrunner running on the same data directory?)" : "";

@@ -141,8 +141,12 @@ public final class HistoryQueries {
 
   // ---- statistics ----
 
+  /**
+   * {@code speedup} and {@code savedMs} compare the finished jobs' summed latencies (fetching
+   * one by one) with their summed wall times (what the runs took).
+   */
   public record Stats(Instant since, Instant until, String name, Jobs jobs, Urls urls,
-      Wall wallMs, Double speedup, Latency latencyMs, List<Host> slowestHosts) {}
+      Wall wallMs, Double speedup, long savedMs, Latency latencyMs, List<Host> slowestHosts) {}
 
   public record Jobs(long total, long running, long completed, long cancelled) {}
 
@@ -234,7 +238,7 @@ public final class HistoryQueries {
       }
       return new Stats(filter.since(), filter.until(), filter.name(),
           new Jobs(running + completed + cancelledJobs, running, completed, cancelledJobs),
-          urls, wall, speedup, latency, slowest);
+          urls, wall, speedup, wall.sumLatencyMs() - wall.sum(), latency, slowest);
     }
   }
 

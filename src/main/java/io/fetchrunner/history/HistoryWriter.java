@@ -64,14 +64,46 @@ public final class HistoryWriter {
     }
   }
 
-  /** Empties the read side and its offset in one transaction: it then rebuilds from 0. */
+  /**
+   * Tags the job events of a journal written before job events were tagged, so that the read
+   * side sees them too. Runs at start-up, before the actor system writes anything, and only
+   * while the read side has never committed an offset (its first start on this store, or
+   * after a rebuild that was interrupted before its first batch). Returns how many events
+   * were tagged.
+   */
+  public static int tagUntaggedJobEvents(Connection c) throws SQLException {
+    if (offsetRowExists(c)) return 0;
+    try (PreparedStatement st = c.prepareStatement("INSERT INTO \"event_tag\""
+        + " (\"event_id\", \"tag\") SELECT j.\"ordering\", ? FROM \"event_journal\" j"
+        + " WHERE j.\"persistence_id\" LIKE ? AND NOT EXISTS (SELECT 1 FROM \"event_tag\" t"
+        + " WHERE t.\"event_id\" = j.\"ordering\" AND t.\"tag\" = ?)")) {
+      st.setString(1, Job.TAG);
+      st.setString(2, Job.TYPE_KEY.name() + "|%");
+      st.setString(3, Job.TAG);
+      return st.executeUpdate();
+    }
+  }
+
+  private static boolean offsetRowExists(Connection c) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT 1 FROM read_side_offset WHERE projection = ?")) {
+      st.setString(1, PROJECTION);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Empties the read side and sets its offset to 0, in one transaction: it then rebuilds. */
   public void reset() throws SQLException {
     try (Connection c = store.connect()) {
       c.setAutoCommit(false);
       try (var st = c.createStatement()) {
         st.executeUpdate("DELETE FROM url_result");
         st.executeUpdate("DELETE FROM job_run");
+        // Kept at 0 rather than deleted: the row marks a store the read side already knows.
         st.executeUpdate("DELETE FROM read_side_offset");
+        saveOffset(c, 0);
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();

@@ -68,7 +68,7 @@ final class Expected {
     e.figures.put("successRate", succeeded + failed == 0 ? null
         : Math.round(succeeded * 10_000.0 / (succeeded + failed)) / 10_000.0);
     e.figures.put("wallMs", percentiles(walls));
-    e.figures.put("wallSums", List.of(sumWall, sumLatency));
+    e.figures.put("wallSums", List.of(sumWall, sumLatency, sumLatency - sumWall));
     e.figures.put("speedup", sumWall > 0 && sumLatency > 0
         ? Math.round(sumLatency * 100.0 / sumWall) / 100.0 : null);
     e.figures.put("latencyMs", percentiles(latencies));
@@ -119,7 +119,8 @@ final class Expected {
     JsonNode w = s.get("wallMs");
     e.figures.put("wallMs", longs(w.get("jobs"), w.get("p50"), w.get("p95"), w.get("p99"),
         w.get("max")));
-    e.figures.put("wallSums", List.of(w.get("sum").asLong(), w.get("sumLatencyMs").asLong()));
+    e.figures.put("wallSums", List.of(w.get("sum").asLong(), w.get("sumLatencyMs").asLong(),
+        s.get("savedMs").asLong()));
     e.figures.put("speedup", s.get("speedup").isNull() ? null : s.get("speedup").asDouble());
     JsonNode l = s.get("latencyMs");
     e.figures.put("latencyMs", longs(l.get("urls"), l.get("p50"), l.get("p95"), l.get("p99"),

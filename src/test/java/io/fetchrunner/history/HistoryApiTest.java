@@ -248,7 +248,7 @@ class HistoryApiTest {
   void measuresTheReadSideLag() {
     List<Long> lags = new ArrayList<>();
     String name = "lag " + UUID.randomUUID();
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 20; i++) {
       String id = api.submit(Map.of("name", name, "urls",
           List.of(target.url("/delay/5?lag=" + i))));
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
