@@ -33,6 +33,7 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.LoggerFactory;
 
 /**
  * A running fetchrunner node: the actor system, the job entities (Cluster Sharding), the
@@ -113,7 +114,7 @@ public final class FetchRunner implements AutoCloseable {
       try (var c = Schema.connect(settings.store())) {
         int tagged = HistoryWriter.tagUntaggedJobEvents(c);
         if (tagged > 0) {
-          org.slf4j.LoggerFactory.getLogger(FetchRunner.class).info(
+          LoggerFactory.getLogger(FetchRunner.class).info(
               "tagged {} job events written before the read side existed", tagged);
         }
       }
