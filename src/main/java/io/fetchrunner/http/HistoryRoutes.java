@@ -84,7 +84,7 @@ public final class HistoryRoutes extends AllDirectives {
 
   private Route list(Map<String, String> query) {
     onlyKnown(query, Set.of("state", "name", "since", "until", "limit", "cursor"));
-    var filter = filter(query, true);
+    var filter = filter(query, true, settings.jobs().maxNameLength());
     int limit = settings.http().listDefaultLimit();
     if (query.containsKey("limit")) {
       limit = positiveInt(query.get("limit"), "limit");
@@ -117,7 +117,7 @@ public final class HistoryRoutes extends AllDirectives {
 
   private Route stats(Map<String, String> query) {
     onlyKnown(query, Set.of("since", "until", "name"));
-    var filter = filter(query, false);
+    var filter = filter(query, false, settings.jobs().maxNameLength());
     return completeWithFuture(query(() ->
         json(200, queries.stats(filter, settings.history().slowestHosts()))));
   }
@@ -215,7 +215,8 @@ public final class HistoryRoutes extends AllDirectives {
     }
   }
 
-  private static HistoryQueries.JobFilter filter(Map<String, String> query, boolean withState) {
+  private static HistoryQueries.JobFilter filter(Map<String, String> query, boolean withState,
+      int maxNameLength) {
     JobStatus state = null;
     if (withState && query.containsKey("state")) {
       try {
@@ -228,8 +229,9 @@ public final class HistoryRoutes extends AllDirectives {
     if (query.containsKey("name")) {
       name = query.get("name");
       if (name.isEmpty()) throw Problem.badRequest("name", "\"name\" must not be empty");
-      if (name.length() > 200) {
-        throw Problem.badRequest("name", "\"name\" is longer than 200 characters");
+      if (name.length() > maxNameLength) {
+        throw Problem.badRequest("name", "\"name\" is longer than " + maxNameLength
+            + " characters, the longest a job name can be");
       }
     }
     Instant since = instant(query, "since");

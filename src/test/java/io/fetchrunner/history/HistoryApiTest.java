@@ -146,6 +146,13 @@ class HistoryApiTest {
     Api.Reply first = api.get("/jobs?limit=1&state=COMPLETED&name=" + RUN);
     String next = first.body().get("nextCursor").asText();
     assertEquals(List.of(alpha2, alpha1), ids("state=COMPLETED&name=" + RUN + "&cursor=" + next));
+    // the cursor of the oldest job: an empty last page
+    Api.Reply oldest = api.get("/jobs?limit=3&name=" + RUN);
+    String past = oldest.body().get("nextCursor").asText();
+    Api.Reply end = api.get("/jobs?limit=1&name=" + RUN + "&cursor=" + past);
+    assertEquals(alpha1, end.body().get("jobs").get(0).get("id").asText());
+    assertTrue(end.body().get("nextCursor").isNull(), "no page after the oldest job");
+    assertEquals(200, api.get("/jobs?limit=1000").status(), "the largest limit is accepted");
     Api.Reply empty = api.get("/jobs?name=nothing-like-this-" + RUN);
     assertEquals(0, empty.body().get("jobs").size());
     assertTrue(empty.body().get("nextCursor").isNull());
@@ -155,6 +162,7 @@ class HistoryApiTest {
   void badParametersAre400NamingTheField() {
     assertProblem("/jobs?state=DONE", "state");
     assertProblem("/jobs?name=", "name");
+    assertProblem("/jobs?name=" + "x".repeat(201), "name");
     assertProblem("/jobs?since=yesterday", "since");
     assertProblem("/jobs?until=2026-13-01T00:00:00Z", "until");
     assertProblem("/jobs?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", "until");

@@ -121,6 +121,56 @@ class HistoryWriterTest {
     assertMatches(state, id);
   }
 
+  @Test
+  void aBatchThatFailsHalfwayLeavesNothingBehind() throws Exception {
+    String good = UUID.randomUUID().toString();
+    String bad = UUID.randomUUID().toString();
+    Instant t0 = Instant.parse("2026-11-23T08:00:00Z");
+    var goodSpec = new JobSpec(good, "good", List.of("http://g.example/0",
+        "http://g.example/1"), 1, 1000, t0);
+    var submitted = env(good, new Job.JobSubmitted(goodSpec));
+    var run = env(good, new Job.RunStarted(t0));
+    var fetched = env(good, new Job.UrlFetched(0, ok(5), t0.plusMillis(5)));
+    // a name of null breaks a NOT NULL column: the store refuses the third statement
+    var broken = env(bad, new Job.JobSubmitted(new JobSpec(bad, null, List.of("http://b/"), 1,
+        1000, t0)));
+    org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+        () -> writer.apply(List.of(submitted, run, fetched, broken)));
+    assertEquals(0, writer.offset(), "the offset did not move");
+    var all = new HistoryQueries.JobFilter(null, null, null, null);
+    assertEquals(List.of(), queries.list(all, null, 10).jobs(), "no row of the batch stayed");
+    assertEquals(List.of(), queries.results(good, -1, 10));
+
+    writer.apply(List.of(submitted, run, fetched));
+    JobState state = JobState.empty();
+    for (var e : List.of(submitted, run, fetched)) state = state.apply(e.event());
+    assertMatches(state, good);
+    assertEquals(fetched.ordering(), writer.offset());
+  }
+
+  @Test
+  void jobsSubmittedAtTheSameInstantPageOnceEachByKeyset() throws Exception {
+    Instant same = Instant.parse("2026-11-22T08:00:00Z");
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String id = UUID.randomUUID().toString();
+      ids.add(id);
+      writer.apply(List.of(env(id, new Job.JobSubmitted(new JobSpec(id, "tie", List.of(
+          "http://t.example/" + i), 1, 1000, same)))));
+    }
+    ids.sort(java.util.Comparator.reverseOrder()); // ties: by id, descending
+    var all = new HistoryQueries.JobFilter(null, "tie", null, null);
+    List<String> seen = new ArrayList<>();
+    HistoryQueries.Cursor cursor = null;
+    do {
+      var page = queries.list(all, cursor, 2);
+      page.jobs().forEach(j -> seen.add(j.id()));
+      cursor = page.next();
+      if (cursor != null) cursor = HistoryQueries.Cursor.decode(cursor.encode());
+    } while (cursor != null);
+    assertEquals(ids, seen);
+  }
+
   private void assertMatches(JobState state, String id) throws Exception {
     JobSummary want = state.summary();
     var page = queries.list(new HistoryQueries.JobFilter(null, null, null, null), null, 10);
