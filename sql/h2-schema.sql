@@ -44,3 +44,65 @@ CREATE TABLE IF NOT EXISTS PUBLIC."snapshot" (
     "meta_payload" BLOB,
     PRIMARY KEY("persistence_id","sequence_number")
 );
+
+-- ---- Read side (io.fetchrunner.history) ----
+-- Fed from the journal by the JobHistoryProjection (eventsByTag "job"). Each batch of events
+-- and the offset it reached are written in one transaction. Rebuilt by deleting the rows and
+-- setting the offset to 0 (POST /admin/read-side/rebuild). Unquoted names: JOB_RUN etc.
+
+-- One row per job: its summary figures, as GET /jobs/{id} derives them from the events.
+CREATE TABLE IF NOT EXISTS job_run (
+    job_id VARCHAR(64) NOT NULL PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    state VARCHAR(16) NOT NULL,
+    total INT NOT NULL,
+    succeeded INT NOT NULL,
+    failed INT NOT NULL,
+    cancelled INT NOT NULL,
+    concurrency INT NOT NULL,
+    timeout_ms BIGINT NOT NULL,
+    submitted_at TIMESTAMP(9) WITH TIME ZONE NOT NULL,
+    finished_at TIMESTAMP(9) WITH TIME ZONE,
+    -- wall_ms = closed_wall_ms + (last_result_at - run_started_at) of the current run
+    wall_ms BIGINT NOT NULL,
+    sum_latency_ms BIGINT NOT NULL,
+    runs INT NOT NULL,
+    closed_wall_ms BIGINT NOT NULL,
+    run_started_at TIMESTAMP(9) WITH TIME ZONE,
+    last_result_at TIMESTAMP(9) WITH TIME ZONE,
+    -- URLs fetched again because they were in flight when the service stopped
+    refetched INT NOT NULL DEFAULT 0
+);
+
+-- GET /jobs pages newest first by (submitted_at, job_id); /stats windows on submitted_at.
+CREATE INDEX IF NOT EXISTS job_run_submitted_idx ON job_run (submitted_at, job_id);
+CREATE INDEX IF NOT EXISTS job_run_state_submitted_idx ON job_run (state, submitted_at, job_id);
+
+-- One row per URL of every job: PENDING until its result arrives.
+CREATE TABLE IF NOT EXISTS url_result (
+    job_id VARCHAR(64) NOT NULL,
+    idx INT NOT NULL,
+    url VARCHAR NOT NULL,
+    -- host[:port] of the URL, for the slowest-hosts figures of /stats
+    host VARCHAR(300) NOT NULL,
+    state VARCHAR(16) NOT NULL,
+    http_status INT,
+    bytes BIGINT,
+    latency_ms BIGINT,
+    attempts INT NOT NULL,
+    error VARCHAR,
+    recorded_at TIMESTAMP(9) WITH TIME ZONE,
+    content_type VARCHAR,
+    sha256 VARCHAR(64),
+    -- JSON arrays, as in GET /jobs/{id}
+    redirects VARCHAR,
+    earlier_attempts VARCHAR,
+    PRIMARY KEY (job_id, idx)
+);
+
+-- Where the read side is in the journal: the ordering of the last event it applied.
+CREATE TABLE IF NOT EXISTS read_side_offset (
+    projection VARCHAR(64) NOT NULL PRIMARY KEY,
+    last_ordering BIGINT NOT NULL,
+    updated_at TIMESTAMP(9) WITH TIME ZONE NOT NULL
+);

@@ -43,3 +43,57 @@ CREATE TABLE IF NOT EXISTS public.snapshot (
   meta_payload BYTEA,
   PRIMARY KEY(persistence_id, sequence_number)
 );
+
+-- ---- Read side (io.fetchrunner.history), same layout as in h2-schema.sql ----
+-- timestamptz keeps microseconds (H2 keeps nanoseconds).
+
+CREATE TABLE IF NOT EXISTS public.job_run (
+  job_id VARCHAR(64) NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  state VARCHAR(16) NOT NULL,
+  total INTEGER NOT NULL,
+  succeeded INTEGER NOT NULL,
+  failed INTEGER NOT NULL,
+  cancelled INTEGER NOT NULL,
+  concurrency INTEGER NOT NULL,
+  timeout_ms BIGINT NOT NULL,
+  submitted_at TIMESTAMPTZ NOT NULL,
+  finished_at TIMESTAMPTZ,
+  wall_ms BIGINT NOT NULL,
+  sum_latency_ms BIGINT NOT NULL,
+  runs INTEGER NOT NULL,
+  closed_wall_ms BIGINT NOT NULL,
+  run_started_at TIMESTAMPTZ,
+  last_result_at TIMESTAMPTZ,
+  -- URLs fetched again because they were in flight when the service stopped
+  refetched INT NOT NULL DEFAULT 0
+);
+
+CREATE INDEX IF NOT EXISTS job_run_submitted_idx ON public.job_run (submitted_at, job_id);
+CREATE INDEX IF NOT EXISTS job_run_state_submitted_idx ON public.job_run (state, submitted_at, job_id);
+
+CREATE TABLE IF NOT EXISTS public.url_result (
+  job_id VARCHAR(64) NOT NULL,
+  idx INTEGER NOT NULL,
+  url TEXT NOT NULL,
+  host VARCHAR(300) NOT NULL,
+  state VARCHAR(16) NOT NULL,
+  http_status INTEGER,
+  bytes BIGINT,
+  latency_ms BIGINT,
+  attempts INTEGER NOT NULL,
+  error TEXT,
+  recorded_at TIMESTAMPTZ,
+  content_type VARCHAR,
+  sha256 VARCHAR(64),
+  -- JSON arrays, as in GET /jobs/{id}
+  redirects VARCHAR,
+  earlier_attempts VARCHAR,
+  PRIMARY KEY (job_id, idx)
+);
+
+CREATE TABLE IF NOT EXISTS public.read_side_offset (
+  projection VARCHAR(64) NOT NULL PRIMARY KEY,
+  last_ordering BIGINT NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL
+);

@@ -3,7 +3,12 @@ package io.fetchrunner;
 import com.typesafe.config.Config;
 import io.fetchrunner.fetch.HttpFetcher;
 import io.fetchrunner.fetch.TargetPolicy;
+import io.fetchrunner.history.HistoryQueries;
+import io.fetchrunner.history.HistoryStore;
+import io.fetchrunner.history.HistoryWriter;
+import io.fetchrunner.history.JobHistoryProjection;
 import io.fetchrunner.http.HealthCheck;
+import io.fetchrunner.http.HistoryRoutes;
 import io.fetchrunner.http.JobRoutes;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobSupervisor;
@@ -17,9 +22,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -31,6 +39,7 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.LoggerFactory;
 
 /**
  * A running fetchrunner node: the actor system, the job entities (Cluster Sharding), the
@@ -75,8 +84,20 @@ public final class FetchRunner implements AutoCloseable {
       if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
+      var historyStore = new HistoryStore(settings.store(), settings.history().poolSize());
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+          "close-history-store", () -> {
+            historyStore.close();
+            return CompletableFuture.completedFuture(Done.getInstance());
+          });
+      ActorRef<JobHistoryProjection.Command> projection = ClusterSingleton.get(system).init(
+          SingletonActor.of(JobHistoryProjection.create(
+              new HistoryWriter(historyStore, settings.history().insertBatchRows()),
+              settings.history()), "job-history-projection"));
+      var history = new HistoryRoutes(system, new HistoryQueries(historyStore), projection,
+          settings);
       var routes = new JobRoutes(system, supervisor, sharding, settings, targets, broken,
-          new HealthCheck(system, settings.store()));
+          new HealthCheck(system, settings.store()), history);
       ServerBinding binding = bind(system, settings, routes);
       addGracefulShutdown(system, settings, binding, routes, running);
       return new FetchRunner(system, binding, settings);
@@ -126,6 +147,13 @@ public final class FetchRunner implements AutoCloseable {
         Schema.apply(settings.store());
       } else {
         Schema.connect(settings.store()).close();
+      }
+      try (var c = Schema.connect(settings.store())) {
+        int tagged = HistoryWriter.tagUntaggedJobEvents(c);
+        if (tagged > 0) {
+          LoggerFactory.getLogger(FetchRunner.class).info(
+              "tagged {} job events written before the read side existed", tagged);
+        }
       }
     } catch (Exception e) {
       String hint = String.valueOf(e.getMessage()).contains("already in use")

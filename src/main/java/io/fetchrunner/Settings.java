@@ -7,7 +7,8 @@ import java.util.List;
 
 /** The {@code fetchrunner} section of the configuration, read once and checked at start-up. */
 public record Settings(
-    Http http, Path dataDir, Store store, Jobs jobs, Fetch fetch, Duration shutdownDrainTimeout) {
+    Http http, Path dataDir, Store store, Jobs jobs, Fetch fetch, History history,
+    Duration shutdownDrainTimeout) {
 
   public record Http(
       String host, int port, long maxRequestBytes, Duration askTimeout,
@@ -48,6 +49,11 @@ public record Settings(
       };
     }
   }
+
+  /** The read side: see the fetchrunner.history section of conf/application.conf. */
+  public record History(
+      Duration refreshInterval, int maxBatchEvents, int insertBatchRows, Duration retryAfter,
+      int exportPageRows, int slowestHosts, int poolSize) {}
 
   public static Settings from(Config root) {
     Config c = root.getConfig("fetchrunner");
@@ -101,6 +107,14 @@ public record Settings(
             c.getStringList("fetch.targets.allow"),
             c.getStringList("fetch.targets.deny"),
             c.getString("fetch.targets.private")),
+        new History(
+            c.getDuration("history.refresh-interval"),
+            c.getInt("history.max-batch-events"),
+            c.getInt("history.insert-batch-rows"),
+            c.getDuration("history.retry-after"),
+            c.getInt("history.export-page-rows"),
+            c.getInt("history.slowest-hosts"),
+            c.getInt("history.pool-size")),
         c.getDuration("shutdown.drain-timeout"));
     settings.check();
     return settings;
@@ -143,6 +157,21 @@ public record Settings(
     }
     require(fetch.perHostConcurrency >= 1 && fetch.perHostConcurrency <= 32768,
         "fetchrunner.fetch.per-host-concurrency", "must be 1..32768");
+    checkHistory();
+  }
+
+  private void checkHistory() {
+    require(!history.refreshInterval.isNegative() && !history.refreshInterval.isZero(),
+        "fetchrunner.history.refresh-interval", "must be positive");
+    require(history.maxBatchEvents >= 1, "fetchrunner.history.max-batch-events",
+        "must be at least 1");
+    require(history.insertBatchRows >= 1, "fetchrunner.history.insert-batch-rows",
+        "must be at least 1");
+    require(history.exportPageRows >= 1, "fetchrunner.history.export-page-rows",
+        "must be at least 1");
+    require(history.slowestHosts >= 0, "fetchrunner.history.slowest-hosts",
+        "must not be negative");
+    require(history.poolSize >= 2, "fetchrunner.history.pool-size", "must be at least 2");
   }
 
   private static void require(boolean ok, String key, String rule) {

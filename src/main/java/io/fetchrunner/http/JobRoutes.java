@@ -8,16 +8,12 @@ import io.fetchrunner.Stages;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.job.BrokenJobs;
 import io.fetchrunner.job.Job;
-import io.fetchrunner.job.JobRegistry;
-import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.JobSupervisor;
 import io.fetchrunner.job.JobView;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -53,10 +49,11 @@ public final class JobRoutes extends AllDirectives {
   private final JobRequestParser parser;
   private final HealthCheck health;
   private final BrokenJobs broken;
+  private final HistoryRoutes history;
 
   public JobRoutes(ActorSystem<?> system, ActorRef<JobSupervisor.Command> supervisor,
       ClusterSharding sharding, Settings settings, TargetPolicy targets, BrokenJobs broken,
-      HealthCheck health) {
+      HealthCheck health, HistoryRoutes history) {
     this.broken = broken;
     this.system = system;
     this.supervisor = supervisor;
@@ -64,6 +61,7 @@ public final class JobRoutes extends AllDirectives {
     this.settings = settings;
     this.parser = new JobRequestParser(settings, targets);
     this.health = health;
+    this.history = history;
   }
 
   private volatile boolean stopping;
@@ -82,14 +80,15 @@ public final class JobRoutes extends AllDirectives {
                     "Retry-After", "5")))
             : reject()),
         path("health", () -> get(() -> completeWithFuture(health.check()))),
-        authenticated(() -> pathPrefix("jobs", () -> concat(
-            pathEnd(() -> concat(
-                post(this::submit),
-                get(() -> parameterMap(this::list)))),
+        authenticated(() -> concat(
+          // GET /jobs, /jobs/{id}/results, /stats, /admin/read-side: the read side.
+          history.routes(),
+          pathPrefix("jobs", () -> concat(
+            pathEnd(() -> post(this::submit)),
             path(PathMatchers.segment(), id -> pathEnd(() -> concat(
                 get(() -> parameterOptional("results", results ->
                     completeWithFuture(getJob(id, withResults(results))))),
-                delete(() -> completeWithFuture(cancel(id))))))))))));
+                delete(() -> completeWithFuture(cancel(id)))))))))))));
   }
 
   /** With fetchrunner.http.api-token set, every call but /health needs that bearer token. */
@@ -157,74 +156,6 @@ public final class JobRoutes extends AllDirectives {
             return unavailable(((JobSupervisor.NotSubmitted) r).reason());
           }).exceptionally(JobRoutes::failure));
         }))));
-  }
-
-  // ---- GET /jobs ----
-
-  private Route list(Map<String, String> query) {
-    for (String key : query.keySet()) {
-      if (!key.equals("limit") && !key.equals("cursor")) {
-        throw Problem.badRequest(key, "unknown query parameter \"" + key
-            + "\"; expected limit, cursor");
-      }
-    }
-    int limit = settings.http().listDefaultLimit();
-    if (query.containsKey("limit")) {
-      limit = positiveInt(query.get("limit"), "limit");
-      if (limit > settings.http().listMaxLimit()) {
-        throw Problem.badRequest("limit",
-            "\"limit\" must be between 1 and " + settings.http().listMaxLimit());
-      }
-    }
-    Integer before = query.containsKey("cursor") ? positiveInt(query.get("cursor"), "cursor")
-        : null;
-    int pageSize = limit;
-    CompletionStage<JobRegistry.Page> page = Stages.plain(AskPattern.ask(supervisor,
-        (ActorRef<JobRegistry.Page> replyTo) -> new JobSupervisor.ListJobs(before, pageSize,
-            replyTo),
-        settings.http().askTimeout(), system.scheduler()));
-    return completeWithFuture(page.thenCompose(this::summaries).exceptionally(JobRoutes::failure));
-  }
-
-  /** Finished jobs answer from the list; running ones are asked for their live figures. */
-  private CompletionStage<HttpResponse> summaries(JobRegistry.Page page) {
-    List<CompletableFuture<Object>> rows = new ArrayList<>();
-    for (JobRegistry.Entry e : page.entries()) {
-      if (e.finalSummary() != null) {
-        rows.add(CompletableFuture.completedFuture((Object) e.finalSummary()));
-      } else {
-        rows.add(broken.reason(e.id()).isPresent()
-            ? CompletableFuture.completedFuture((Object) unavailableRow(e))
-            : Stages.plain(entity(e.id()).<Job.GetReply>ask(
-                    replyTo -> new Job.Get(false, replyTo), settings.http().askTimeout()))
-                .<Object>thenApply(r -> r instanceof Job.Found f ? f.view().summary() : null)
-                .exceptionally(error -> unavailableRow(e)));
-      }
-    }
-    return CompletableFuture.allOf(rows.toArray(CompletableFuture[]::new)).thenApply(v -> {
-      ObjectNode body = Json.mapper().createObjectNode();
-      var jobs = body.putArray("jobs");
-      for (CompletableFuture<Object> row : rows) {
-        Object s = row.join();
-        if (s != null) jobs.add(Json.mapper().valueToTree(s));
-      }
-      body.put("nextCursor", page.next() == null ? null : page.next().toString());
-      return json(200, body);
-    });
-  }
-
-  /** A job that cannot answer: what the list knows of it, and why. */
-  private ObjectNode unavailableRow(JobRegistry.Entry e) {
-    ObjectNode row = Json.mapper().createObjectNode();
-    row.put("id", e.id());
-    row.put("name", e.name());
-    row.put("state", "UNAVAILABLE");
-    row.put("total", e.total());
-    row.put("submittedAt", e.submittedAt().toString());
-    row.put("error", broken.reason(e.id())
-        .map(r -> "cannot be loaded from the store: " + r)
-        .orElse("did not answer in time"));
-    return row;
   }
 
   // ---- GET /jobs/{id} and DELETE /jobs/{id} ----

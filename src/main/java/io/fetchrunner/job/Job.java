@@ -49,6 +49,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   public static final EntityTypeKey<Command> TYPE_KEY =
       EntityTypeKey.create(Command.class, "Job");
 
+  /** The tag of every job event: the read side follows it with eventsByTag. */
+  public static final String TAG = "job";
+
   // ---- protocol ----
 
   public sealed interface Command extends CborSerializable
@@ -420,6 +423,11 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
           }
         })
         .build();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(TAG);
   }
 
   @Override

@@ -81,8 +81,23 @@ class GuardTest {
     }
   }
 
+  /**
+   * Submits a job of its own and waits until GET /jobs (eventually consistent) lists it:
+   * everything submitted before is listed by then. Returns how many jobs are listed.
+   */
   private static int storedJobs() {
-    return call("GET", "/jobs?limit=1000", TOKEN, null, Map.of()).body().get("jobs").size();
+    Api.Reply r = submit(TOKEN, Map.of("urls", List.of(target.url("/delay/0?settle"))),
+        Map.of());
+    assertEquals(202, r.status(), r::toString);
+    String id = r.body().get("id").asText();
+    for (int i = 0; i < 300; i++) {
+      JsonNode jobs = call("GET", "/jobs?limit=1000", TOKEN, null, Map.of()).body().get("jobs");
+      for (JsonNode j : jobs) {
+        if (j.get("id").asText().equals(id)) return jobs.size();
+      }
+      Api.sleep(50);
+    }
+    throw new AssertionError("job " + id + " never listed");
   }
 
   private static void assertRefused(int status, String field, Api.Reply r) {
@@ -102,11 +117,11 @@ class GuardTest {
     assertRefused(401, "Authorization", call("GET", "/jobs", null, null, Map.of()));
     assertRefused(401, "Authorization", call("GET", "/jobs/x", "wrong", null, Map.of()));
     assertEquals(200, call("GET", "/health", null, null, Map.of()).status());
-    assertEquals(before, storedJobs(), "refused submissions store nothing");
+    assertEquals(before + 1, storedJobs(), "refused submissions store nothing");
     assertEquals(0, target.hits("/delay/0?token"));
 
     assertEquals(202, submit(TOKEN, job, Map.of()).status());
-    assertEquals(before + 1, storedJobs());
+    assertEquals(before + 3, storedJobs());
   }
 
   @Test
@@ -119,7 +134,7 @@ class GuardTest {
         Map.of("urls", List.of("http://api.blocked.test/")), Map.of()));
     assertRefused(400, "urls[0]", submit(TOKEN,
         Map.of("urls", List.of("http://10.0.0.1/")), Map.of()));
-    assertEquals(before, storedJobs());
+    assertEquals(before + 1, storedJobs());
     assertEquals(0, target.hits("/delay/0?deny"));
   }
 
@@ -153,14 +168,14 @@ class GuardTest {
     Api.Reply again = submit(TOKEN, job, Map.of("Idempotency-Key", "run-42"));
     assertEquals(200, again.status(), again::toString);
     assertEquals(first.body().get("id"), again.body().get("id"));
-    assertEquals(before + 1, storedJobs());
+    assertEquals(before + 2, storedJobs());
 
     var other = Map.of("urls", List.of(target.url("/delay/0?idem-other")));
     assertRefused(422, "Idempotency-Key", submit(TOKEN, other,
         Map.of("Idempotency-Key", "run-42")));
     assertRefused(400, "Idempotency-Key", submit(TOKEN, other,
         Map.of("Idempotency-Key", "x".repeat(300))));
-    assertEquals(before + 1, storedJobs());
+    assertEquals(before + 3, storedJobs());
     assertEquals(0, target.hits("/delay/0?idem-other"));
   }
 

@@ -90,6 +90,7 @@ class RestartTest {
     try (ChildService second = ChildService.start(dataDir)) {
       Api api = new Api(second.port());
       job = api.awaitFinished(id, Duration.ofSeconds(60));
+      api.awaitReadSide(Duration.ofSeconds(60)); // the list comes from the read side
       JsonNode listed = api.get("/jobs").body().get("jobs").get(0);
       assertEquals(id, listed.get("id").asText(), "the history survives the restart");
       assertEquals("COMPLETED", listed.get("state").asText());

@@ -72,6 +72,53 @@ public final class Api {
     return null;
   }
 
+  /** A response whose body is kept as text (exports). */
+  public record TextReply(int status, String contentType, String body) {}
+
+  public TextReply getText(String path) {
+    try {
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + path))
+              .timeout(Duration.ofSeconds(120)).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      return new TextReply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""),
+          r.body());
+    } catch (IOException e) {
+      throw new IllegalStateException("request failed: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Waits until the read side has applied every job event in the journal, so that GET /jobs,
+   * /stats and the exports reflect everything GET /jobs/{id} has shown so far.
+   */
+  public void awaitReadSide(Duration within) {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < deadline) {
+      Reply r = get("/admin/read-side");
+      if (r.status() == 200 && r.body().get("behind").asLong() == 0) return;
+      sleep(50);
+    }
+    fail("the read side did not catch up within " + within + ": " + get("/admin/read-side"));
+  }
+
+  /**
+   * Waits until GET /jobs (the read side, eventually consistent) lists the job; returns how
+   * many jobs it lists then.
+   */
+  public int awaitListed(String id) {
+    for (int i = 0; i < 300; i++) {
+      JsonNode jobs = get("/jobs?limit=1000").body().get("jobs");
+      for (JsonNode j : jobs) {
+        if (j.get("id").asText().equals(id)) return jobs.size();
+      }
+      sleep(50);
+    }
+    throw new AssertionError("job " + id + " never appeared in GET /jobs");
+  }
+
   public static void sleep(long ms) {
     try {
       Thread.sleep(ms);

@@ -1,0 +1,341 @@
+package io.fetchrunner.history;
+
+import io.fetchrunner.job.Job;
+import io.fetchrunner.job.JobStatus;
+import io.fetchrunner.job.JobSummary;
+import io.fetchrunner.job.UrlResult;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The questions the read side answers: the job list, one job's results page by page, the
+ * statistics of a time window, and how far the read side is behind the journal. Blocking
+ * JDBC: call from a blocking dispatcher.
+ */
+public final class HistoryQueries {
+  private final HistoryStore store;
+
+  public HistoryQueries(HistoryStore store) {
+    this.store = store;
+  }
+
+  // ---- the job list ----
+
+  /** Which jobs: all null means every job. {@code since} inclusive, {@code until} exclusive. */
+  public record JobFilter(JobStatus state, String name, Instant since, Instant until) {}
+
+  /** A position in the list: the last job of a page (newest first by submission, then id). */
+  public record Cursor(Instant submittedAt, String jobId) {
+    public String encode() {
+      String raw = submittedAt.getEpochSecond() + "." + submittedAt.getNano() + "." + jobId;
+      return Base64.getUrlEncoder().withoutPadding()
+          .encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The cursor, or null if {@code text} is not one this class encoded. */
+    public static Cursor decode(String text) {
+      try {
+        String raw = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8);
+        String[] parts = raw.split("\\.", 3);
+        if (parts.length != 3 || parts[2].isEmpty()) return null;
+        long seconds = Long.parseLong(parts[0]);
+        long nanos = Long.parseLong(parts[1]);
+        if (nanos < 0 || nanos > 999_999_999) return null;
+        return new Cursor(Instant.ofEpochSecond(seconds, nanos), parts[2]);
+      } catch (IllegalArgumentException | java.time.DateTimeException e) {
+        return null;
+      }
+    }
+  }
+
+  public record Page(List<JobSummary> jobs, Cursor next) {}
+
+  private static final String SUMMARY_COLUMNS = "job_id, name, state, total, succeeded, failed,"
+      + " cancelled, submitted_at, finished_at, wall_ms, sum_latency_ms, runs, refetched";
+
+  public Page list(JobFilter filter, Cursor after, int limit) throws SQLException {
+    var where = new Where();
+    where.window(filter, "");
+    if (after != null) {
+      where.add("(submitted_at < ? OR (submitted_at = ? AND job_id < ?))",
+          HistoryStore.toDb(after.submittedAt()), HistoryStore.toDb(after.submittedAt()),
+          after.jobId());
+    }
+    String sql = "SELECT " + SUMMARY_COLUMNS + " FROM job_run" + where.sql()
+        + " ORDER BY submitted_at DESC, job_id DESC LIMIT " + (limit + 1);
+    List<JobSummary> jobs = new ArrayList<>(limit + 1);
+    try (Connection c = store.connect(); PreparedStatement st = where.prepare(c, sql);
+         ResultSet rs = st.executeQuery()) {
+      while (rs.next()) jobs.add(summary(rs));
+    }
+    Cursor next = null;
+    if (jobs.size() > limit) {
+      jobs.remove(limit);
+      JobSummary last = jobs.get(limit - 1);
+      next = new Cursor(last.submittedAt(), last.id());
+    }
+    return new Page(jobs, next);
+  }
+
+  private static JobSummary summary(ResultSet rs) throws SQLException {
+    int total = rs.getInt("total");
+    int succeeded = rs.getInt("succeeded");
+    int failed = rs.getInt("failed");
+    int cancelled = rs.getInt("cancelled");
+    long wall = rs.getLong("wall_ms");
+    long sum = rs.getLong("sum_latency_ms");
+    return new JobSummary(rs.getString("job_id"), rs.getString("name"),
+        JobStatus.valueOf(rs.getString("state")), total, succeeded, failed, cancelled,
+        total - succeeded - failed - cancelled, HistoryStore.fromDb(rs, "submitted_at"),
+        HistoryStore.fromDb(rs, "finished_at"), wall, sum, speedup(sum, wall),
+        Math.max(0, rs.getInt("runs") - 1), rs.getInt("refetched"));
+  }
+
+  /** As a job computes it: sum over wall, two decimals, null until both are positive. */
+  static Double speedup(long sumLatencyMs, long wallMs) {
+    return wallMs > 0 && sumLatencyMs > 0
+        ? Math.round(sumLatencyMs * 100.0 / wallMs) / 100.0 : null;
+  }
+
+  // ---- one job's results ----
+
+  public boolean exists(String jobId) throws SQLException {
+    try (Connection c = store.connect();
+         PreparedStatement st = c.prepareStatement("SELECT 1 FROM job_run WHERE job_id = ?")) {
+      st.setString(1, jobId);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** One URL's row; bytes and latency are null while it is pending (as in GET /jobs/{id}). */
+  public record ResultRow(int index, String url, String state, Integer httpStatus, Long bytes,
+      Long latencyMs, int attempts, String error, String contentType, String sha256,
+      List<String> redirects, List<UrlResult.Attempt> earlierAttempts) {}
+
+  private static final com.fasterxml.jackson.core.type.TypeReference<List<String>> STRINGS =
+      new com.fasterxml.jackson.core.type.TypeReference<>() {};
+  private static final com.fasterxml.jackson.core.type.TypeReference<List<UrlResult.Attempt>>
+      ATTEMPTS = new com.fasterxml.jackson.core.type.TypeReference<>() {};
+
+  private static <T> List<T> list(String json,
+      com.fasterxml.jackson.core.type.TypeReference<List<T>> type) {
+    if (json == null) return List.of();
+    try {
+      return io.fetchrunner.http.Json.mapper().readValue(json, type);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("unreadable list in the read side: " + json, e);
+    }
+  }
+
+  /** Up to {@code limit} rows of the job with an index above {@code afterIndex}, in order. */
+  public List<ResultRow> results(String jobId, int afterIndex, int limit) throws SQLException {
+    List<ResultRow> rows = new ArrayList<>(limit);
+    try (Connection c = store.connect(); PreparedStatement st = c.prepareStatement(
+        "SELECT idx, url, state, http_status, bytes, latency_ms, attempts, error,"
+            + " content_type, sha256, redirects, earlier_attempts"
+            + " FROM url_result WHERE job_id = ? AND idx > ? ORDER BY idx LIMIT " + limit)) {
+      st.setString(1, jobId);
+      st.setInt(2, afterIndex);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          rows.add(new ResultRow(rs.getInt(1), rs.getString(2), rs.getString(3),
+              (Integer) rs.getObject(4), (Long) rs.getObject(5), (Long) rs.getObject(6),
+              rs.getInt(7), rs.getString(8), rs.getString(9), rs.getString(10),
+              list(rs.getString(11), STRINGS), list(rs.getString(12), ATTEMPTS)));
+        }
+      }
+    }
+    return rows;
+  }
+
+  // ---- statistics ----
+
+  /**
+   * {@code speedup} and {@code savedMs} compare the finished jobs' summed latencies (fetching
+   * one by one) with their summed wall times (what the runs took).
+   */
+  public record Stats(Instant since, Instant until, String name, Jobs jobs, Urls urls,
+      Wall wallMs, Double speedup, long savedMs, Latency latencyMs, List<Host> slowestHosts) {}
+
+  public record Jobs(long total, long running, long completed, long cancelled) {}
+
+  public record Urls(long total, long succeeded, long failed, long cancelled, long pending,
+      Double successRate) {}
+
+  /** Wall times of the finished jobs of the window. */
+  public record Wall(long jobs, Long p50, Long p95, Long p99, Long max, long sum,
+      long sumLatencyMs) {}
+
+  /** Latencies of the URLs with a fetch result (SUCCEEDED or FAILED). */
+  public record Latency(long urls, Long p50, Long p95, Long p99, Long max) {}
+
+  public record Host(String host, long urls, long failed, Long p50, Long p95, Long p99,
+      Long max) {}
+
+  private static final String PERCENTILES = "PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY %1$s),"
+      + " PERCENTILE_DISC(0.95) WITHIN GROUP (ORDER BY %1$s),"
+      + " PERCENTILE_DISC(0.99) WITHIN GROUP (ORDER BY %1$s), MAX(%1$s)";
+
+  public Stats stats(JobFilter filter, int hosts) throws SQLException {
+    try (Connection c = store.connect()) {
+      long running = 0;
+      long completed = 0;
+      long cancelledJobs = 0;
+      long total = 0;
+      long succeeded = 0;
+      long failed = 0;
+      long cancelled = 0;
+      var where = new Where();
+      where.window(filter, "");
+      try (PreparedStatement st = where.prepare(c, "SELECT state, COUNT(*), SUM(total),"
+          + " SUM(succeeded), SUM(failed), SUM(cancelled) FROM job_run" + where.sql()
+          + " GROUP BY state"); ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          long n = rs.getLong(2);
+          switch (JobStatus.valueOf(rs.getString(1))) {
+            case RUNNING -> running = n;
+            case COMPLETED -> completed = n;
+            case CANCELLED -> cancelledJobs = n;
+          }
+          total += rs.getLong(3);
+          succeeded += rs.getLong(4);
+          failed += rs.getLong(5);
+          cancelled += rs.getLong(6);
+        }
+      }
+      Double successRate = succeeded + failed == 0 ? null
+          : Math.round(succeeded * 10_000.0 / (succeeded + failed)) / 10_000.0;
+      var urls = new Urls(total, succeeded, failed, cancelled,
+          total - succeeded - failed - cancelled, successRate);
+
+      var finished = new Where();
+      finished.window(filter, "");
+      finished.add("state <> ?", JobStatus.RUNNING.name());
+      Wall wall;
+      try (PreparedStatement st = finished.prepare(c, "SELECT COUNT(*), "
+          + PERCENTILES.formatted("wall_ms") + ", SUM(wall_ms), SUM(sum_latency_ms)"
+          + " FROM job_run" + finished.sql()); ResultSet rs = st.executeQuery()) {
+        rs.next();
+        wall = new Wall(rs.getLong(1), longOrNull(rs, 2), longOrNull(rs, 3),
+            longOrNull(rs, 4), longOrNull(rs, 5), rs.getLong(6), rs.getLong(7));
+      }
+      Double speedup = speedup(wall.sumLatencyMs(), wall.sum());
+
+      var fetched = new Where();
+      fetched.window(filter, "j.");
+      fetched.add("u.state IN ('SUCCEEDED', 'FAILED')");
+      String from = " FROM url_result u JOIN job_run j ON j.job_id = u.job_id" + fetched.sql();
+      Latency latency;
+      try (PreparedStatement st = fetched.prepare(c, "SELECT COUNT(*), "
+          + PERCENTILES.formatted("u.latency_ms") + from); ResultSet rs = st.executeQuery()) {
+        rs.next();
+        latency = new Latency(rs.getLong(1), longOrNull(rs, 2), longOrNull(rs, 3),
+            longOrNull(rs, 4), longOrNull(rs, 5));
+      }
+      List<Host> slowest = new ArrayList<>();
+      if (hosts > 0) {
+        try (PreparedStatement st = fetched.prepare(c, "SELECT u.host, COUNT(*),"
+            + " SUM(CASE WHEN u.state = 'FAILED' THEN 1 ELSE 0 END), "
+            + PERCENTILES.formatted("u.latency_ms") + from
+            + " GROUP BY u.host ORDER BY 5 DESC, 7 DESC, u.host LIMIT " + hosts);
+             ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            slowest.add(new Host(rs.getString(1), rs.getLong(2), rs.getLong(3),
+                longOrNull(rs, 4), longOrNull(rs, 5), longOrNull(rs, 6), longOrNull(rs, 7)));
+          }
+        }
+      }
+      return new Stats(filter.since(), filter.until(), filter.name(),
+          new Jobs(running + completed + cancelledJobs, running, completed, cancelledJobs),
+          urls, wall, speedup, wall.sumLatencyMs() - wall.sum(), latency, slowest);
+    }
+  }
+
+  private static Long longOrNull(ResultSet rs, int column) throws SQLException {
+    long v = rs.getLong(column);
+    return rs.wasNull() ? null : v;
+  }
+
+  // ---- lag ----
+
+  /**
+   * How far the read side is: the journal ordering of the last job event applied, how many
+   * job events are in the journal beyond it, and when the offset last moved.
+   */
+  public record Status(long offset, long behind, Instant updatedAt) {}
+
+  public Status status() throws SQLException {
+    try (Connection c = store.connect()) {
+      long offset = 0;
+      Instant updatedAt = null;
+      try (PreparedStatement st = c.prepareStatement("SELECT last_ordering, updated_at"
+          + " FROM read_side_offset WHERE projection = ?")) {
+        st.setString(1, HistoryWriter.PROJECTION);
+        try (ResultSet rs = st.executeQuery()) {
+          if (rs.next()) {
+            offset = rs.getLong(1);
+            updatedAt = HistoryStore.fromDb(rs, "updated_at");
+          }
+        }
+      }
+      long behind;
+      try (PreparedStatement st = c.prepareStatement("SELECT COUNT(*) FROM \"event_tag\""
+          + " WHERE \"tag\" = ? AND \"event_id\" > ?")) {
+        st.setString(1, Job.TAG);
+        st.setLong(2, offset);
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          behind = rs.getLong(1);
+        }
+      }
+      return new Status(offset, behind, updatedAt);
+    }
+  }
+
+  // ---- building WHERE clauses ----
+
+  /** Conditions joined by AND, with their parameters in order. */
+  private static final class Where {
+    private final List<String> conditions = new ArrayList<>();
+    private final List<Object> params = new ArrayList<>();
+
+    void add(String condition, Object... values) {
+      conditions.add(condition);
+      params.addAll(List.of(values));
+    }
+
+    void window(JobFilter f, String alias) {
+      if (f.state() != null) add(alias + "state = ?", f.state().name());
+      if (f.name() != null) {
+        add("LOWER(" + alias + "name) LIKE ? ESCAPE '!'",
+            "%" + likeEscape(f.name().toLowerCase(Locale.ROOT)) + "%");
+      }
+      if (f.since() != null) add(alias + "submitted_at >= ?", HistoryStore.toDb(f.since()));
+      if (f.until() != null) add(alias + "submitted_at < ?", HistoryStore.toDb(f.until()));
+    }
+
+    String sql() {
+      return conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
+    }
+
+    PreparedStatement prepare(Connection c, String sql) throws SQLException {
+      PreparedStatement st = c.prepareStatement(sql);
+      for (int i = 0; i < params.size(); i++) st.setObject(i + 1, params.get(i));
+      return st;
+    }
+
+    private static String likeEscape(String s) {
+      return s.replace("!", "!!").replace("%", "!%").replace("_", "!_");
+    }
+  }
+}

@@ -1,0 +1,390 @@
+package io.fetchrunner.history;
+
+import io.fetchrunner.job.Job;
+import io.fetchrunner.job.JobSpec;
+import io.fetchrunner.job.JobStatus;
+import io.fetchrunner.job.UrlResult;
+import io.fetchrunner.job.UrlState;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies journal events to the read side's tables. One call of {@link #apply} is one
+ * transaction: the rows the events change and the offset of the last event commit together,
+ * so after a crash the read side resumes exactly after the last batch it committed.
+ *
+ * <p>The figures follow {@link io.fetchrunner.job.JobState} event by event: a result counts
+ * once per URL, wall time is summed per run from its RunStarted to the last result of that
+ * run, and a cancellation turns every pending URL into CANCELLED at its instant. Each event
+ * costs O(1) statements (a cancellation one UPDATE over the job's pending rows); a job's own
+ * row is read at most once per batch and written back once at its end.
+ */
+public final class HistoryWriter {
+  /** The name of this projection in {@code read_side_offset}. */
+  public static final String PROJECTION = "job-history";
+
+  private static final Logger log = LoggerFactory.getLogger(HistoryWriter.class);
+
+  private final HistoryStore store;
+  private final int insertBatchRows;
+
+  public HistoryWriter(HistoryStore store, int insertBatchRows) {
+    this.store = store;
+    this.insertBatchRows = insertBatchRows;
+  }
+
+  /** One journal event with its ordering (the eventsByTag offset). */
+  public record Envelope(long ordering, String jobId, Job.Event event) {}
+
+  /** The ordering of the last event applied; 0 when nothing was. */
+  public long offset() throws SQLException {
+    try (Connection c = store.connect()) {
+      return offset(c);
+    }
+  }
+
+  static long offset(Connection c) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT last_ordering FROM read_side_offset WHERE projection = ?")) {
+      st.setString(1, PROJECTION);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : 0L;
+      }
+    }
+  }
+
+  /**
+   * Tags the job events of a journal written before job events were tagged, so that the read
+   * side sees them too. Runs at start-up, before the actor system writes anything, and only
+   * while the read side has never committed an offset (its first start on this store, or
+   * after a rebuild that was interrupted before its first batch). Returns how many events
+   * were tagged.
+   */
+  public static int tagUntaggedJobEvents(Connection c) throws SQLException {
+    if (offsetRowExists(c)) return 0;
+    try (PreparedStatement st = c.prepareStatement("INSERT INTO \"event_tag\""
+        + " (\"event_id\", \"tag\") SELECT j.\"ordering\", ? FROM \"event_journal\" j"
+        + " WHERE j.\"persistence_id\" LIKE ? AND NOT EXISTS (SELECT 1 FROM \"event_tag\" t"
+        + " WHERE t.\"event_id\" = j.\"ordering\" AND t.\"tag\" = ?)")) {
+      st.setString(1, Job.TAG);
+      st.setString(2, Job.TYPE_KEY.name() + "|%");
+      st.setString(3, Job.TAG);
+      return st.executeUpdate();
+    }
+  }
+
+  private static boolean offsetRowExists(Connection c) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT 1 FROM read_side_offset WHERE projection = ?")) {
+      st.setString(1, PROJECTION);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Empties the read side and sets its offset to 0, in one transaction: it then rebuilds. */
+  public void reset() throws SQLException {
+    try (Connection c = store.connect()) {
+      c.setAutoCommit(false);
+      try (var st = c.createStatement()) {
+        st.executeUpdate("DELETE FROM url_result");
+        st.executeUpdate("DELETE FROM job_run");
+        // Kept at 0 rather than deleted: the row marks a store the read side already knows.
+        st.executeUpdate("DELETE FROM read_side_offset");
+        saveOffset(c, 0);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /** Applies the events in order and moves the offset to the last one, atomically. */
+  public void apply(List<Envelope> batch) throws SQLException {
+    if (batch.isEmpty()) return;
+    try (Connection c = store.connect()) {
+      c.setAutoCommit(false);
+      try {
+        long from = offset(c);
+        var tx = new Batch(c);
+        for (Envelope e : batch) {
+          // Never apply an event twice, even if one were delivered again.
+          if (e.ordering() > from) tx.apply(e.jobId(), e.event());
+        }
+        tx.flush();
+        long last = batch.get(batch.size() - 1).ordering();
+        if (last > from) saveOffset(c, last);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  private static void saveOffset(Connection c, long ordering) throws SQLException {
+    Instant now = Instant.now();
+    try (PreparedStatement up = c.prepareStatement(
+        "UPDATE read_side_offset SET last_ordering = ?, updated_at = ? WHERE projection = ?")) {
+      up.setLong(1, ordering);
+      up.setObject(2, HistoryStore.toDb(now));
+      up.setString(3, PROJECTION);
+      if (up.executeUpdate() == 1) return;
+    }
+    try (PreparedStatement in = c.prepareStatement(
+        "INSERT INTO read_side_offset (projection, last_ordering, updated_at) VALUES (?, ?, ?)")) {
+      in.setString(1, PROJECTION);
+      in.setLong(2, ordering);
+      in.setObject(3, HistoryStore.toDb(now));
+      in.executeUpdate();
+    }
+  }
+
+  /** host[:port] of a URL, lower case; "?" when it has none (never stored by the API). */
+  static String hostOf(String url) {
+    try {
+      URI uri = URI.create(url);
+      String host = uri.getHost();
+      if (host == null) return "?";
+      host = host.toLowerCase(java.util.Locale.ROOT);
+      return uri.getPort() == -1 ? host : host + ":" + uri.getPort();
+    } catch (IllegalArgumentException e) {
+      return "?";
+    }
+  }
+
+  /** A list as the JSON array GET /jobs/{id} shows; null when empty. */
+  private static String json(List<?> values) {
+    if (values == null || values.isEmpty()) return null;
+    try {
+      return io.fetchrunner.http.Json.mapper().writeValueAsString(values);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A job's row while a batch runs: read once, changed in memory, written once. */
+  private static final class JobRow {
+    final String id;
+    JobStatus state;
+    int succeeded;
+    int failed;
+    int cancelled;
+    Instant finishedAt;
+    long sumLatencyMs;
+    int runs;
+    long closedWallMs;
+    Instant runStartedAt;
+    Instant lastResultAt;
+    int refetched;
+
+    JobRow(String id) {
+      this.id = id;
+    }
+
+    long wallMs() {
+      long current = runStartedAt == null || lastResultAt == null
+          ? 0 : Math.max(0, Duration.between(runStartedAt, lastResultAt).toMillis());
+      return closedWallMs + current;
+    }
+
+    void count(UrlState state, long latencyMs) {
+      switch (state) {
+        case SUCCEEDED -> succeeded++;
+        case FAILED -> failed++;
+        case CANCELLED -> cancelled++;
+        case PENDING -> throw new IllegalArgumentException("a recorded result cannot be PENDING");
+      }
+      sumLatencyMs += latencyMs;
+    }
+  }
+
+  /** The work of one transaction. */
+  private final class Batch {
+    private final Connection c;
+    private final Map<String, JobRow> rows = new LinkedHashMap<>();
+
+    Batch(Connection c) {
+      this.c = c;
+    }
+
+    void apply(String jobId, Job.Event event) throws SQLException {
+      if (event instanceof Job.JobSubmitted e) {
+        submitted(jobId, e.spec());
+        return;
+      }
+      JobRow row = row(jobId);
+      if (row == null) {
+        // Only possible for events written before jobs were tagged: nothing to attach to.
+        log.warn("read side: {} for unknown job {} skipped", event.getClass().getSimpleName(),
+            jobId);
+        return;
+      }
+      if (event instanceof Job.RunStarted e) {
+        row.closedWallMs = row.wallMs();
+        row.runStartedAt = e.at();
+        row.lastResultAt = null;
+        row.runs++;
+        row.refetched += e.refetching();
+      } else if (event instanceof Job.UrlFetched e) {
+        if (record(jobId, e.index(), e.result(), e.at())) {
+          row.count(e.result().state(), e.result().latencyMs());
+        }
+        row.lastResultAt = e.at();
+      } else if (event instanceof Job.JobCompleted e) {
+        row.state = JobStatus.COMPLETED;
+        row.finishedAt = e.at();
+      } else if (event instanceof Job.JobCancelled e) {
+        row.cancelled += cancelPending(jobId, e.at());
+        row.lastResultAt = e.at();
+        row.state = JobStatus.CANCELLED;
+        row.finishedAt = e.at();
+      }
+    }
+
+    private void submitted(String jobId, JobSpec spec) throws SQLException {
+      if (row(jobId) != null) return; // already there: never twice
+      try (PreparedStatement st = c.prepareStatement("INSERT INTO job_run (job_id, name, state,"
+          + " total, succeeded, failed, cancelled, concurrency, timeout_ms, submitted_at,"
+          + " finished_at, wall_ms, sum_latency_ms, runs, closed_wall_ms, run_started_at,"
+          + " last_result_at) VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, ?, NULL, 0, 0, 0, 0, NULL, NULL)")) {
+        st.setString(1, jobId);
+        st.setString(2, spec.name());
+        st.setString(3, JobStatus.RUNNING.name());
+        st.setInt(4, spec.urls().size());
+        st.setInt(5, spec.concurrency());
+        st.setLong(6, spec.timeoutMs());
+        st.setObject(7, HistoryStore.toDb(spec.submittedAt()));
+        st.executeUpdate();
+      }
+      try (PreparedStatement st = c.prepareStatement("INSERT INTO url_result (job_id, idx, url,"
+          + " host, state, http_status, bytes, latency_ms, attempts, error, recorded_at)"
+          + " VALUES (?, ?, ?, ?, 'PENDING', NULL, NULL, NULL, 0, NULL, NULL)")) {
+        List<String> urls = spec.urls();
+        for (int i = 0; i < urls.size(); i++) {
+          st.setString(1, jobId);
+          st.setInt(2, i);
+          st.setString(3, urls.get(i));
+          st.setString(4, hostOf(urls.get(i)));
+          st.addBatch();
+          if ((i + 1) % insertBatchRows == 0) st.executeBatch();
+        }
+        st.executeBatch();
+      }
+      var row = new JobRow(jobId);
+      row.state = JobStatus.RUNNING;
+      rows.put(jobId, row);
+    }
+
+    /** The job's row, read once per batch; null if the job is unknown. */
+    private JobRow row(String jobId) throws SQLException {
+      JobRow cached = rows.get(jobId);
+      if (cached != null) return cached;
+      try (PreparedStatement st = c.prepareStatement("SELECT state, succeeded, failed,"
+          + " cancelled, finished_at, sum_latency_ms, runs, closed_wall_ms, run_started_at,"
+          + " last_result_at, refetched FROM job_run WHERE job_id = ?")) {
+        st.setString(1, jobId);
+        try (ResultSet rs = st.executeQuery()) {
+          if (!rs.next()) return null;
+          var row = new JobRow(jobId);
+          row.state = JobStatus.valueOf(rs.getString("state"));
+          row.succeeded = rs.getInt("succeeded");
+          row.failed = rs.getInt("failed");
+          row.cancelled = rs.getInt("cancelled");
+          row.finishedAt = HistoryStore.fromDb(rs, "finished_at");
+          row.sumLatencyMs = rs.getLong("sum_latency_ms");
+          row.runs = rs.getInt("runs");
+          row.closedWallMs = rs.getLong("closed_wall_ms");
+          row.runStartedAt = HistoryStore.fromDb(rs, "run_started_at");
+          row.lastResultAt = HistoryStore.fromDb(rs, "last_result_at");
+          row.refetched = rs.getInt("refetched");
+          rows.put(jobId, row);
+          return row;
+        }
+      }
+    }
+
+    /** Records a URL's result if it had none; true if it was recorded now. */
+    private boolean record(String jobId, int index, UrlResult r, Instant at)
+        throws SQLException {
+      try (PreparedStatement st = c.prepareStatement("UPDATE url_result SET state = ?,"
+          + " http_status = ?, bytes = ?, latency_ms = ?, attempts = ?, error = ?,"
+          + " recorded_at = ?, content_type = ?, sha256 = ?, redirects = ?,"
+          + " earlier_attempts = ? WHERE job_id = ? AND idx = ? AND state = 'PENDING'")) {
+        st.setString(1, r.state().name());
+        if (r.httpStatus() == null) {
+          st.setNull(2, Types.INTEGER);
+        } else {
+          st.setInt(2, r.httpStatus());
+        }
+        st.setLong(3, r.bytes());
+        st.setLong(4, r.latencyMs());
+        st.setInt(5, r.attempts());
+        st.setString(6, r.error());
+        st.setObject(7, HistoryStore.toDb(at));
+        st.setString(8, r.contentType());
+        st.setString(9, r.sha256());
+        st.setString(10, json(r.redirects()));
+        st.setString(11, json(r.earlierAttempts()));
+        st.setString(12, jobId);
+        st.setInt(13, index);
+        return st.executeUpdate() == 1;
+      }
+    }
+
+    /** Every URL still pending becomes CANCELLED (as UrlResult.cancelled()); how many did. */
+    private int cancelPending(String jobId, Instant at) throws SQLException {
+      UrlResult r = UrlResult.cancelled();
+      try (PreparedStatement st = c.prepareStatement("UPDATE url_result SET state = ?,"
+          + " bytes = ?, latency_ms = ?, attempts = ?, recorded_at = ?"
+          + " WHERE job_id = ? AND state = 'PENDING'")) {
+        st.setString(1, r.state().name());
+        st.setLong(2, r.bytes());
+        st.setLong(3, r.latencyMs());
+        st.setInt(4, r.attempts());
+        st.setObject(5, HistoryStore.toDb(at));
+        st.setString(6, jobId);
+        return st.executeUpdate();
+      }
+    }
+
+    /** Writes back every job row this batch changed. */
+    void flush() throws SQLException {
+      try (PreparedStatement st = c.prepareStatement("UPDATE job_run SET state = ?,"
+          + " succeeded = ?, failed = ?, cancelled = ?, finished_at = ?, wall_ms = ?,"
+          + " sum_latency_ms = ?, runs = ?, closed_wall_ms = ?, run_started_at = ?,"
+          + " last_result_at = ?, refetched = ? WHERE job_id = ?")) {
+        for (JobRow row : rows.values()) {
+          st.setString(1, row.state.name());
+          st.setInt(2, row.succeeded);
+          st.setInt(3, row.failed);
+          st.setInt(4, row.cancelled);
+          st.setObject(5, HistoryStore.toDb(row.finishedAt));
+          st.setLong(6, row.wallMs());
+          st.setLong(7, row.sumLatencyMs);
+          st.setInt(8, row.runs);
+          st.setLong(9, row.closedWallMs);
+          st.setObject(10, HistoryStore.toDb(row.runStartedAt));
+          st.setObject(11, HistoryStore.toDb(row.lastResultAt));
+          st.setInt(12, row.refetched);
+          st.setString(13, row.id);
+          st.addBatch();
+        }
+        st.executeBatch();
+      }
+    }
+  }
+}

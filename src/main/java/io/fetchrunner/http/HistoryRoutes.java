@@ -1,0 +1,337 @@
+package io.fetchrunner.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fetchrunner.Settings;
+import io.fetchrunner.Stages;
+import io.fetchrunner.history.HistoryQueries;
+import io.fetchrunner.history.JobHistoryProjection;
+import io.fetchrunner.job.JobStatus;
+import io.fetchrunner.job.JobSummary;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The read side's API: the job list, the results export, the statistics, and the read side's
+ * own status and rebuild. Everything here answers from the read side's tables, which follow
+ * the journal with a short lag; {@code GET /jobs/{id}} (in {@link JobRoutes}) is the live view.
+ */
+public final class HistoryRoutes extends AllDirectives {
+  static final ContentType.WithFixedCharset NDJSON =
+      MediaTypes.applicationWithFixedCharset("x-ndjson", HttpCharsets.UTF_8, "ndjson")
+          .toContentType();
+  static final ContentType.WithCharset CSV = MediaTypes.TEXT_CSV.toContentType(HttpCharsets.UTF_8);
+  static final String CSV_HEADER = "index,url,state,httpStatus,bytes,latencyMs,attempts,error,"
+      + "contentType,sha256,redirects,earlierAttempts\n";
+
+  private final ActorSystem<?> system;
+  private final HistoryQueries queries;
+  private final ActorRef<JobHistoryProjection.Command> projection;
+  private final Settings settings;
+  private final Executor blocking;
+
+  public HistoryRoutes(ActorSystem<?> system, HistoryQueries queries,
+      ActorRef<JobHistoryProjection.Command> projection, Settings settings) {
+    this.system = system;
+    this.queries = queries;
+    this.projection = projection;
+    this.settings = settings;
+    this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+  }
+
+  public Route routes() {
+    return concat(
+        pathPrefix("jobs", () -> concat(
+            pathEnd(() -> get(() -> parameterMap(this::list))),
+            pathPrefix(PathMatchers.segment(), id -> path("results", () ->
+                get(() -> parameterMap(query -> export(id, query))))))),
+        path("stats", () -> get(() -> parameterMap(this::stats))),
+        pathPrefix("admin", () -> pathPrefix("read-side", () -> concat(
+            pathEnd(() -> get(() -> completeWithFuture(query(() -> json(200, queries.status()))))),
+            path("rebuild", () -> post(() -> completeWithFuture(rebuild())))))));
+  }
+
+  // ---- GET /jobs ----
+
+  private Route list(Map<String, String> query) {
+    onlyKnown(query, Set.of("state", "name", "since", "until", "limit", "cursor"));
+    var filter = filter(query, true, settings.jobs().maxNameLength());
+    int limit = settings.http().listDefaultLimit();
+    if (query.containsKey("limit")) {
+      limit = positiveInt(query.get("limit"), "limit");
+      if (limit > settings.http().listMaxLimit()) {
+        throw Problem.badRequest("limit",
+            "\"limit\" must be between 1 and " + settings.http().listMaxLimit());
+      }
+    }
+    HistoryQueries.Cursor cursor = null;
+    if (query.containsKey("cursor")) {
+      cursor = HistoryQueries.Cursor.decode(query.get("cursor"));
+      if (cursor == null) {
+        throw Problem.badRequest("cursor",
+            "\"cursor\" is not a cursor from a previous page's nextCursor");
+      }
+    }
+    var after = cursor;
+    int pageSize = limit;
+    return completeWithFuture(query(() -> {
+      HistoryQueries.Page page = queries.list(filter, after, pageSize);
+      ObjectNode body = Json.mapper().createObjectNode();
+      var jobs = body.putArray("jobs");
+      for (JobSummary s : page.jobs()) jobs.add(Json.mapper().valueToTree(s));
+      body.put("nextCursor", page.next() == null ? null : page.next().encode());
+      return json(200, body);
+    }));
+  }
+
+  // ---- GET /stats ----
+
+  private Route stats(Map<String, String> query) {
+    onlyKnown(query, Set.of("since", "until", "name"));
+    var filter = filter(query, false, settings.jobs().maxNameLength());
+    return completeWithFuture(query(() ->
+        json(200, queries.stats(filter, settings.history().slowestHosts()))));
+  }
+
+  // ---- GET /jobs/{id}/results ----
+
+  private Route export(String id, Map<String, String> query) {
+    onlyKnown(query, Set.of("format"));
+    String format = query.getOrDefault("format", "ndjson");
+    if (!format.equals("ndjson") && !format.equals("csv")) {
+      throw Problem.badRequest("format", "\"format\" must be ndjson or csv");
+    }
+    if (!isJobId(id)) return complete(noSuchJob(id));
+    return completeWithFuture(query(() -> {
+      if (!queries.exists(id)) return noSuchJob(id);
+      boolean csv = format.equals("csv");
+      Source<ByteString, ?> rows = Source.unfoldResource(
+          () -> new int[] {-1},
+          after -> {
+            List<HistoryQueries.ResultRow> page =
+                queries.results(id, after[0], settings.history().exportPageRows());
+            if (page.isEmpty()) return Optional.empty();
+            after[0] = page.get(page.size() - 1).index();
+            return Optional.of(csv ? csvLines(page) : ndjsonLines(page));
+          },
+          after -> { });
+      Source<ByteString, ?> body = csv
+          ? Source.single(ByteString.fromString(CSV_HEADER)).concat(rows) : rows;
+      return HttpResponse.create().withStatus(200)
+          .addHeader(RawHeader.create("Content-Disposition",
+              "attachment; filename=\"" + id + "." + format + "\""))
+          .withEntity(HttpEntities.createChunked(csv ? CSV : NDJSON, body));
+    }));
+  }
+
+  private static ByteString ndjsonLines(List<HistoryQueries.ResultRow> rows) {
+    var out = new java.io.ByteArrayOutputStream(rows.size() * 160);
+    try {
+      for (HistoryQueries.ResultRow r : rows) {
+        out.write(Json.mapper().writeValueAsBytes(r));
+        out.write('\n');
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return ByteString.fromArray(out.toByteArray());
+  }
+
+  static ByteString csvLines(List<HistoryQueries.ResultRow> rows) {
+    var sb = new StringBuilder(rows.size() * 128);
+    for (HistoryQueries.ResultRow r : rows) {
+      sb.append(r.index()).append(',').append(csv(r.url())).append(',').append(r.state())
+          .append(',').append(r.httpStatus() == null ? "" : r.httpStatus())
+          .append(',').append(r.bytes() == null ? "" : r.bytes())
+          .append(',').append(r.latencyMs() == null ? "" : r.latencyMs())
+          .append(',').append(r.attempts())
+          .append(',').append(csv(r.error()))
+          .append(',').append(csv(r.contentType()))
+          .append(',').append(csv(r.sha256()))
+          // redirects separated by spaces (a URL has none); earlier attempts as JSON
+          .append(',').append(csv(String.join(" ", r.redirects())))
+          .append(',').append(csv(r.earlierAttempts().isEmpty() ? null
+              : jsonText(r.earlierAttempts())))
+          .append('\n');
+    }
+    return ByteString.fromArray(sb.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String jsonText(Object value) {
+    try {
+      return Json.mapper().writeValueAsString(value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** RFC 4180 quoting: only when needed, quotes doubled; null is an empty field. */
+  private static String csv(String value) {
+    if (value == null) return "";
+    if (value.indexOf(',') < 0 && value.indexOf('"') < 0 && value.indexOf('\n') < 0
+        && value.indexOf('\r') < 0) {
+      return value;
+    }
+    return '"' + value.replace("\"", "\"\"") + '"';
+  }
+
+  // ---- POST /admin/read-side/rebuild ----
+
+  private CompletionStage<HttpResponse> rebuild() {
+    return Stages.plain(AskPattern.ask(projection, JobHistoryProjection.Rebuild::new,
+            settings.http().askTimeout(), system.scheduler()))
+        .thenApply(started -> {
+          ObjectNode body = Json.mapper().createObjectNode();
+          body.put("status", "REBUILDING");
+          body.put("detail", "the read side was emptied and is replaying the journal;"
+              + " GET /admin/read-side shows how far it is (behind = 0 when done)");
+          return json(202, body);
+        })
+        .exceptionally(HistoryRoutes::failure);
+  }
+
+  // ---- parameters ----
+
+  private static void onlyKnown(Map<String, String> query, Set<String> known) {
+    for (String key : query.keySet()) {
+      if (!known.contains(key)) {
+        throw Problem.badRequest(key, "unknown query parameter \"" + key + "\"; expected "
+            + String.join(", ", known.stream().sorted().toList()));
+      }
+    }
+  }
+
+  private static HistoryQueries.JobFilter filter(Map<String, String> query, boolean withState,
+      int maxNameLength) {
+    JobStatus state = null;
+    if (withState && query.containsKey("state")) {
+      try {
+        state = JobStatus.valueOf(query.get("state").strip().toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw Problem.badRequest("state", "\"state\" must be RUNNING, COMPLETED or CANCELLED");
+      }
+    }
+    String name = null;
+    if (query.containsKey("name")) {
+      name = query.get("name");
+      if (name.isEmpty()) throw Problem.badRequest("name", "\"name\" must not be empty");
+      if (name.length() > maxNameLength) {
+        throw Problem.badRequest("name", "\"name\" is longer than " + maxNameLength
+            + " characters, the longest a job name can be");
+      }
+    }
+    Instant since = instant(query, "since");
+    Instant until = instant(query, "until");
+    if (since != null && until != null && !since.isBefore(until)) {
+      throw Problem.badRequest("until", "\"until\" must be after \"since\"");
+    }
+    return new HistoryQueries.JobFilter(state, name, since, until);
+  }
+
+  private static Instant instant(Map<String, String> query, String field) {
+    String value = query.get(field);
+    if (value == null) return null;
+    try {
+      return OffsetDateTime.parse(value.strip()).toInstant();
+    } catch (DateTimeParseException e) {
+      throw Problem.badRequest(field, "\"" + field + "\" must be an ISO-8601 instant such as"
+          + " 2026-11-19T00:00:00Z");
+    }
+  }
+
+  private static int positiveInt(String value, String field) {
+    try {
+      int n = Integer.parseInt(value.strip());
+      if (n >= 1) return n;
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw Problem.badRequest(field, "\"" + field + "\" must be a positive integer");
+  }
+
+  private static boolean isJobId(String id) {
+    try {
+      return UUID.fromString(id).toString().equals(id);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  // ---- running queries and answering ----
+
+  private interface Query {
+    HttpResponse run() throws SQLException;
+  }
+
+  /** Runs blocking JDBC on the blocking dispatcher; store errors become 503. */
+  private CompletionStage<HttpResponse> query(Query q) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return q.run();
+      } catch (SQLException e) {
+        throw new CompletionException(e);
+      }
+    }, blocking).exceptionally(HistoryRoutes::failure);
+  }
+
+  private static HttpResponse failure(Throwable error) {
+    Throwable e = error instanceof CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    if (e instanceof Problem p) return p.toResponse();
+    if (e instanceof SQLException) {
+      return Problem.response(503, "Service unavailable", "the history store failed: "
+          + e.getMessage(), null);
+    }
+    if (e instanceof java.util.concurrent.TimeoutException
+        || e instanceof org.apache.pekko.pattern.AskTimeoutException) {
+      return Problem.response(503, "Service unavailable",
+          "the service did not answer in time; try again", null);
+    }
+    return Problem.response(500, "Internal error", e.toString(), null);
+  }
+
+  private static HttpResponse noSuchJob(String id) {
+    return Problem.notFound("no job with id \"" + id + "\" in the history (a job appears"
+        + " there shortly after it is submitted)").toResponse();
+  }
+
+  private static HttpResponse json(int status, Object value) {
+    try {
+      return HttpResponse.create().withStatus(StatusCodes.get(status))
+          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+              Json.mapper().writeValueAsBytes(value)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
