@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * The supervisor's state: every job ever accepted, in submission order, with its final
- * summary once it has ended. Mutable inside for O(1) updates (tens of thousands of jobs);
+ * summary once it has ended (to wake the unfinished ones after a restart, and to answer a
+ * repeated Idempotency-Key). The history users query is the read side, not this. Mutable inside for O(1) updates (tens of thousands of jobs);
  * it never leaves the supervisor except as an immutable {@link Snapshot}.
  */
 public final class JobRegistry implements CborSerializable {
@@ -28,9 +29,6 @@ public final class JobRegistry implements CborSerializable {
   }
 
   public record Snapshot(List<Entry> entries) implements CborSerializable {}
-
-  /** A page of the history, newest first; {@code next} is the cursor of the next page. */
-  public record Page(List<Entry> entries, Integer next) implements CborSerializable {}
 
   private final List<Entry> entries = new ArrayList<>();
   private final Map<String, Integer> positions = new HashMap<>();
@@ -74,29 +72,6 @@ public final class JobRegistry implements CborSerializable {
   /** Jobs that were accepted and have not been recorded as ended or abandoned. */
   public List<Entry> unfinished() {
     return entries.stream().filter(e -> e.finalSummary() == null && !e.abandoned()).toList();
-  }
-
-  /**
-   * Up to {@code limit} jobs, newest first, starting below position {@code before}
-   * (exclusive; null for the newest). Abandoned jobs (never acknowledged) are skipped.
-   */
-  public Page page(Integer before, int limit) {
-    int from = before == null ? entries.size() - 1 : Math.min(before, entries.size()) - 1;
-    List<Entry> out = new ArrayList<>(limit);
-    int i = from;
-    for (; i >= 0 && out.size() < limit; i--) {
-      Entry e = entries.get(i);
-      if (!e.abandoned()) out.add(e);
-    }
-    // i + 1 is the position of the last entry looked at; the next page starts below it.
-    boolean more = false;
-    for (int j = i; j >= 0; j--) {
-      if (!entries.get(j).abandoned()) {
-        more = true;
-        break;
-      }
-    }
-    return new Page(out, more ? i + 1 : null);
   }
 
   @JsonValue

@@ -30,8 +30,7 @@ public final class JobSupervisor
     extends EventSourcedBehavior<JobSupervisor.Command, JobSupervisor.Event, JobRegistry> {
 
   public sealed interface Command extends CborSerializable
-      permits Submit, JobEnded, ListJobs, StartAnswered, WakeAnswered, WakeAgain,
-      ReplayAnswered {}
+      permits Submit, JobEnded, StartAnswered, WakeAnswered, WakeAgain, ReplayAnswered {}
 
   /**
    * Accept a job. With an {@code idempotencyKey} (null for none), a repeated submission of
@@ -42,10 +41,6 @@ public final class JobSupervisor
 
   /** A job reached COMPLETED or CANCELLED. */
   public record JobEnded(JobSummary summary) implements Command {}
-
-  /** The history, newest first, below position {@code before} (null: from the newest). */
-  public record ListJobs(Integer before, int limit, ActorRef<JobRegistry.Page> replyTo)
-      implements Command {}
 
   private record StartAnswered(String id, ActorRef<SubmitReply> replyTo, JobSummary summary,
       String error) implements Command {}
@@ -107,8 +102,6 @@ public final class JobSupervisor
         .onCommand(Submit.class, this::onSubmit)
         .onCommand(StartAnswered.class, this::onStartAnswered)
         .onCommand(JobEnded.class, (registry, cmd) -> recordEnd(registry, cmd.summary()))
-        .onCommand(ListJobs.class, (registry, cmd) ->
-            Effect().reply(cmd.replyTo(), registry.page(cmd.before(), cmd.limit())))
         .onCommand(WakeAnswered.class, this::onWakeAnswered)
         .onCommand(ReplayAnswered.class, (registry, cmd) -> {
           cmd.replyTo().tell(cmd.summary() == null

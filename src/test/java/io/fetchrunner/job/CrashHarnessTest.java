@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>every job answered 202 exists;
  *   <li>no URL has two stored results (read from the journal while the service is down);
  *   <li>a job's counts equal its results, and a finished job stays finished;
- *   <li>in the end every job finishes and every URL of a completed job has exactly one result.
+ *   <li>in the end every job finishes and every URL of a completed job has exactly one result,
+ *       and the read side (GET /jobs) shows every job with the entity's figures.
  * </ul>
  * A few rounds run in the default build. For the long run:
  * {@code mvn -B test -Dtest=CrashHarnessTest -Dcrash.rounds=300}; a failure prints its seed,
@@ -36,7 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CrashHarnessTest {
 
-  private enum KillPoint { DURING_SUBMISSION, MID_JOB, AFTER_A_RESULT_BATCH, WHILE_IDLE }
+  private enum KillPoint {
+    DURING_SUBMISSION, MID_JOB, AFTER_A_RESULT_BATCH, WHILE_THE_READ_SIDE_IS_BEHIND, WHILE_IDLE
+  }
 
   @Test
   void killedAnywhereItLosesNothing(@TempDir Path dataDir) {
@@ -66,6 +69,10 @@ class CrashHarnessTest {
               join(submitter);
               awaitAnyProgress(api, accepted.keySet());
             }
+            case WHILE_THE_READ_SIDE_IS_BEHIND -> {
+              join(submitter);
+              awaitReadSideBehind(api);
+            }
             case WHILE_IDLE -> {
               join(submitter);
               for (String id : accepted.keySet()) api.awaitFinished(id, Duration.ofSeconds(60));
@@ -81,9 +88,24 @@ class CrashHarnessTest {
         Api api = new Api(service.port());
         String where = "after the last round" + replay;
         checkLive(api, accepted, finished, where);
+        Map<String, JsonNode> live = new HashMap<>();
         for (String id : accepted.keySet()) {
           JsonNode job = api.awaitFinished(id, Duration.ofSeconds(120));
           assertEquals(0, job.get("pending").asInt(), where);
+          live.put(id, job);
+        }
+        api.awaitReadSide(Duration.ofSeconds(120));
+        Map<String, JsonNode> listed = new HashMap<>();
+        api.get("/jobs?limit=1000").body().get("jobs")
+            .forEach(j -> listed.put(j.get("id").asText(), j));
+        for (var e : live.entrySet()) {
+          JsonNode row = listed.get(e.getKey());
+          assertTrue(row != null, "job " + e.getKey() + " is on the read side" + replay);
+          for (String f : List.of("state", "total", "succeeded", "failed", "cancelled",
+              "pending", "wallMs", "sumLatencyMs", "resumes", "refetched")) {
+            assertEquals(e.getValue().get(f).asText(), row.get(f).asText(),
+                "read side " + f + " of job " + e.getKey() + replay);
+          }
         }
         service.terminate();
       }
@@ -148,6 +170,18 @@ class CrashHarnessTest {
         }
       }
       Api.sleep(10);
+    }
+  }
+
+  private static void awaitReadSideBehind(Api api) {
+    for (int i = 0; i < 300; i++) {
+      try {
+        JsonNode status = api.get("/admin/read-side").body();
+        if (status != null && status.get("behind").asLong() > 0) return;
+      } catch (IllegalStateException e) {
+        return;
+      }
+      Api.sleep(5);
     }
   }
 
