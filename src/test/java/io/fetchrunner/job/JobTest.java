@@ -97,7 +97,8 @@ class JobTest {
     List<String> urls = List.of(target.url("/delay/0?a"), target.url("/status/404"),
         target.url("/bytes/1000"));
     var result = f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec(f.id(), urls, 2), r));
-    assertEquals(2, result.events().size());
+    // Under load a fast result can be persisted before the kit collects the events.
+    assertTrue(result.events().size() >= 2, result.events()::toString);
     assertInstanceOf(Job.JobSubmitted.class, result.events().get(0));
     assertInstanceOf(Job.RunStarted.class, result.events().get(1));
     assertEquals(JobStatus.RUNNING, result.reply().summary().state());
@@ -124,7 +125,8 @@ class JobTest {
   @Test
   void startingAgainChangesNothing() {
     Fixture f = fixture();
-    JobSpec spec = spec(f.id(), List.of(target.url("/delay/0?again")), 1);
+    // Slow enough that no result is persisted between the two commands, even under load.
+    JobSpec spec = spec(f.id(), List.of(target.url("/delay/3000?again")), 1);
     f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec, r));
     var again = f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec, r));
     assertTrue(again.events().isEmpty());
