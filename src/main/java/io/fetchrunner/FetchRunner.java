@@ -72,8 +72,8 @@ public final class FetchRunner implements AutoCloseable {
       var historyWrites = new HistoryStore(settings.store(), "fetchrunner-history-writes", 2);
       var historyReads = new HistoryStore(settings.store(), "fetchrunner-history-reads",
           settings.history().poolSize());
-      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
-          "close-history-store", () -> {
+      CoordinatedShutdown.get(system).addTask(
+          CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-history-store", () -> {
             historyWrites.close();
             historyReads.close();
             return CompletableFuture.completedFuture(Done.getInstance());
