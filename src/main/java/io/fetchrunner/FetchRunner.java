@@ -84,17 +84,21 @@ public final class FetchRunner implements AutoCloseable {
       if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
-      var historyStore = new HistoryStore(settings.store(), settings.history().poolSize());
-      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
-          "close-history-store", () -> {
-            historyStore.close();
+      // The read side: one pool for the projection's writes, one for the queries.
+      var historyWrites = new HistoryStore(settings.store(), "fetchrunner-history-writes", 2);
+      var historyReads = new HistoryStore(settings.store(), "fetchrunner-history-reads",
+          settings.history().poolSize());
+      CoordinatedShutdown.get(system).addTask(
+          CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-history-store", () -> {
+            historyWrites.close();
+            historyReads.close();
             return CompletableFuture.completedFuture(Done.getInstance());
           });
       ActorRef<JobHistoryProjection.Command> projection = ClusterSingleton.get(system).init(
           SingletonActor.of(JobHistoryProjection.create(
-              new HistoryWriter(historyStore, settings.history().insertBatchRows()),
+              new HistoryWriter(historyWrites, settings.history().insertBatchRows()),
               settings.history()), "job-history-projection"));
-      var history = new HistoryRoutes(system, new HistoryQueries(historyStore), projection,
+      var history = new HistoryRoutes(system, new HistoryQueries(historyReads), projection,
           settings);
       var routes = new JobRoutes(system, supervisor, sharding, settings, targets, broken,
           new HealthCheck(system, settings.store()), history);

@@ -171,7 +171,7 @@ public record Settings(
         "must be at least 1");
     require(history.slowestHosts >= 0, "fetchrunner.history.slowest-hosts",
         "must not be negative");
-    require(history.poolSize >= 2, "fetchrunner.history.pool-size", "must be at least 2");
+    require(history.poolSize >= 1, "fetchrunner.history.pool-size", "must be at least 1");
   }
 
   private static void require(boolean ok, String key, String rule) {

@@ -10,15 +10,17 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 
 /**
- * The read side's connections: a small pool of its own on the same store as the journal.
+ * Connections of the read side: a small pool of its own on the same store as the journal.
+ * The service opens two, one for the projection's writes and one for the queries, so that a
+ * burst of exports or statistics never keeps the projection waiting for a connection.
  * Everything in this package runs JDBC on a blocking dispatcher, never on an actor's thread.
  */
 public final class HistoryStore implements AutoCloseable {
   private final HikariDataSource pool;
 
-  public HistoryStore(Settings.Store store, int poolSize) {
+  public HistoryStore(Settings.Store store, String name, int poolSize) {
     var config = new HikariConfig();
-    config.setPoolName("fetchrunner-history");
+    config.setPoolName(name);
     config.setJdbcUrl(store.url());
     config.setUsername(store.user());
     config.setPassword(store.password());

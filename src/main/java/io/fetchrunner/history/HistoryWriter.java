@@ -260,7 +260,8 @@ public final class HistoryWriter {
       try (PreparedStatement st = c.prepareStatement("INSERT INTO job_run (job_id, name, state,"
           + " total, succeeded, failed, cancelled, concurrency, timeout_ms, submitted_at,"
           + " finished_at, wall_ms, sum_latency_ms, runs, closed_wall_ms, run_started_at,"
-          + " last_result_at) VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, ?, NULL, 0, 0, 0, 0, NULL, NULL)")) {
+          + " last_result_at)"
+          + " VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, ?, NULL, 0, 0, 0, 0, NULL, NULL)")) {
         st.setString(1, jobId);
         st.setString(2, spec.name());
         st.setString(3, JobStatus.RUNNING.name());

@@ -129,7 +129,8 @@ class HistoryApiTest {
     String cursor = null;
     int pages = 0;
     do {
-      Api.Reply r = api.get("/jobs?limit=1&name=" + RUN + (cursor == null ? "" : "&cursor=" + cursor));
+      Api.Reply r = api.get("/jobs?limit=1&name=" + RUN
+          + (cursor == null ? "" : "&cursor=" + cursor));
       assertEquals(200, r.status(), r::toString);
       assertEquals(1, r.body().get("jobs").size());
       seen.add(r.body().get("jobs").get(0).get("id").asText());

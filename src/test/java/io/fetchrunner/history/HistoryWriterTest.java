@@ -39,7 +39,7 @@ class HistoryWriterTest {
     var s = new Settings.Store("jdbc:h2:file:" + dataDir.resolve("fetchrunner")
         + ";WRITE_DELAY=0", "sa", "", true);
     Schema.apply(s);
-    store = new HistoryStore(s, 2);
+    store = new HistoryStore(s, "test-history", 2);
     writer = new HistoryWriter(store, 1000);
     queries = new HistoryQueries(store);
   }

@@ -72,7 +72,7 @@ class ReadSideCrashTest {
       jobs.put(cancelled, "cancelled");
       assertEquals(200, api.delete("/jobs/" + cancelled).status());
 
-      // Long enough (40 x 500 ms, 2 at a time) to be still running at the kill, under load.
+      // About 10 s of work: still running when the service is killed, even on a busy machine.
       String resumed = api.submit(Map.of("name", "resumed " + run, "concurrency", 2,
           "urls", IntStream.range(0, 40).mapToObj(i -> target.url("/delay/500?r=" + i))
               .toList()));
@@ -93,6 +93,8 @@ class ReadSideCrashTest {
         Api.sleep(20);
       }
       assertTrue(status.get("behind").asLong() > 0, "read side should be busy: " + status);
+      assertEquals("RUNNING", api.get("/jobs/" + resumed + "?results=false").body()
+          .get("state").asText(), "the job to resume must still be running at the kill");
       first.kill();
       System.out.println("killed with the read side at " + status);
     }

@@ -178,7 +178,8 @@ class JobTest {
   @Test
   void startingAgainChangesNothing() {
     Fixture f = fixture();
-    JobSpec spec = spec(f.id(), List.of(target.url("/delay/0?again")), 1);
+    // Slow enough that no result is persisted between the two commands, even under load.
+    JobSpec spec = spec(f.id(), List.of(target.url("/delay/3000?again")), 1);
     f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec, r));
     var again = f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec, r));
     assertTrue(again.events().isEmpty());
