@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -131,7 +130,7 @@ public final class HistoryRoutes extends AllDirectives {
     if (!format.equals("ndjson") && !format.equals("csv")) {
       throw Problem.badRequest("format", "\"format\" must be ndjson or csv");
     }
-    if (!isJobId(id)) return complete(noSuchJob(id));
+    if (!JobRoutes.isJobId(id)) return complete(noSuchJob(id));
     return completeWithFuture(query(() -> {
       if (!queries.exists(id)) return noSuchJob(id);
       boolean csv = format.equals("csv");
@@ -279,13 +278,6 @@ public final class HistoryRoutes extends AllDirectives {
     throw Problem.badRequest(field, "\"" + field + "\" must be a positive integer");
   }
 
-  private static boolean isJobId(String id) {
-    try {
-      return UUID.fromString(id).toString().equals(id);
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
-  }
 
   // ---- running queries and answering ----
 

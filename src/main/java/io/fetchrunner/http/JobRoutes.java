@@ -211,7 +211,8 @@ public final class JobRoutes extends AllDirectives {
     return sharding.entityRefFor(Job.TYPE_KEY, id);
   }
 
-  private static boolean isJobId(String id) {
+  /** Job ids are UUIDs: anything else is not a job, without asking an entity. */
+  static boolean isJobId(String id) {
     try {
       return UUID.fromString(id).toString().equals(id);
     } catch (IllegalArgumentException e) {
@@ -268,16 +269,6 @@ public final class JobRoutes extends AllDirectives {
     }
     if (e instanceof Problem p) return p.toResponse();
     return Problem.response(500, "Internal error", e.toString(), null);
-  }
-
-  private static int positiveInt(String value, String field) {
-    try {
-      int n = Integer.parseInt(value.strip());
-      if (n >= 1) return n;
-    } catch (NumberFormatException ignored) {
-      // reported below
-    }
-    throw Problem.badRequest(field, "\"" + field + "\" must be a positive integer");
   }
 
   private ExceptionHandler exceptions() {
