@@ -76,7 +76,7 @@ public final class HistoryRoutes extends AllDirectives {
                 get(() -> parameterMap(query -> export(id, query))))))),
         path("stats", () -> get(() -> parameterMap(this::stats))),
         pathPrefix("admin", () -> pathPrefix("read-side", () -> concat(
-            pathEnd(() -> get(() -> completeWithFuture(query(() -> json(200, queries.status()))))),
+            pathEnd(() -> get(() -> completeWithFuture(query(() -> Json.response(200, queries.status()))))),
             path("rebuild", () -> post(() -> completeWithFuture(rebuild())))))));
   }
 
@@ -109,7 +109,7 @@ public final class HistoryRoutes extends AllDirectives {
       var jobs = body.putArray("jobs");
       for (JobSummary s : page.jobs()) jobs.add(Json.mapper().valueToTree(s));
       body.put("nextCursor", page.next() == null ? null : page.next().encode());
-      return json(200, body);
+      return Json.response(200, body);
     }));
   }
 
@@ -119,7 +119,7 @@ public final class HistoryRoutes extends AllDirectives {
     onlyKnown(query, Set.of("since", "until", "name"));
     var filter = filter(query, false, settings.jobs().maxNameLength());
     return completeWithFuture(query(() ->
-        json(200, queries.stats(filter, settings.history().slowestHosts()))));
+        Json.response(200, queries.stats(filter, settings.history().slowestHosts()))));
   }
 
   // ---- GET /jobs/{id}/results ----
@@ -214,7 +214,7 @@ public final class HistoryRoutes extends AllDirectives {
           body.put("status", "REBUILDING");
           body.put("detail", "the read side was emptied and is replaying the journal;"
               + " GET /admin/read-side shows how far it is (behind = 0 when done)");
-          return json(202, body);
+          return Json.response(202, body);
         })
         .exceptionally(HistoryRoutes::failure);
   }
@@ -317,13 +317,4 @@ public final class HistoryRoutes extends AllDirectives {
         + " there shortly after it is submitted)").toResponse();
   }
 
-  private static HttpResponse json(int status, Object value) {
-    try {
-      return HttpResponse.create().withStatus(StatusCodes.get(status))
-          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
-              Json.mapper().writeValueAsBytes(value)));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 }

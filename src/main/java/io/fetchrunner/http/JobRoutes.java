@@ -145,7 +145,7 @@ public final class JobRoutes extends AllDirectives {
           return completeWithFuture(reply.thenApply(r -> {
             if (r instanceof JobSupervisor.Submitted s) {
               // A replay under the same Idempotency-Key is the job accepted earlier: 200.
-              return json(s.replayed() ? 200 : 202, s.summary())
+              return Json.response(s.replayed() ? 200 : 202, s.summary())
                   .addHeader(Location.create("/jobs/" + s.summary().id()));
             }
             if (r instanceof JobSupervisor.KeyReused k) {
@@ -185,7 +185,7 @@ public final class JobRoutes extends AllDirectives {
             replyTo -> new Job.Get(withResults, replyTo), settings.http().askTimeout()))
         .thenApply(r -> {
           if (!(r instanceof Job.Found f)) return noSuchJob(id);
-          return withResults ? detail(f.view()) : json(200, f.view().summary());
+          return withResults ? detail(f.view()) : Json.response(200, f.view().summary());
         })
         .exceptionally(error -> failure(id, error));
   }
@@ -197,7 +197,7 @@ public final class JobRoutes extends AllDirectives {
     return Stages.plain(entity(id).<Job.CancelReply>ask(Job.Cancel::new,
             settings.http().askTimeout()))
         .thenApply(r -> {
-          if (r instanceof Job.Cancelled c) return json(200, c.summary());
+          if (r instanceof Job.Cancelled c) return Json.response(200, c.summary());
           if (r instanceof Job.AlreadyFinished f) {
             return Problem.response(409, "Job already finished",
                 "job " + id + " is already " + f.summary().state() + "; nothing to cancel", null);
@@ -243,15 +243,6 @@ public final class JobRoutes extends AllDirectives {
         .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, out.toByteArray()));
   }
 
-  private static HttpResponse json(int status, Object value) {
-    try {
-      return HttpResponse.create().withStatus(StatusCodes.get(status))
-          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
-              Json.mapper().writeValueAsBytes(value)));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   private static HttpResponse noSuchJob(String id) {
     return Problem.notFound("no job with id \"" + id + "\"").toResponse();
