@@ -9,9 +9,4 @@ import java.util.Map;
  * @param timeout from the first request sent to the last body byte, redirects included
  */
 public record FetchRequest(String url, String method, Map<String, String> headers, String body,
-    Duration timeout, long maxBodyBytes, boolean sha256, int maxRedirects) {
-
-  public static FetchRequest get(String url, Duration timeout, long maxBodyBytes) {
-    return new FetchRequest(url, "GET", Map.of(), null, timeout, maxBodyBytes, false, 5);
-  }
-}
+    Duration timeout, long maxBodyBytes, boolean sha256, int maxRedirects) {}

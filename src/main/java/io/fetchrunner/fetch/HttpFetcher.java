@@ -76,10 +76,6 @@ public final class HttpFetcher {
         .withMaxRetries(0);
   }
 
-  public HostGate gate() {
-    return gate;
-  }
-
   /** Starts one attempt; the timeout runs from the first request being sent. */
   public Fetch fetch(FetchRequest request) {
     Fetch f = new Fetch(request);

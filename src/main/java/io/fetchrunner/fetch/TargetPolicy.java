@@ -36,10 +36,6 @@ public final class TargetPolicy {
     this.allowPrivate = allowPrivate;
   }
 
-  public boolean allowPrivate() {
-    return allowPrivate;
-  }
-
   /**
    * The check that needs no DNS: the host name against the patterns, and the host itself
    * when it is an address literal. Empty when allowed (so far), else the reason.

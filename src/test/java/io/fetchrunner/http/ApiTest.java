@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -311,11 +310,5 @@ class ApiTest {
     } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  static Set<String> ids(JsonNode jobs) {
-    Set<String> out = new HashSet<>();
-    jobs.forEach(j -> out.add(j.get("id").asText()));
-    return out;
   }
 }

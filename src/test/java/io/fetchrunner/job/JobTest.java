@@ -11,7 +11,6 @@ import io.fetchrunner.fetch.HttpFetcher;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.support.Api;
 import io.fetchrunner.support.TargetServer;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

@@ -3,7 +3,6 @@ package io.fetchrunner.job;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
 import io.fetchrunner.support.Services;
