@@ -9,13 +9,18 @@ import io.fetchrunner.support.Api;
 import io.fetchrunner.support.ChildService;
 import io.fetchrunner.support.Journal;
 import io.fetchrunner.support.TargetServer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -42,7 +47,45 @@ class CrashHarnessTest {
   }
 
   @Test
-  void killedAnywhereItLosesNothing(@TempDir Path dataDir) {
+  void killedAnywhereItLosesNothing(@TempDir Path dataDir) throws IOException {
+    try {
+      run(dataDir);
+    } catch (AssertionError | RuntimeException e) {
+      keepEvidence(dataDir);
+      throw e;
+    }
+  }
+
+  /** Output of the service in the last rounds, kept for a failure report. */
+  private final Deque<String> lastOutputs = new ArrayDeque<>();
+  private ChildService current;
+
+  /**
+   * A failed round leaves its H2 file and the service's last outputs in
+   * target/crash-evidence, so the journal can be read after the temp dir is gone.
+   */
+  private void keepEvidence(Path dataDir) throws IOException {
+    Path out = Path.of("target", "crash-evidence", String.valueOf(System.currentTimeMillis()));
+    Files.createDirectories(out);
+    try (var files = Files.list(dataDir)) {
+      for (Path f : files.toList()) {
+        if (Files.isRegularFile(f)) Files.copy(f, out.resolve(f.getFileName()));
+      }
+    }
+    int i = 0;
+    for (String output : lastOutputs) {
+      Files.writeString(out.resolve("service-" + i++ + ".log"), output);
+    }
+    if (current != null) Files.writeString(out.resolve("service-failing.log"), current.output());
+    System.out.println("CrashHarnessTest: evidence kept in " + out.toAbsolutePath());
+  }
+
+  private void remember(ChildService service) {
+    lastOutputs.addLast(service.output());
+    while (lastOutputs.size() > 3) lastOutputs.removeFirst();
+  }
+
+  private void run(Path dataDir) {
     long seed = Long.getLong("crash.seed", System.nanoTime());
     int rounds = Integer.getInteger("crash.rounds", 3);
     Random random = new Random(seed);
@@ -56,8 +99,10 @@ class CrashHarnessTest {
         KillPoint point = KillPoint.values()[random.nextInt(KillPoint.values().length)];
         String where = "round " + round + ", kill " + point + replay;
         try (ChildService service = ChildService.start(dataDir)) {
+          current = service;
           Api api = new Api(service.port());
           checkLive(api, accepted, finished, where);
+          Set<String> before = Set.copyOf(accepted.keySet());
           Thread submitter = submitJobs(api, target, random, round, accepted);
           switch (point) {
             case DURING_SUBMISSION -> Api.sleep(random.nextInt(150));
@@ -80,11 +125,16 @@ class CrashHarnessTest {
           }
           service.kill();
           join(submitter);
+          remember(service);
+          System.out.println("CrashHarnessTest: round " + round + " killed " + point
+              + ", accepted " + accepted.keySet().stream().filter(id -> !before.contains(id))
+                  .toList());
         }
         checkStored(dataDir, accepted, where);
       }
 
       try (ChildService service = ChildService.start(dataDir)) {
+        current = service;
         Api api = new Api(service.port());
         String where = "after the last round" + replay;
         checkLive(api, accepted, finished, where);
