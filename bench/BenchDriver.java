@@ -48,6 +48,7 @@ public class BenchDriver {
     Path data = Files.createTempDirectory("fetchrunner-bench");
     Process service = startService(data);
     try {
+      warmUp();
       for (String w : which) {
         List<Result> results = new ArrayList<>();
         for (int run = 0; run < runs; run++) {
@@ -100,11 +101,25 @@ public class BenchDriver {
     drain.setDaemon(true);
     drain.start();
     servicePid = p.pid();
+    Sampler.follow(servicePid);
     while (get("/health").statusCode() != 200) Thread.sleep(100);
     return p;
   }
 
   // ---- workloads ----
+
+  /**
+   * Untimed jobs before the measured ones, so the figures are those of a warmed-up service
+   * (JIT-compiled paths, pools and connections set up), as a long-running service runs.
+   */
+  static void warmUp() throws Exception {
+    long t0 = System.nanoTime();
+    oneJob("warm-up", 5_000, 0, 1024, 256);
+    oneJob("warm-up", 2_000, 20, 0, 1_000);
+    oneJob("warm-up", 5_000, 0, 1024, 256);
+    System.out.printf("warm-up: 12,000 URLs in %.1f s (not measured)%n",
+        (System.nanoTime() - t0) / 1e9);
+  }
 
   static Result oneJob(String name, int n, int delayMs, int size, int concurrency)
       throws Exception {
@@ -231,12 +246,50 @@ public class BenchDriver {
     }
   }
 
-  /** Samples the service's RSS (/proc) and heap in use (jstat) every 100 ms. */
+  /**
+   * Samples the service's RSS (/proc, every 100 ms) and heap in use (S0U+S1U+EU+OU from one
+   * long-running {@code jstat -gc <pid> 100}, so sampling starts no JVM per sample).
+   */
   static final class Sampler {
+    static volatile double heapNowKb;
+    static Process jstat;
+
     final AtomicLong rssKb = new AtomicLong();
     final AtomicLong heapKb = new AtomicLong();
     volatile boolean running = true;
     Thread thread;
+
+    /** Follows the service's heap for as long as it runs. */
+    static void follow(long pid) throws Exception {
+      if (jstat != null) jstat.destroy();
+      jstat = new ProcessBuilder("jstat", "-gc", String.valueOf(pid), "100").start();
+      BufferedReader in = new BufferedReader(new InputStreamReader(jstat.getInputStream()));
+      Thread t = new Thread(() -> {
+        try {
+          String[] header = null;
+          String line;
+          while ((line = in.readLine()) != null) {
+            String[] cols = line.trim().split("\\s+");
+            if (cols[0].equals("S0C")) {
+              header = cols;
+              continue;
+            }
+            if (header == null || cols.length != header.length) continue;
+            double used = 0;
+            for (int i = 0; i < header.length; i++) {
+              if (List.of("S0U", "S1U", "EU", "OU").contains(header[i])) {
+                used += Double.parseDouble(cols[i]);
+              }
+            }
+            heapNowKb = used;
+          }
+        } catch (Exception e) {
+          // the service or jstat ended
+        }
+      }, "jstat");
+      t.setDaemon(true);
+      t.start();
+    }
 
     static Sampler start() {
       Sampler s = new Sampler();
@@ -254,20 +307,7 @@ public class BenchDriver {
               rssKb.accumulateAndGet(Long.parseLong(l.replaceAll("\\D", "")), Math::max);
             }
           }
-          Process p = new ProcessBuilder("jstat", "-gc", String.valueOf(servicePid)).start();
-          List<String> lines = new String(p.getInputStream().readAllBytes()).lines().toList();
-          p.waitFor();
-          if (lines.size() >= 2) {
-            String[] h = lines.get(0).trim().split("\\s+");
-            String[] v = lines.get(1).trim().split("\\s+");
-            double used = 0;
-            for (int i = 0; i < h.length; i++) {
-              if (Map.of("S0U", 1, "S1U", 1, "EU", 1, "OU", 1).containsKey(h[i])) {
-                used += Double.parseDouble(v[i]);
-              }
-            }
-            heapKb.accumulateAndGet((long) used, Math::max);
-          }
+          heapKb.accumulateAndGet((long) heapNowKb, Math::max);
           Thread.sleep(100);
         } catch (Exception e) {
           return;
@@ -278,6 +318,7 @@ public class BenchDriver {
     void stop() throws InterruptedException {
       running = false;
       thread.join();
+      heapKb.accumulateAndGet((long) heapNowKb, Math::max);
     }
 
     double rssMiB() {
