@@ -106,3 +106,14 @@ CREATE TABLE IF NOT EXISTS read_side_offset (
     last_ordering BIGINT NOT NULL,
     updated_at TIMESTAMP(9) WITH TIME ZONE NOT NULL
 );
+
+-- Journal events the read side could not read back (they fail to deserialize) and stepped
+-- over, so that one bad event cannot stop the history of every later job. Shown by
+-- GET /admin/read-side; emptied by a rebuild (which meets and records them again).
+CREATE TABLE IF NOT EXISTS read_side_skipped (
+    ordering BIGINT NOT NULL PRIMARY KEY,
+    persistence_id VARCHAR(255) NOT NULL,
+    sequence_number BIGINT NOT NULL,
+    error VARCHAR(2000) NOT NULL,
+    skipped_at TIMESTAMP(9) WITH TIME ZONE NOT NULL
+);

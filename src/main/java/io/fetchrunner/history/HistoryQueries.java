@@ -272,7 +272,15 @@ public final class HistoryQueries {
    * How far the read side is: the journal ordering of the last job event applied, how many
    * job events are in the journal beyond it, and when the offset last moved.
    */
-  public record Status(long offset, long behind, Instant updatedAt) {}
+  public record Status(long offset, long behind, Instant updatedAt, long skipped,
+      List<Skipped> skippedEvents) {}
+
+  /** A journal event the read side stepped over because it cannot be read back. */
+  public record Skipped(long ordering, String persistenceId, long sequenceNr, String error,
+      Instant skippedAt) {}
+
+  /** How many skipped events {@link #status()} lists (the most recent). */
+  static final int SKIPPED_LISTED = 20;
 
   public Status status() throws SQLException {
     try (Connection c = store.connect()) {
@@ -298,7 +306,23 @@ public final class HistoryQueries {
           behind = rs.getLong(1);
         }
       }
-      return new Status(offset, behind, updatedAt);
+      long skipped;
+      try (PreparedStatement st = c.prepareStatement("SELECT COUNT(*) FROM read_side_skipped");
+           ResultSet rs = st.executeQuery()) {
+        rs.next();
+        skipped = rs.getLong(1);
+      }
+      List<Skipped> listed = new ArrayList<>();
+      try (PreparedStatement st = c.prepareStatement("SELECT ordering, persistence_id,"
+          + " sequence_number, error, skipped_at FROM read_side_skipped"
+          + " ORDER BY ordering DESC LIMIT " + SKIPPED_LISTED);
+           ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          listed.add(new Skipped(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4),
+              HistoryStore.fromDb(rs, "skipped_at")));
+        }
+      }
+      return new Status(offset, behind, updatedAt, skipped, listed);
     }
   }
 

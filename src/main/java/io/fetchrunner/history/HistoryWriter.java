@@ -101,6 +101,7 @@ public final class HistoryWriter {
       try (var st = c.createStatement()) {
         st.executeUpdate("DELETE FROM url_result");
         st.executeUpdate("DELETE FROM job_run");
+        st.executeUpdate("DELETE FROM read_side_skipped");
         // Kept at 0 rather than deleted: the row marks a store the read side already knows.
         st.executeUpdate("DELETE FROM read_side_offset");
         saveOffset(c, 0);
@@ -128,6 +129,74 @@ public final class HistoryWriter {
         long last = batch.get(batch.size() - 1).ordering();
         if (last > from) saveOffset(c, last);
         c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Up to {@code limit} job events after the read side's offset, as stored (undecoded), each
+   * with the offset they were found after.
+   */
+  public List<StoredEvent> storedEventsAfterOffset(int limit) throws SQLException {
+    try (Connection c = store.connect()) {
+      long offset = offset(c);
+      try (PreparedStatement st = c.prepareStatement(
+          "SELECT j.\"ordering\", j.\"persistence_id\", j.\"sequence_number\","
+              + " j.\"event_ser_id\", j.\"event_ser_manifest\", j.\"event_payload\""
+              + " FROM \"event_journal\" j JOIN \"event_tag\" t ON t.\"event_id\" = j.\"ordering\""
+              + " WHERE t.\"tag\" = ? AND j.\"ordering\" > ? ORDER BY j.\"ordering\" LIMIT ?")) {
+        st.setString(1, Job.TAG);
+        st.setLong(2, offset);
+        st.setInt(3, limit);
+        List<StoredEvent> out = new java.util.ArrayList<>();
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            out.add(new StoredEvent(offset, rs.getLong(1), rs.getString(2), rs.getLong(3),
+                rs.getInt(4), rs.getString(5), rs.getBytes(6)));
+          }
+        }
+        return out;
+      }
+    }
+  }
+
+  /** A journal row as stored, found after {@code offsetBefore}. */
+  public record StoredEvent(long offsetBefore, long ordering, String persistenceId,
+      long sequenceNr, int serializerId, String manifest, byte[] payload) {}
+
+  /**
+   * Steps over an event that cannot be read back, in one transaction: applies the readable
+   * events before it, records it in read_side_skipped and moves the offset to it. Does nothing
+   * (false) unless the offset is still where the events were found after.
+   */
+  public boolean applyAndSkip(List<Envelope> before, StoredEvent poison, String error)
+      throws SQLException {
+    try (Connection c = store.connect()) {
+      c.setAutoCommit(false);
+      try {
+        if (offset(c) != poison.offsetBefore()) {
+          c.rollback();
+          return false;
+        }
+        var tx = new Batch(c);
+        for (Envelope e : before) tx.apply(e.jobId(), e.event());
+        tx.flush();
+        try (PreparedStatement in = c.prepareStatement("INSERT INTO read_side_skipped"
+            + " (ordering, persistence_id, sequence_number, error, skipped_at)"
+            + " VALUES (?, ?, ?, ?, ?)")) {
+          in.setLong(1, poison.ordering());
+          in.setString(2, poison.persistenceId());
+          in.setLong(3, poison.sequenceNr());
+          in.setString(4, error.length() > 2000 ? error.substring(0, 2000) : error);
+          in.setObject(5, HistoryStore.toDb(Instant.now()));
+          in.executeUpdate();
+        }
+        saveOffset(c, poison.ordering());
+        c.commit();
+        return true;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;

@@ -41,7 +41,7 @@ import org.apache.pekko.stream.javadsl.Source;
 public final class JobHistoryProjection {
 
   public sealed interface Command extends CborSerializable
-      permits Rebuild, StreamEnded, ResetDone, Restart {}
+      permits Rebuild, StreamEnded, ResetDone, Restart, PoisonChecked {}
 
   /** Empty the read side and replay the whole journal into it. */
   public record Rebuild(ActorRef<RebuildStarted> replyTo) implements Command {}
@@ -55,6 +55,12 @@ public final class JobHistoryProjection {
 
   private record Restart() implements Command {}
 
+  /** After a failure: whether the next event was unreadable and has been stepped over. */
+  private record PoisonChecked(boolean skipped) implements Command {}
+
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(JobHistoryProjection.class);
+
   public static Behavior<Command> create(HistoryWriter writer, Settings.History settings) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(
         timers -> new JobHistoryProjection(ctx, timers, writer, settings).running()));
@@ -67,6 +73,8 @@ public final class JobHistoryProjection {
   private final Executor blocking;
   private final JdbcReadJournal journal;
   private UniqueKillSwitch stream;
+  /** A look for an unreadable event is in progress (it may write; a rebuild waits for it). */
+  private boolean checking;
 
   private JobHistoryProjection(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       HistoryWriter writer, Settings.History settings) {
@@ -89,17 +97,31 @@ public final class JobHistoryProjection {
     return Behaviors.receive(Command.class)
         .onMessage(Rebuild.class, cmd -> {
           timers.cancelAll();
-          if (stream == null) return reset(cmd.replyTo());
+          if (stream == null && !checking) return reset(cmd.replyTo());
+          if (stream == null) return stopping(cmd.replyTo());
           stream.shutdown();
           return stopping(cmd.replyTo());
         })
         .onMessage(StreamEnded.class, msg -> {
           stream = null;
-          if (msg.failure() != null) {
+          if (msg.failure() == null) {
+            timers.startSingleTimer(new Restart(), settings.retryAfter());
+          } else {
             ctx.getLog().warn("read side stopped ({}); starting again in {}", msg.failure(),
                 settings.retryAfter());
+            checkForPoison();
           }
-          timers.startSingleTimer(new Restart(), settings.retryAfter());
+          return Behaviors.same();
+        })
+        .onMessage(PoisonChecked.class, msg -> {
+          checking = false;
+          if (stream == null) {
+            if (msg.skipped()) {
+              ctx.getSelf().tell(new Restart());
+            } else {
+              timers.startSingleTimer(new Restart(), settings.retryAfter());
+            }
+          }
           return Behaviors.same();
         })
         .onMessage(Restart.class, msg -> {
@@ -114,12 +136,15 @@ public final class JobHistoryProjection {
         .build();
   }
 
-  /** Waiting for the stream to finish its current write before emptying the tables. */
+  /**
+   * Waiting for the stream to finish its current write (or for a look for an unreadable
+   * event to finish) before emptying the tables.
+   */
   private Behavior<Command> stopping(ActorRef<RebuildStarted> replyTo) {
     return Behaviors.receive(Command.class)
         .onMessage(StreamEnded.class, msg -> {
           stream = null;
-          return reset(replyTo);
+          return checking ? Behaviors.same() : reset(replyTo);
         })
         .onMessage(Rebuild.class, cmd -> {
           cmd.replyTo().tell(new RebuildStarted()); // one rebuild serves both
@@ -127,6 +152,10 @@ public final class JobHistoryProjection {
         })
         .onMessage(Restart.class, msg -> Behaviors.same())
         .onMessage(ResetDone.class, msg -> Behaviors.same())
+        .onMessage(PoisonChecked.class, msg -> {
+          checking = false;
+          return stream == null ? reset(replyTo) : Behaviors.same();
+        })
         .build();
   }
 
@@ -155,6 +184,7 @@ public final class JobHistoryProjection {
         })
         .onMessage(StreamEnded.class, msg -> Behaviors.same())
         .onMessage(Restart.class, msg -> Behaviors.same())
+        .onMessage(PoisonChecked.class, msg -> Behaviors.same())
         .build();
   }
 
@@ -178,6 +208,52 @@ public final class JobHistoryProjection {
         .run(ctx.getSystem());
     stream = running.first();
     ctx.pipeToSelf(Stages.plain(running.second()), (done, error) -> new StreamEnded(error));
+  }
+
+  /**
+   * A stream failure may be an event that can never be read back (corrupt, or written by a
+   * version whose classes are gone): retrying would stop the read side at it forever. So the
+   * events after the offset are read as stored; if one of them does not deserialize, the
+   * readable ones before it are applied, and it is recorded in read_side_skipped and stepped
+   * over, in one transaction. Any other failure is retried after {@code retry-after}.
+   */
+  private void checkForPoison() {
+    checking = true;
+    var serialization = org.apache.pekko.serialization.SerializationExtension.get(
+        ctx.getSystem().classicSystem());
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      try {
+        List<HistoryWriter.Envelope> readable = new ArrayList<>();
+        for (HistoryWriter.StoredEvent e :
+            writer.storedEventsAfterOffset(settings.maxBatchEvents())) {
+          var decoded = serialization.deserialize(e.payload(), e.serializerId(), e.manifest());
+          String error = null;
+          if (decoded.isFailure()) {
+            error = decoded.failed().get().toString();
+          } else if (!(decoded.get() instanceof Job.Event event)) {
+            error = "not a job event: " + decoded.get().getClass().getName();
+          } else {
+            String pid = e.persistenceId();
+            readable.add(new HistoryWriter.Envelope(e.ordering(),
+                pid.substring(pid.indexOf('|') + 1), event));
+            continue;
+          }
+          boolean skipped = writer.applyAndSkip(readable, e, error);
+          if (skipped) {
+            log.error("read side: skipped journal event {} ({} #{}), which cannot be read"
+                + " back: {} (listed by GET /admin/read-side)", e.ordering(), e.persistenceId(),
+                e.sequenceNr(), error);
+          }
+          return skipped;
+        }
+        return false;
+      } catch (java.sql.SQLException e) {
+        throw new CompletionException(e);
+      }
+    }, blocking), (skipped, error) -> {
+      if (error != null) log.warn("read side: looking for an unreadable event failed", error);
+      return new PoisonChecked(skipped != null && skipped);
+    });
   }
 
   private long storedOffset() {

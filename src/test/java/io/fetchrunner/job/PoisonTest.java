@@ -3,6 +3,7 @@ package io.fetchrunner.job;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
 import io.fetchrunner.support.Services;
@@ -21,29 +22,39 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PoisonTest {
 
+  /** The two jobs of a store where both results of {@code poisoned} are corrupt. */
+  private record Poisoned(String poisoned, String healthy) {}
+
+  private static Poisoned poisonedStore(Path dataDir, TargetServer target, String config)
+      throws Exception {
+    String poisoned;
+    String healthy;
+    try (FetchRunner service = Services.start(dataDir, config)) {
+      Api api = new Api(service.port());
+      poisoned = api.submit(Map.of("urls", List.of(target.url("/delay/0?p1"),
+          target.url("/delay/0?p2")), "concurrency", 1));
+      healthy = api.submit(Map.of("urls", List.of(target.url("/delay/0?h1"))));
+      api.awaitFinished(poisoned, Duration.ofSeconds(30));
+      api.awaitFinished(healthy, Duration.ofSeconds(30));
+    }
+    String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fetchrunner");
+    try (var c = DriverManager.getConnection(url, "sa", "");
+         var st = c.prepareStatement("UPDATE \"event_journal\" SET \"event_payload\" = ?"
+             + " WHERE \"persistence_id\" = ? AND \"event_ser_manifest\" LIKE '%UrlFetched'")) {
+      st.setBytes(1, new byte[] {(byte) 0xff, 0x00, 0x13});
+      st.setString(2, "Job|" + poisoned);
+      assertEquals(2, st.executeUpdate());
+    }
+    return new Poisoned(poisoned, healthy);
+  }
+
   @Test
   void aCorruptEventBreaksOnlyItsOwnJobAndSaysSo(@TempDir Path dataDir) throws Exception {
     String config = "fetchrunner.http.ask-timeout = 3s";
     try (TargetServer target = new TargetServer()) {
-      String poisoned;
-      String healthy;
-      try (FetchRunner service = Services.start(dataDir, config)) {
-        Api api = new Api(service.port());
-        poisoned = api.submit(Map.of("urls", List.of(target.url("/delay/0?p1"),
-            target.url("/delay/0?p2")), "concurrency", 1));
-        healthy = api.submit(Map.of("urls", List.of(target.url("/delay/0?h1"))));
-        api.awaitFinished(poisoned, Duration.ofSeconds(30));
-        api.awaitFinished(healthy, Duration.ofSeconds(30));
-      }
-
-      String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fetchrunner");
-      try (var c = DriverManager.getConnection(url, "sa", "");
-           var st = c.prepareStatement("UPDATE \"event_journal\" SET \"event_payload\" = ?"
-               + " WHERE \"persistence_id\" = ? AND \"event_ser_manifest\" LIKE '%UrlFetched'")) {
-        st.setBytes(1, new byte[] {(byte) 0xff, 0x00, 0x13});
-        st.setString(2, "Job|" + poisoned);
-        assertEquals(2, st.executeUpdate());
-      }
+      Poisoned store = poisonedStore(dataDir, target, config);
+      String poisoned = store.poisoned();
+      String healthy = store.healthy();
 
       try (FetchRunner service = Services.start(dataDir, config)) {
         Api api = new Api(service.port());
@@ -64,6 +75,36 @@ class PoisonTest {
             api.awaitFinished(fresh, Duration.ofSeconds(30)).get("state").asText());
         assertEquals(200, api.get("/health").status());
         assertEquals(3, api.awaitListed(fresh), "the list (read side) has all three jobs");
+      }
+    }
+  }
+
+  @Test
+  void theReadSideStepsOverACorruptEventAndListsIt(@TempDir Path dataDir) throws Exception {
+    String config = "fetchrunner.http.ask-timeout = 3s\nfetchrunner.history.retry-after = 200ms";
+    try (TargetServer target = new TargetServer()) {
+      Poisoned store = poisonedStore(dataDir, target, config);
+      try (FetchRunner service = Services.start(dataDir, config)) {
+        Api api = new Api(service.port());
+        // Replaying the journal from the start meets the corrupt events.
+        assertEquals(202, api.post("/admin/read-side/rebuild", "application/json", "").status());
+        String fresh = api.submit(Map.of("urls", List.of(target.url("/delay/0?after"))));
+        api.awaitFinished(fresh, Duration.ofSeconds(30));
+        api.awaitReadSide(Duration.ofSeconds(60));
+
+        JsonNode status = api.get("/admin/read-side").body();
+        assertEquals(2, status.get("skipped").asInt(), status::toString);
+        for (JsonNode skipped : status.get("skippedEvents")) {
+          assertEquals("Job|" + store.poisoned(), skipped.get("persistenceId").asText());
+          assertTrue(skipped.get("error").asText().length() > 0, status::toString);
+        }
+        // Everything after the corrupt events is on the read side.
+        Map<String, String> states = new java.util.HashMap<>();
+        api.get("/jobs?limit=100").body().get("jobs")
+            .forEach(j -> states.put(j.get("id").asText(), j.get("state").asText()));
+        assertEquals("COMPLETED", states.get(store.healthy()), states::toString);
+        assertEquals("COMPLETED", states.get(fresh), states::toString);
+        assertTrue(states.containsKey(store.poisoned()), states::toString);
       }
     }
   }
