@@ -77,14 +77,18 @@ public class BenchDriver {
   // ---- the service ----
 
   static Process startService(Path data) throws Exception {
-    List<String> cmd = List.of("java", "-Xmx1g", "-XX:+UseParallelGC",
+    List<String> cmd = new ArrayList<>(List.of("java", "-Xmx1g", "-XX:+UseParallelGC"));
+    // BENCH_JVM_ARGS: extra options for the service, e.g. a flight recording.
+    String extra = System.getenv().getOrDefault("BENCH_JVM_ARGS", "");
+    if (!extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
+    cmd.addAll(List.of(
         "-Dfetchrunner.http.port=0",
         "-Dfetchrunner.data-dir=" + data,
         "-Dfetchrunner.fetch.per-host-concurrency=10000",
         "-Dfetchrunner.fetch.max-in-flight=16384",
         "-Dfetchrunner.fetch.retries=0",
         "-Dfetchrunner.http.ask-timeout=60s",
-        "-jar", "target/fetchrunner.jar");
+        "-jar", "target/fetchrunner.jar"));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
     Pattern listening = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");

@@ -95,9 +95,8 @@ public final class FetchRunner implements AutoCloseable {
             return CompletableFuture.completedFuture(Done.getInstance());
           });
       ActorRef<JobHistoryProjection.Command> projection = ClusterSingleton.get(system).init(
-          SingletonActor.of(JobHistoryProjection.create(
-              new HistoryWriter(historyWrites, settings.history().insertBatchRows()),
-              settings.history()), "job-history-projection"));
+          SingletonActor.of(JobHistoryProjection.create(historyWrites, settings.history()),
+              "job-history-projection"));
       var history = new HistoryRoutes(system, new HistoryQueries(historyReads), projection,
           settings);
       var routes = new JobRoutes(system, supervisor, sharding, settings, targets, broken,

@@ -53,7 +53,7 @@ public record Settings(
   /** The read side: see the fetchrunner.history section of conf/application.conf. */
   public record History(
       Duration refreshInterval, int maxBatchEvents, int insertBatchRows, Duration retryAfter,
-      int exportPageRows, int slowestHosts, int poolSize) {}
+      int exportPageRows, int slowestHosts, int poolSize, Duration gapTimeout) {}
 
   public static Settings from(Config root) {
     Config c = root.getConfig("fetchrunner");
@@ -114,7 +114,8 @@ public record Settings(
             c.getDuration("history.retry-after"),
             c.getInt("history.export-page-rows"),
             c.getInt("history.slowest-hosts"),
-            c.getInt("history.pool-size")),
+            c.getInt("history.pool-size"),
+            c.getDuration("history.gap-timeout")),
         c.getDuration("shutdown.drain-timeout"));
     settings.check();
     return settings;
@@ -172,6 +173,8 @@ public record Settings(
     require(history.slowestHosts >= 0, "fetchrunner.history.slowest-hosts",
         "must not be negative");
     require(history.poolSize >= 1, "fetchrunner.history.pool-size", "must be at least 1");
+    require(!history.gapTimeout.isNegative(), "fetchrunner.history.gap-timeout",
+        "must not be negative");
   }
 
   private static void require(boolean ok, String key, String rule) {

@@ -29,6 +29,7 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -227,6 +228,19 @@ public final class HttpFetcher {
       long[] bytes = {0};
       MessageDigest digest = request.sha256() ? sha256() : null;
       long max = request.maxBodyBytes();
+      String contentType = contentType(response);
+      if (response.entity() instanceof HttpEntity.Strict strict) {
+        // The whole body came with the response (small bodies usually do): no stream to run.
+        var data = strict.getData();
+        bytes[0] = data.size();
+        if (bytes[0] > max) {
+          bodyDone(status, response, contentType, bytes[0], null, new BodyTooLarge(max));
+          return;
+        }
+        if (digest != null) digest.update(data.asByteBuffer());
+        bodyDone(status, response, contentType, bytes[0], digest, null);
+        return;
+      }
       var pair = response.entity().withoutSizeLimit().getDataBytes()
           .viaMat(KillSwitches.single(), Keep.right())
           .toMat(Sink.foreach(chunk -> {
@@ -237,22 +251,26 @@ public final class HttpFetcher {
           .run(materializer);
       bodySwitch = pair.first();
       if (result.isDone()) bodySwitch.abort(new CancellationException("abandoned"));
-      String contentType = contentType(response);
-      Stages.plain(pair.second()).whenComplete((done, error) -> {
-        long latency = elapsedMs();
-        if (error != null) {
-          finish(new AttemptOutcome(false, status, bytes[0], latency, describe(error),
-              contentType, null, redirects, isTransient(error), null));
-        } else if (status >= 200 && status < 300) {
-          finish(new AttemptOutcome(true, status, bytes[0], latency, null, contentType,
-              digest == null ? null : HexFormat.of().formatHex(digest.digest()), redirects,
-              false, null));
-        } else {
-          finish(new AttemptOutcome(false, status, bytes[0], latency,
-              "HTTP " + status + " " + response.status().reason(), contentType, null, redirects,
-              RETRYABLE_STATUS.contains(status), retryAfter(response)));
-        }
-      });
+      Stages.plain(pair.second()).whenComplete((done, error) ->
+          bodyDone(status, response, contentType, bytes[0], digest, error));
+    }
+
+    /** The body was read (or failed): the attempt's outcome. */
+    private void bodyDone(int status, HttpResponse response, String contentType, long bytes,
+        MessageDigest digest, Throwable error) {
+      long latency = elapsedMs();
+      if (error != null) {
+        finish(new AttemptOutcome(false, status, bytes, latency, describe(error),
+            contentType, null, redirects, isTransient(error), null));
+      } else if (status >= 200 && status < 300) {
+        finish(new AttemptOutcome(true, status, bytes, latency, null, contentType,
+            digest == null ? null : HexFormat.of().formatHex(digest.digest()), redirects,
+            false, null));
+      } else {
+        finish(new AttemptOutcome(false, status, bytes, latency,
+            "HTTP " + status + " " + response.status().reason(), contentType, null, redirects,
+            RETRYABLE_STATUS.contains(status), retryAfter(response)));
+      }
     }
 
     private void finish(AttemptOutcome outcome) {

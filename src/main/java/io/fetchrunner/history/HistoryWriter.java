@@ -44,7 +44,7 @@ public final class HistoryWriter {
     this.insertBatchRows = insertBatchRows;
   }
 
-  /** One journal event with its ordering (the eventsByTag offset). */
+  /** One journal event with its ordering (the read side's offset). */
   public record Envelope(long ordering, String jobId, Job.Event event) {}
 
   /** The ordering of the last event applied; 0 when nothing was. */
@@ -132,33 +132,6 @@ public final class HistoryWriter {
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
-      }
-    }
-  }
-
-  /**
-   * Up to {@code limit} job events after the read side's offset, as stored (undecoded), each
-   * with the offset they were found after.
-   */
-  public List<StoredEvent> storedEventsAfterOffset(int limit) throws SQLException {
-    try (Connection c = store.connect()) {
-      long offset = offset(c);
-      try (PreparedStatement st = c.prepareStatement(
-          "SELECT j.\"ordering\", j.\"persistence_id\", j.\"sequence_number\","
-              + " j.\"event_ser_id\", j.\"event_ser_manifest\", j.\"event_payload\""
-              + " FROM \"event_journal\" j JOIN \"event_tag\" t ON t.\"event_id\" = j.\"ordering\""
-              + " WHERE t.\"tag\" = ? AND j.\"ordering\" > ? ORDER BY j.\"ordering\" LIMIT ?")) {
-        st.setString(1, Job.TAG);
-        st.setLong(2, offset);
-        st.setInt(3, limit);
-        List<StoredEvent> out = new java.util.ArrayList<>();
-        try (ResultSet rs = st.executeQuery()) {
-          while (rs.next()) {
-            out.add(new StoredEvent(offset, rs.getLong(1), rs.getString(2), rs.getLong(3),
-                rs.getInt(4), rs.getString(5), rs.getBytes(6)));
-          }
-        }
-        return out;
       }
     }
   }

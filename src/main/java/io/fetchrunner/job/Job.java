@@ -49,7 +49,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   public static final EntityTypeKey<Command> TYPE_KEY =
       EntityTypeKey.create(Command.class, "Job");
 
-  /** The tag of every job event: the read side follows it with eventsByTag. */
+  /** The tag of every job event: the read side reads the events with this tag. */
   public static final String TAG = "job";
 
   // ---- protocol ----
