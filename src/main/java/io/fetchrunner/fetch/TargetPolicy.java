@@ -1,6 +1,5 @@
 package io.fetchrunner.fetch;
 
-import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -42,6 +41,25 @@ public final class TargetPolicy {
    */
   public Optional<String> checkName(String host) {
     String h = normalize(host);
+    Optional<String> known = byName.get(h);
+    if (known != null) return known;
+    Optional<String> decided = decideByName(h);
+    if (byName.size() >= NAMES_CACHED) byName.clear();
+    byName.put(h, decided);
+    return decided;
+  }
+
+  /**
+   * Decisions of {@link #checkName} by host name: they depend on the name and the fixed
+   * lists only, and a job's URLs mostly share a few hosts (a 10,000-URL job is checked once
+   * per URL at submission and again before each request).
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, Optional<String>> byName =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static final int NAMES_CACHED = 10_000;
+
+  private Optional<String> decideByName(String h) {
     InetAddress literal = literal(h);
     if (literal != null) return checkAddress(h, literal);
     for (Rule r : deny) {
@@ -163,10 +181,14 @@ public final class TargetPolicy {
       if (name != null) return matchesName(host);
       byte[] b = a.getAddress();
       if (b.length != network.length) return false;
-      BigInteger mask = prefix == 0 ? BigInteger.ZERO
-          : BigInteger.ONE.shiftLeft(b.length * 8).subtract(BigInteger.ONE)
-              .shiftRight(b.length * 8 - prefix).shiftLeft(b.length * 8 - prefix);
-      return new BigInteger(1, b).and(mask).equals(new BigInteger(1, network).and(mask));
+      int full = prefix / 8;
+      for (int i = 0; i < full; i++) {
+        if (b[i] != network[i]) return false;
+      }
+      int rest = prefix % 8;
+      if (rest == 0) return true;
+      int mask = (0xff << (8 - rest)) & 0xff;
+      return (b[full] & mask) == (network[full] & mask);
     }
   }
 

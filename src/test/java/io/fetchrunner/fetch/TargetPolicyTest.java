@@ -52,6 +52,21 @@ class TargetPolicyTest {
   }
 
   @Test
+  void rangesWhosePrefixEndsInsideAByteMatchExactlyTheirAddresses() {
+    var p = new TargetPolicy(List.of(), List.of("172.16.0.0/12", "100.64.0.0/10",
+        "fc00::/7", "203.0.113.0/24", "198.51.100.7"), true);
+    for (String denied : List.of("172.16.0.1", "172.31.255.255", "100.64.0.1",
+        "100.127.255.254", "[fd12::1]", "[fc00::]", "203.0.113.200", "198.51.100.7")) {
+      assertTrue(p.checkName(denied).isPresent(), denied);
+      assertTrue(p.checkName(denied).isPresent(), denied + " (asked again)");
+    }
+    for (String allowed : List.of("172.15.255.255", "172.32.0.0", "100.63.255.255",
+        "100.128.0.0", "[fe00::1]", "[fbff::1]", "203.0.114.1", "198.51.100.8")) {
+      assertEquals(Optional.empty(), p.checkName(allowed), allowed);
+    }
+  }
+
+  @Test
   void badEntriesAreRefused() {
     assertThrows(IllegalArgumentException.class, () -> TargetPolicy.validate(List.of("10.0.0.0/99")));
     assertThrows(IllegalArgumentException.class, () -> TargetPolicy.validate(List.of("exa mple")));
