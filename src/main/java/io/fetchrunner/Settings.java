@@ -38,7 +38,8 @@ public record Settings(
       long maxBodyBytesLimit, int perHostConcurrency, int maxInFlight, String userAgent,
       int retries, int maxRetries, Duration retryBackoffMin, Duration retryBackoffMax,
       Duration maxRetryAfter, int maxRedirects, int maxRedirectsLimit,
-      List<String> allowTargets, List<String> denyTargets, String privateTargets) {
+      List<String> allowTargets, List<String> denyTargets, String privateTargets,
+      int connectionRampStep, Duration connectionRampInterval) {
 
     /** Whether loopback and private addresses may be fetched ("auto": only on loopback). */
     public boolean allowPrivate(Http http) {
@@ -106,7 +107,9 @@ public record Settings(
             c.getInt("fetch.max-redirects-limit"),
             c.getStringList("fetch.targets.allow"),
             c.getStringList("fetch.targets.deny"),
-            c.getString("fetch.targets.private")),
+            c.getString("fetch.targets.private"),
+            c.getInt("fetch.connection-ramp.step"),
+            c.getDuration("fetch.connection-ramp.interval")),
         new History(
             c.getDuration("history.refresh-interval"),
             c.getInt("history.max-batch-events"),
@@ -158,6 +161,10 @@ public record Settings(
     }
     require(fetch.perHostConcurrency >= 1 && fetch.perHostConcurrency <= 32768,
         "fetchrunner.fetch.per-host-concurrency", "must be 1..32768");
+    require(fetch.connectionRampStep >= 1, "fetchrunner.fetch.connection-ramp.step",
+        "must be at least 1");
+    require(!fetch.connectionRampInterval.isNegative(),
+        "fetchrunner.fetch.connection-ramp.interval", "must not be negative");
     checkHistory();
   }
 

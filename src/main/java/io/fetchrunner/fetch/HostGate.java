@@ -15,10 +15,24 @@ import java.util.concurrent.CompletableFuture;
  * served in turn when a global permit frees up, so one busy host cannot starve the others.
  * Nothing blocks a thread: a waiter gets a future that completes when it holds a permit, and
  * gives up by cancelling it. Hosts with nothing in flight or waiting are forgotten.
+ *
+ * <p>Ramp: a host starts with {@code rampStep} permits, and its ceiling rises by
+ * {@code rampStep} every {@code rampInterval} while requests wait for it, up to
+ * {@code perHost}. Each new permit may open a new connection, and thousands of connection
+ * attempts at once overflow a server's accept queue (a listen backlog is at most
+ * {@code net.core.somaxconn}, often 4,096): connections then fail or stall for seconds.
  */
 public final class HostGate {
+  /** Runs a task after a delay (the actor system's scheduler in the service). */
+  public interface Scheduler {
+    void schedule(java.time.Duration delay, Runnable task);
+  }
+
   private final int perHost;
   private final int global;
+  private final int rampStep;
+  private final java.time.Duration rampInterval;
+  private final Scheduler scheduler;
   private final Map<String, Host> hosts = new HashMap<>();
   /** Hosts with waiters and a free per-host slot: they wait only for a global permit. */
   private final LinkedHashSet<Host> ready = new LinkedHashSet<>();
@@ -27,32 +41,84 @@ public final class HostGate {
   private static final class Host {
     final String key;
     int inUse;
+    int ceiling;
+    boolean raiseScheduled;
     final ArrayDeque<CompletableFuture<Void>> waiters = new ArrayDeque<>();
 
-    Host(String key) {
+    Host(String key, int ceiling) {
       this.key = key;
+      this.ceiling = ceiling;
     }
   }
 
+  /** No ramp: every host may use {@code perHost} permits at once. */
   public HostGate(int perHost, int global) {
-    if (perHost < 1 || global < 1) throw new IllegalArgumentException("limits must be positive");
+    this(perHost, global, perHost, java.time.Duration.ZERO, (delay, task) -> task.run());
+  }
+
+  public HostGate(int perHost, int global, int rampStep, java.time.Duration rampInterval,
+      Scheduler scheduler) {
+    if (perHost < 1 || global < 1 || rampStep < 1) {
+      throw new IllegalArgumentException("limits must be positive");
+    }
     this.perHost = perHost;
     this.global = global;
+    this.rampStep = Math.min(rampStep, perHost);
+    this.rampInterval = rampInterval;
+    this.scheduler = scheduler;
   }
 
   /** A future that completes when the caller holds a permit for {@code host}. */
   public CompletableFuture<Void> acquire(String host) {
+    CompletableFuture<Void> waiter = new CompletableFuture<>();
+    boolean raiseLater;
     synchronized (this) {
-      Host h = hosts.computeIfAbsent(host, Host::new);
-      if (h.inUse < perHost && inUse < global && h.waiters.isEmpty()) {
+      Host h = hosts.computeIfAbsent(host, k -> new Host(k, rampStep));
+      if (h.inUse < h.ceiling && inUse < global && h.waiters.isEmpty()) {
         h.inUse++;
         inUse++;
         return CompletableFuture.completedFuture(null);
       }
-      CompletableFuture<Void> waiter = new CompletableFuture<>();
       h.waiters.add(waiter);
-      if (h.inUse < perHost) ready.add(h);
-      return waiter;
+      if (h.inUse < h.ceiling) ready.add(h);
+      raiseLater = needsRaise(h);
+    }
+    if (raiseLater) scheduler.schedule(rampInterval, () -> raise(host));
+    return waiter;
+  }
+
+  /** True when {@code h} waits on its ramp ceiling and no raise is scheduled yet (marks it). */
+  private boolean needsRaise(Host h) {
+    if (h.raiseScheduled || h.ceiling >= perHost || h.inUse < h.ceiling
+        || h.waiters.isEmpty()) {
+      return false;
+    }
+    h.raiseScheduled = true;
+    return true;
+  }
+
+  /** The ramp: one more step of permits for {@code host}, handed to its waiters. */
+  private void raise(String host) {
+    List<Grant> granted = new ArrayList<>();
+    boolean again;
+    synchronized (this) {
+      Host h = hosts.get(host);
+      if (h == null) return;
+      h.raiseScheduled = false;
+      h.ceiling = Math.min(perHost, h.ceiling + rampStep);
+      if (!h.waiters.isEmpty() && h.inUse < h.ceiling) ready.add(h);
+      grant(granted);
+      again = needsRaise(h);
+      if (h.inUse == 0 && h.waiters.isEmpty() && !again) hosts.remove(host);
+    }
+    complete(granted);
+    if (again) scheduler.schedule(rampInterval, () -> raise(host));
+  }
+
+  private void complete(List<Grant> granted) {
+    // Completed outside the lock: a waiter's continuation may start a request right here.
+    for (Grant g : granted) {
+      if (!g.waiter.complete(null)) release(g.host); // it gave up meanwhile: pass the permit on
     }
   }
 
@@ -66,12 +132,9 @@ public final class HostGate {
       inUse--;
       if (!h.waiters.isEmpty()) ready.add(h);
       grant(granted);
-      if (h.inUse == 0 && h.waiters.isEmpty()) hosts.remove(host);
+      if (h.inUse == 0 && h.waiters.isEmpty() && !h.raiseScheduled) hosts.remove(host);
     }
-    // Completed outside the lock: a waiter's continuation may start a request right here.
-    for (Grant g : granted) {
-      if (!g.waiter.complete(null)) release(g.host); // it gave up meanwhile: pass the permit on
-    }
+    complete(granted);
   }
 
   private record Grant(String host, CompletableFuture<Void> waiter) {}
@@ -87,9 +150,9 @@ public final class HostGate {
         inUse++;
         granted.add(new Grant(h.key, w));
       }
-      if (h.waiters.isEmpty() || h.inUse >= perHost) {
+      if (h.waiters.isEmpty() || h.inUse >= h.ceiling) {
         it.remove();
-        if (h.inUse == 0 && h.waiters.isEmpty()) hosts.remove(h.key);
+        if (h.inUse == 0 && h.waiters.isEmpty() && !h.raiseScheduled) hosts.remove(h.key);
       } else {
         // Round robin: move this host to the back before serving the next one.
         it.remove();

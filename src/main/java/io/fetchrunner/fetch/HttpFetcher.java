@@ -64,7 +64,10 @@ public final class HttpFetcher {
     this.system = system;
     this.http = Http.get(system);
     this.materializer = Materializer.matFromSystem(system);
-    this.gate = new HostGate(settings.perHostConcurrency(), settings.maxInFlight());
+    this.gate = new HostGate(settings.perHostConcurrency(), settings.maxInFlight(),
+        settings.connectionRampStep(), settings.connectionRampInterval(),
+        (delay, task) -> system.scheduler().scheduleOnce(delay, task,
+            system.executionContext()));
     this.targets = targets;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     // One settings object for every request, so each host gets exactly one pool. The gate

@@ -78,4 +78,51 @@ class HostGateTest {
     assertEquals(200, released);
     assertTrue(waiting.isEmpty());
   }
+
+  @Test
+  void aHostRampsUpStepByStepWhileRequestsWaitAndOnlyThen() {
+    List<Runnable> scheduled = new ArrayList<>();
+    HostGate gate = new HostGate(2500, 100_000, 1000, java.time.Duration.ofMillis(100),
+        (delay, task) -> scheduled.add(task));
+    List<CompletableFuture<Void>> a = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) a.add(gate.acquire("a"));
+    var b = gate.acquire("b"); // another host has its own ramp
+    assertTrue(b.isDone());
+    assertEquals(1000, a.stream().filter(CompletableFuture::isDone).count());
+    assertEquals(1, scheduled.size(), "one raise is pending for host a");
+
+    runAll(scheduled);
+    assertEquals(2000, a.stream().filter(CompletableFuture::isDone).count());
+    runAll(scheduled);
+    assertEquals(2500, a.stream().filter(CompletableFuture::isDone).count(), "per-host cap");
+    assertEquals(List.of(), scheduled, "no raise past per-host-concurrency");
+
+    for (int i = 0; i < 500; i++) gate.release("a");
+    assertEquals(3000, a.stream().filter(CompletableFuture::isDone).count());
+    assertEquals(2500, gate.inUse("a"));
+  }
+
+  @Test
+  void aHostThatNeverWaitsIsNeverRaisedAndIsForgottenWhenIdle() {
+    List<Runnable> scheduled = new ArrayList<>();
+    HostGate gate = new HostGate(5000, 100_000, 10, java.time.Duration.ofMillis(100),
+        (delay, task) -> scheduled.add(task));
+    for (int i = 0; i < 10; i++) assertTrue(gate.acquire("a").isDone());
+    assertEquals(List.of(), scheduled);
+    var waiting = gate.acquire("a");
+    assertFalse(waiting.isDone());
+    waiting.cancel(false); // gave up
+    runAll(scheduled);
+    for (int i = 0; i < 10; i++) gate.release("a");
+    assertEquals(0, gate.inUse("a"));
+    // Forgotten: a new burst starts again from one step.
+    for (int i = 0; i < 10; i++) assertTrue(gate.acquire("a").isDone());
+    assertFalse(gate.acquire("a").isDone());
+  }
+
+  private static void runAll(List<Runnable> scheduled) {
+    List<Runnable> now = new ArrayList<>(scheduled);
+    scheduled.clear();
+    now.forEach(Runnable::run);
+  }
 }
