@@ -180,8 +180,8 @@ public record Settings(
     require(history.slowestHosts >= 0, "fetchrunner.history.slowest-hosts",
         "must not be negative");
     require(history.poolSize >= 1, "fetchrunner.history.pool-size", "must be at least 1");
-    require(!history.gapTimeout.isNegative(), "fetchrunner.history.gap-timeout",
-        "must not be negative");
+    require(!history.gapTimeout.isNegative() && !history.gapTimeout.isZero(),
+        "fetchrunner.history.gap-timeout", "must be positive");
   }
 
   private static void require(boolean ok, String key, String rule) {

@@ -83,7 +83,7 @@ public final class HostGate {
       if (h.inUse < h.ceiling) ready.add(h);
       raiseLater = needsRaise(h);
     }
-    if (raiseLater) scheduler.schedule(rampInterval, () -> raise(host));
+    if (raiseLater) scheduleRaise(host);
     return waiter;
   }
 
@@ -100,19 +100,28 @@ public final class HostGate {
   /** The ramp: one more step of permits for {@code host}, handed to its waiters. */
   private void raise(String host) {
     List<Grant> granted = new ArrayList<>();
-    boolean again;
+    List<String> toRaise = new ArrayList<>();
     synchronized (this) {
       Host h = hosts.get(host);
       if (h == null) return;
       h.raiseScheduled = false;
       h.ceiling = Math.min(perHost, h.ceiling + rampStep);
       if (!h.waiters.isEmpty() && h.inUse < h.ceiling) ready.add(h);
-      grant(granted);
-      again = needsRaise(h);
-      if (h.inUse == 0 && h.waiters.isEmpty() && !again) hosts.remove(host);
+      grant(granted, toRaise);
+      if (needsRaise(h) && !toRaise.contains(host)) toRaise.add(host);
+      if (h.inUse == 0 && h.waiters.isEmpty() && !h.raiseScheduled) hosts.remove(host);
     }
     complete(granted);
-    if (again) scheduler.schedule(rampInterval, () -> raise(host));
+    toRaise.forEach(this::scheduleRaise);
+  }
+
+  /** Schedules a raise marked by {@link #needsRaise}; raises now if the scheduler refuses. */
+  private void scheduleRaise(String host) {
+    try {
+      scheduler.schedule(rampInterval, () -> raise(host));
+    } catch (RuntimeException shuttingDown) {
+      raise(host);
+    }
   }
 
   private void complete(List<Grant> granted) {
@@ -125,22 +134,27 @@ public final class HostGate {
   /** Returns a permit for {@code host} and hands free permits to waiters. */
   public void release(String host) {
     List<Grant> granted = new ArrayList<>();
+    List<String> toRaise = new ArrayList<>();
     synchronized (this) {
       Host h = hosts.get(host);
       if (h == null || h.inUse == 0) throw new IllegalStateException("release without acquire");
       h.inUse--;
       inUse--;
       if (!h.waiters.isEmpty()) ready.add(h);
-      grant(granted);
+      grant(granted, toRaise);
       if (h.inUse == 0 && h.waiters.isEmpty() && !h.raiseScheduled) hosts.remove(host);
     }
     complete(granted);
+    toRaise.forEach(this::scheduleRaise);
   }
 
   private record Grant(String host, CompletableFuture<Void> waiter) {}
 
-  /** Grants permits to waiting hosts in turn while global permits are free. */
-  private void grant(List<Grant> granted) {
+  /**
+   * Grants permits to waiting hosts in turn while global permits are free; hosts it fills up
+   * to their ramp ceiling while requests still wait go into {@code toRaise}.
+   */
+  private void grant(List<Grant> granted, List<String> toRaise) {
     Iterator<Host> it = ready.iterator();
     while (inUse < global && it.hasNext()) {
       Host h = it.next();
@@ -152,6 +166,7 @@ public final class HostGate {
       }
       if (h.waiters.isEmpty() || h.inUse >= h.ceiling) {
         it.remove();
+        if (needsRaise(h)) toRaise.add(h.key);
         if (h.inUse == 0 && h.waiters.isEmpty() && !h.raiseScheduled) hosts.remove(h.key);
       } else {
         // Round robin: move this host to the back before serving the next one.

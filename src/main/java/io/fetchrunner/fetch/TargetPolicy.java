@@ -44,8 +44,10 @@ public final class TargetPolicy {
     Optional<String> known = byName.get(h);
     if (known != null) return known;
     Optional<String> decided = decideByName(h);
-    if (byName.size() >= NAMES_CACHED) byName.clear();
-    byName.put(h, decided);
+    if (h.length() <= 253) { // a DNS name is at most 253 characters; others are not kept
+      if (byName.size() >= NAMES_CACHED) byName.clear();
+      byName.put(h, decided);
+    }
     return decided;
   }
 

@@ -55,8 +55,20 @@ public final class HistoryWriter {
   }
 
   static long offset(Connection c) throws SQLException {
+    return offset(c, "");
+  }
+
+  /**
+   * The offset, locked until the transaction ends: two projections overlapping for a moment
+   * (a singleton moving between nodes) cannot both apply the same events.
+   */
+  private static long lockedOffset(Connection c) throws SQLException {
+    return offset(c, " FOR UPDATE");
+  }
+
+  private static long offset(Connection c, String lock) throws SQLException {
     try (PreparedStatement st = c.prepareStatement(
-        "SELECT last_ordering FROM read_side_offset WHERE projection = ?")) {
+        "SELECT last_ordering FROM read_side_offset WHERE projection = ?" + lock)) {
       st.setString(1, PROJECTION);
       try (ResultSet rs = st.executeQuery()) {
         return rs.next() ? rs.getLong(1) : 0L;
@@ -119,7 +131,7 @@ public final class HistoryWriter {
     try (Connection c = store.connect()) {
       c.setAutoCommit(false);
       try {
-        long from = offset(c);
+        long from = lockedOffset(c);
         var tx = new Batch(c);
         for (Envelope e : batch) {
           // Never apply an event twice, even if one were delivered again.
@@ -150,7 +162,7 @@ public final class HistoryWriter {
     try (Connection c = store.connect()) {
       c.setAutoCommit(false);
       try {
-        if (offset(c) != poison.offsetBefore()) {
+        if (lockedOffset(c) != poison.offsetBefore()) {
           c.rollback();
           return false;
         }

@@ -126,17 +126,21 @@ public final class JobHistoryProjection {
     List<HistoryWriter.StoredEvent> page = reader.eventsAfter(writer.offset(), limit);
     List<HistoryWriter.Envelope> readable = new ArrayList<>(page.size());
     for (HistoryWriter.StoredEvent e : page) {
-      var decoded = serialization.deserialize(e.payload(), e.serializerId(), e.manifest());
-      String error = null;
-      if (decoded.isFailure()) {
-        error = decoded.failed().get().toString();
-      } else if (!(decoded.get() instanceof Job.Event event)) {
-        error = "not a job event: " + decoded.get().getClass().getName();
-      } else {
-        String pid = e.persistenceId();
-        readable.add(new HistoryWriter.Envelope(e.ordering(),
-            pid.substring(pid.indexOf('|') + 1), event));
-        continue;
+      String error;
+      try {
+        Object decoded =
+            serialization.deserialize(e.payload(), e.serializerId(), e.manifest()).get();
+        if (decoded instanceof Job.Event event) {
+          String pid = e.persistenceId();
+          readable.add(new HistoryWriter.Envelope(e.ordering(),
+              pid.substring(pid.indexOf('|') + 1), event));
+          continue;
+        }
+        error = "not a job event: " + decoded.getClass().getName();
+      } catch (VirtualMachineError fatal) {
+        throw fatal;
+      } catch (Throwable unreadable) { // also a class that cannot be loaded or initialized
+        error = unreadable.toString();
       }
       if (writer.applyAndSkip(readable, e, error)) {
         log.error("read side: skipped journal event {} ({} #{}), which cannot be read back:"
@@ -146,7 +150,7 @@ public final class JobHistoryProjection {
       return true; // the rest of the page comes with the next step
     }
     writer.apply(readable);
-    return page.size() == limit;
+    return page.size() == limit || reader.scannedFully();
   }
 
   /** Empties the tables (no step is running), then follows the journal from its start. */

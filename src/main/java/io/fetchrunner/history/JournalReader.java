@@ -28,7 +28,11 @@ final class JournalReader {
 
   private final HistoryStore store;
   private final long gapTimeoutNanos;
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(JournalReader.class);
+
   private long safe = -1;
+  private int scanned;
   private long gapSeenAt;
   private long gapAt = -1;
 
@@ -76,15 +80,27 @@ final class JournalReader {
     return safe;
   }
 
+  /** Whether the last call moved the safe bound by a full scan (more may follow at once). */
+  boolean scannedFully() {
+    return scanned == ORDERINGS_PER_POLL;
+  }
+
   private void advanceSafeBound(Connection c) throws SQLException {
+    scanned = 0;
     try (PreparedStatement st = c.prepareStatement("SELECT \"ordering\" FROM \"event_journal\""
         + " WHERE \"ordering\" > ? ORDER BY \"ordering\" LIMIT " + ORDERINGS_PER_POLL)) {
       st.setLong(1, safe);
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
           long ordering = rs.getLong(1);
-          if (ordering != safe + 1 && !gapExpired(safe + 1)) return;
+          if (ordering != safe + 1) {
+            if (!gapExpired(safe + 1)) return;
+            log.warn("read side: journal orderings {} to {} are missing for longer than"
+                + " fetchrunner.history.gap-timeout (a write that was rolled back); passed",
+                safe + 1, ordering - 1);
+          }
           safe = ordering;
+          scanned++;
         }
       }
     }

@@ -120,6 +120,46 @@ class HostGateTest {
     assertFalse(gate.acquire("a").isDone());
   }
 
+  @Test
+  void theRampGoesOnWhenTheGlobalLimitHeldItBack() {
+    List<Runnable> scheduled = new ArrayList<>();
+    HostGate gate = new HostGate(4, 3, 2, java.time.Duration.ofMillis(100),
+        (delay, task) -> scheduled.add(task));
+    var b = gate.acquire("b"); // holds one of the 3 global permits
+    List<CompletableFuture<Void>> a = new ArrayList<>();
+    for (int i = 0; i < 4; i++) a.add(gate.acquire("a"));
+    assertEquals(2, a.stream().filter(CompletableFuture::isDone).count(), "ceiling 2");
+    runAll(scheduled); // ceiling 4, but the global limit (3) holds the third request back
+    assertEquals(2, a.stream().filter(CompletableFuture::isDone).count());
+    gate.release("b"); // the third request starts; a is now at 3 of its ceiling of 4
+    assertEquals(3, a.stream().filter(CompletableFuture::isDone).count());
+    gate.release("a");
+    assertTrue(b.isDone());
+    assertEquals(4, a.stream().filter(CompletableFuture::isDone).count());
+    assertEquals(3, gate.inUse("a"));
+  }
+
+  @Test
+  void aRaiseHeldBackByTheGlobalLimitIsScheduledAgainOnceTheHostIsFull() {
+    List<Runnable> scheduled = new ArrayList<>();
+    HostGate gate = new HostGate(6, 3, 1, java.time.Duration.ofMillis(100),
+        (delay, task) -> scheduled.add(task));
+    var other1 = gate.acquire("b");
+    var other2 = gate.acquire("c");
+    List<CompletableFuture<Void>> a = new ArrayList<>();
+    for (int i = 0; i < 3; i++) a.add(gate.acquire("a"));
+    assertEquals(1, a.stream().filter(CompletableFuture::isDone).count());
+    assertTrue(other1.isDone() && other2.isDone());
+    runAll(scheduled); // ceiling 2, global full (3 in use): a's second request waits
+    assertEquals(List.of(), scheduled, "no raise while the host is below its ceiling");
+    gate.release("b"); // a gets its second permit and is at its ceiling with one waiting
+    assertEquals(2, a.stream().filter(CompletableFuture::isDone).count());
+    assertEquals(1, scheduled.size(), "the ramp is armed again");
+    gate.release("c");
+    runAll(scheduled);
+    assertEquals(3, a.stream().filter(CompletableFuture::isDone).count());
+  }
+
   private static void runAll(List<Runnable> scheduled) {
     List<Runnable> now = new ArrayList<>(scheduled);
     scheduled.clear();
