@@ -9,20 +9,13 @@ cd "$(dirname "$0")/.."
 runs="${1:-3}"
 workloads="${2:-W1,W2,W3,W4,W5,S,R}"
 
+. bench/lib.sh
 mvn -B -q package -DskipTests
-mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
-  -Dmdep.includeScope=test
-cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
+test_classpath
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(java -version 2>&1 | head -1), open files $(ulimit -n)"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD)"
 
-java -Xmx1g -XX:+UseParallelGC -cp "$cp" io.fetchrunner.support.TargetServer 19000 > target/bench-target.log 2>&1 &
-target_pid=$!
-trap 'kill $target_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  grep -q "target listening" target/bench-target.log && break
-  sleep 0.2
-done
+start_target 19000 target/bench-target.log
 
 java -cp "$cp" bench/BenchDriver.java 19000 "$runs" "$workloads"

@@ -11,17 +11,10 @@ if ! command -v wrk > /dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y wrk > /dev/null || { apt-get update > /dev/null && apt-get install -y wrk > /dev/null; }
   else sudo apt-get install -y wrk > /dev/null; fi
 fi
+. bench/lib.sh
 mvn -B -q test-compile
-mvn -B -q dependency:build-classpath -Dmdep.outputFile=target/bench.classpath \
-  -Dmdep.includeScope=test
-cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
-java -Xmx1g -XX:+UseParallelGC -cp "$cp" io.fetchrunner.support.TargetServer 19001 > target/ceiling-target.log 2>&1 &
-target_pid=$!
-trap 'kill $target_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  grep -q "target listening" target/ceiling-target.log && break
-  sleep 0.2
-done
+test_classpath
+start_target 19001 target/ceiling-target.log
 echo "machine: $(nproc) cores, $(java -version 2>&1 | head -1), date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 url="http://127.0.0.1:19001/delay/0?size=1024"
 wrk -t2 -c"$connections" -d5s "$url" > /dev/null   # warm-up (JIT), not reported

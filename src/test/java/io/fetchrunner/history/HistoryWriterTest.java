@@ -2,7 +2,6 @@ package io.fetchrunner.history;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.fetchrunner.Settings;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobSpec;
 import io.fetchrunner.job.JobState;
@@ -10,7 +9,6 @@ import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.JobView;
 import io.fetchrunner.job.UrlResult;
 import io.fetchrunner.job.UrlState;
-import io.fetchrunner.store.Schema;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,10 +34,7 @@ class HistoryWriterTest {
 
   @BeforeEach
   void open() throws Exception {
-    var s = new Settings.Store("jdbc:h2:file:" + dataDir.resolve("fetchrunner")
-        + ";WRITE_DELAY=0", "sa", "", true);
-    Schema.apply(s);
-    store = new HistoryStore(s, "test-history", 2);
+    store = TestStores.h2(dataDir, "test-history", 2);
     writer = new HistoryWriter(store, 1000);
     queries = new HistoryQueries(store);
   }

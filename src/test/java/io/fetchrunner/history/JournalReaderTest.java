@@ -3,9 +3,7 @@ package io.fetchrunner.history;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fetchrunner.Settings;
 import io.fetchrunner.job.Job;
-import io.fetchrunner.store.Schema;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -29,10 +27,7 @@ class JournalReaderTest {
 
   @BeforeEach
   void open() throws Exception {
-    var s = new Settings.Store("jdbc:h2:file:" + dataDir.resolve("fetchrunner")
-        + ";WRITE_DELAY=0", "sa", "", true);
-    Schema.apply(s);
-    store = new HistoryStore(s, "test-journal", 4);
+    store = TestStores.h2(dataDir, "test-journal", 4);
   }
 
   @AfterEach
