@@ -20,7 +20,8 @@ import java.util.List;
  * <p>Gaps: journal rows are written by concurrent transactions, so ordering 105 may be visible
  * before 104 commits. Events are only read up to the highest ordering below which every value
  * is present (the "safe" bound). A gap that stays open longer than {@code gapTimeout} is a
- * write that was rolled back, and is passed. Not thread-safe: one caller at a time.
+ * write that was rolled back, or identity values a crash lost, and is passed; every gap is
+ * timed from its first sighting, all at once. Not thread-safe: one caller at a time.
  */
 final class JournalReader {
   /** Orderings inspected per poll when looking for the safe bound. */
