@@ -108,80 +108,79 @@ public final class HistoryWriter {
 
   /** Empties the read side and sets its offset to 0, in one transaction: it then rebuilds. */
   public void reset() throws SQLException {
-    try (Connection c = store.connect()) {
-      c.setAutoCommit(false);
+    inTransaction(c -> {
       try (var st = c.createStatement()) {
         st.executeUpdate("DELETE FROM url_result");
         st.executeUpdate("DELETE FROM job_run");
         st.executeUpdate("DELETE FROM read_side_skipped");
         // Kept at 0 rather than deleted: the row marks a store the read side already knows.
         st.executeUpdate("DELETE FROM read_side_offset");
-        saveOffset(c, 0);
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
       }
-    }
+      saveOffset(c, 0);
+      return null;
+    });
   }
 
   /** Applies the events in order and moves the offset to the last one, atomically. */
   public void apply(List<Envelope> batch) throws SQLException {
     if (batch.isEmpty()) return;
-    try (Connection c = store.connect()) {
-      c.setAutoCommit(false);
-      try {
-        long from = lockedOffset(c);
-        var tx = new Batch(c);
-        for (Envelope e : batch) {
-          // Never apply an event twice, even if one were delivered again.
-          if (e.ordering() > from) tx.apply(e.jobId(), e.event());
-        }
-        tx.flush();
-        long last = batch.get(batch.size() - 1).ordering();
-        if (last > from) saveOffset(c, last);
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
+    inTransaction(c -> {
+      long from = lockedOffset(c);
+      var tx = new Batch(c);
+      for (Envelope e : batch) {
+        // Never apply an event twice, even if one were delivered again.
+        if (e.ordering() > from) tx.apply(e.jobId(), e.event());
       }
-    }
+      tx.flush();
+      long last = batch.get(batch.size() - 1).ordering();
+      if (last > from) saveOffset(c, last);
+      return null;
+    });
   }
 
-  /** A journal row as stored, found after {@code offsetBefore}. */
-  public record StoredEvent(long offsetBefore, long ordering, String persistenceId,
-      long sequenceNr, int serializerId, String manifest, byte[] payload) {}
+  /** A journal row as stored. */
+  public record StoredEvent(long ordering, String persistenceId, long sequenceNr,
+      int serializerId, String manifest, byte[] payload) {}
 
   /**
    * Steps over an event that cannot be read back, in one transaction: applies the readable
    * events before it, records it in read_side_skipped and moves the offset to it. Does nothing
-   * (false) unless the offset is still where the events were found after.
+   * (false) unless the offset is still {@code offsetBefore}, where the events were found.
    */
-  public boolean applyAndSkip(List<Envelope> before, StoredEvent poison, String error)
-      throws SQLException {
+  public boolean applyAndSkip(long offsetBefore, List<Envelope> before, StoredEvent poison,
+      String error) throws SQLException {
+    return inTransaction(c -> {
+      if (lockedOffset(c) != offsetBefore) return false;
+      var tx = new Batch(c);
+      for (Envelope e : before) tx.apply(e.jobId(), e.event());
+      tx.flush();
+      try (PreparedStatement in = c.prepareStatement("INSERT INTO read_side_skipped"
+          + " (ordering, persistence_id, sequence_number, error, skipped_at)"
+          + " VALUES (?, ?, ?, ?, ?)")) {
+        in.setLong(1, poison.ordering());
+        in.setString(2, poison.persistenceId());
+        in.setLong(3, poison.sequenceNr());
+        in.setString(4, error.length() > 2000 ? error.substring(0, 2000) : error);
+        in.setObject(5, HistoryStore.toDb(Instant.now()));
+        in.executeUpdate();
+      }
+      saveOffset(c, poison.ordering());
+      return true;
+    });
+  }
+
+  private interface Work<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  /** Runs {@code work} in one transaction: committed if it returns, rolled back if it throws. */
+  private <T> T inTransaction(Work<T> work) throws SQLException {
     try (Connection c = store.connect()) {
       c.setAutoCommit(false);
       try {
-        if (lockedOffset(c) != poison.offsetBefore()) {
-          c.rollback();
-          return false;
-        }
-        var tx = new Batch(c);
-        for (Envelope e : before) tx.apply(e.jobId(), e.event());
-        tx.flush();
-        try (PreparedStatement in = c.prepareStatement("INSERT INTO read_side_skipped"
-            + " (ordering, persistence_id, sequence_number, error, skipped_at)"
-            + " VALUES (?, ?, ?, ?, ?)")) {
-          in.setLong(1, poison.ordering());
-          in.setString(2, poison.persistenceId());
-          in.setLong(3, poison.sequenceNr());
-          in.setString(4, error.length() > 2000 ? error.substring(0, 2000) : error);
-          in.setObject(5, HistoryStore.toDb(Instant.now()));
-          in.executeUpdate();
-        }
-        saveOffset(c, poison.ordering());
+        T result = work.run(c);
         c.commit();
-        return true;
+        return result;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;

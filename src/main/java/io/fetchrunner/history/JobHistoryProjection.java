@@ -123,7 +123,8 @@ public final class JobHistoryProjection {
 
   private boolean applyNextPage() throws java.sql.SQLException {
     int limit = settings.maxBatchEvents();
-    List<HistoryWriter.StoredEvent> page = reader.eventsAfter(writer.offset(), limit);
+    long offset = writer.offset();
+    List<HistoryWriter.StoredEvent> page = reader.eventsAfter(offset, limit);
     List<HistoryWriter.Envelope> readable = new ArrayList<>(page.size());
     for (HistoryWriter.StoredEvent e : page) {
       String error;
@@ -142,7 +143,7 @@ public final class JobHistoryProjection {
       } catch (Throwable unreadable) { // also a class that cannot be loaded or initialized
         error = unreadable.toString();
       }
-      if (writer.applyAndSkip(readable, e, error)) {
+      if (writer.applyAndSkip(offset, readable, e, error)) {
         log.error("read side: skipped journal event {} ({} #{}), which cannot be read back:"
             + " {} (listed by GET /admin/read-side)", e.ordering(), e.persistenceId(),
             e.sequenceNr(), error);

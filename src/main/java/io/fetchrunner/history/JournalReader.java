@@ -14,8 +14,9 @@ import java.util.List;
  *
  * <p>Why not the JDBC plugin's {@code eventsByTag}: its query (pekko-persistence-jdbc 1.1.1)
  * joins {@code event_tag} with a derived table that H2 evaluates once per tagged row of the
- * whole journal, so every poll costs time in proportion to everything ever stored (300 ms per
- * page of 1,000 events at 33,000 events, measured; the query below takes 15 ms).
+ * whole journal, so every poll costs time in proportion to everything ever stored (280 to
+ * 560 ms per page of 1,000 events at 33,000 events, against 15 to 35 ms for the query below:
+ * bench/ReadQueryBench.java).
  *
  * <p>Gaps: journal rows are written by concurrent transactions, so ordering 105 may be visible
  * before 104 commits. Events are only read up to the highest ordering below which every value
@@ -67,18 +68,13 @@ final class JournalReader {
         List<HistoryWriter.StoredEvent> out = new ArrayList<>();
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {
-            out.add(new HistoryWriter.StoredEvent(offset, rs.getLong(1), rs.getString(2),
+            out.add(new HistoryWriter.StoredEvent(rs.getLong(1), rs.getString(2),
                 rs.getLong(3), rs.getInt(4), rs.getString(5), rs.getBytes(6)));
           }
         }
         return out;
       }
     }
-  }
-
-  /** The safe bound, as far as the last call found it. */
-  long safeBound() {
-    return safe;
   }
 
   /** Whether the last call moved the safe bound by a full scan (more may follow at once). */
