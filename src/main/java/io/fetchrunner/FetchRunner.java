@@ -5,7 +5,6 @@ import io.fetchrunner.fetch.HttpFetcher;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.history.HistoryQueries;
 import io.fetchrunner.history.HistoryStore;
-import io.fetchrunner.history.HistoryWriter;
 import io.fetchrunner.history.JobHistoryProjection;
 import io.fetchrunner.http.HealthCheck;
 import io.fetchrunner.http.HistoryRoutes;
@@ -39,7 +38,6 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.slf4j.LoggerFactory;
 
 /**
  * A running fetchrunner node: the actor system, the job entities (Cluster Sharding), the
@@ -150,13 +148,6 @@ public final class FetchRunner implements AutoCloseable {
         Schema.apply(settings.store());
       } else {
         Schema.connect(settings.store()).close();
-      }
-      try (var c = Schema.connect(settings.store())) {
-        int tagged = HistoryWriter.tagUntaggedJobEvents(c);
-        if (tagged > 0) {
-          LoggerFactory.getLogger(FetchRunner.class).info(
-              "tagged {} job events written before the read side existed", tagged);
-        }
       }
     } catch (Exception e) {
       String hint = String.valueOf(e.getMessage()).contains("already in use")

@@ -1,6 +1,5 @@
 package io.fetchrunner.history;
 
-import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.UrlResult;
@@ -297,10 +296,9 @@ public final class HistoryQueries {
         }
       }
       long behind;
-      try (PreparedStatement st = c.prepareStatement("SELECT COUNT(*) FROM \"event_tag\""
-          + " WHERE \"tag\" = ? AND \"event_id\" > ?")) {
-        st.setString(1, Job.TAG);
-        st.setLong(2, offset);
+      try (PreparedStatement st = c.prepareStatement("SELECT COUNT(*) FROM \"event_journal\" j"
+          + " WHERE " + JournalReader.JOB_EVENT + " AND j.\"ordering\" > ?")) {
+        st.setLong(1, offset);
         try (ResultSet rs = st.executeQuery()) {
           rs.next();
           behind = rs.getLong(1);

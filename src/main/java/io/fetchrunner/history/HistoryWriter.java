@@ -76,36 +76,6 @@ public final class HistoryWriter {
     }
   }
 
-  /**
-   * Tags the job events of a journal written before job events were tagged, so that the read
-   * side sees them too. Runs at start-up, before the actor system writes anything, and only
-   * while the read side has never committed an offset (its first start on this store, or
-   * after a rebuild that was interrupted before its first batch). Returns how many events
-   * were tagged.
-   */
-  public static int tagUntaggedJobEvents(Connection c) throws SQLException {
-    if (offsetRowExists(c)) return 0;
-    try (PreparedStatement st = c.prepareStatement("INSERT INTO \"event_tag\""
-        + " (\"event_id\", \"tag\") SELECT j.\"ordering\", ? FROM \"event_journal\" j"
-        + " WHERE j.\"persistence_id\" LIKE ? AND NOT EXISTS (SELECT 1 FROM \"event_tag\" t"
-        + " WHERE t.\"event_id\" = j.\"ordering\" AND t.\"tag\" = ?)")) {
-      st.setString(1, Job.TAG);
-      st.setString(2, Job.TYPE_KEY.name() + "|%");
-      st.setString(3, Job.TAG);
-      return st.executeUpdate();
-    }
-  }
-
-  private static boolean offsetRowExists(Connection c) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(
-        "SELECT 1 FROM read_side_offset WHERE projection = ?")) {
-      st.setString(1, PROJECTION);
-      try (ResultSet rs = st.executeQuery()) {
-        return rs.next();
-      }
-    }
-  }
-
   /** Empties the read side and sets its offset to 0, in one transaction: it then rebuilds. */
   public void reset() throws SQLException {
     inTransaction(c -> {

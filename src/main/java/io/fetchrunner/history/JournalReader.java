@@ -12,6 +12,9 @@ import java.util.List;
  * Reads the job events that follow an offset straight from the journal's tables, in ordering
  * order, never past a gap that may still fill.
  *
+ * Job events are known by their persistence id ({@link Job#PERSISTENCE_ID_PREFIX}); they carry
+ * no tags (see there).
+ *
  * <p>Why not the JDBC plugin's {@code eventsByTag}: its query (pekko-persistence-jdbc 1.1.1)
  * joins {@code event_tag} with a derived table that H2 evaluates once per tagged row of the
  * whole journal, so every poll costs time in proportion to everything ever stored (280 to
@@ -25,6 +28,14 @@ import java.util.List;
  * timed from its first sighting, all at once. Not thread-safe: one caller at a time.
  */
 final class JournalReader {
+  /**
+   * Whether journal row {@code j} is a job event. Written as a function of the column so that
+   * neither H2 nor PostgreSQL scans the (persistence_id, sequence_number) key for it: the
+   * ordering range is the selective condition.
+   */
+  static final String JOB_EVENT = "LEFT(j.\"persistence_id\", "
+      + Job.PERSISTENCE_ID_PREFIX.length() + ") = '" + Job.PERSISTENCE_ID_PREFIX + "'";
+
   /** Orderings inspected per poll when looking for the safe bound. */
   private static final int ORDERINGS_PER_POLL = 20_000;
 
@@ -58,13 +69,12 @@ final class JournalReader {
       try (PreparedStatement st = c.prepareStatement(
           "SELECT j.\"ordering\", j.\"persistence_id\", j.\"sequence_number\","
               + " j.\"event_ser_id\", j.\"event_ser_manifest\", j.\"event_payload\""
-              + " FROM \"event_journal\" j JOIN \"event_tag\" t ON t.\"event_id\" = j.\"ordering\""
-              + " WHERE t.\"tag\" = ? AND j.\"ordering\" > ? AND j.\"ordering\" <= ?"
+              + " FROM \"event_journal\" j"
+              + " WHERE " + JOB_EVENT + " AND j.\"ordering\" > ? AND j.\"ordering\" <= ?"
               + " AND j.\"deleted\" = FALSE ORDER BY j.\"ordering\" LIMIT ?")) {
-        st.setString(1, Job.TAG);
-        st.setLong(2, offset);
-        st.setLong(3, safe);
-        st.setInt(4, limit);
+        st.setLong(1, offset);
+        st.setLong(2, safe);
+        st.setInt(3, limit);
         List<HistoryWriter.StoredEvent> out = new ArrayList<>();
         try (ResultSet rs = st.executeQuery()) {
           while (rs.next()) {

@@ -3,7 +3,6 @@ package io.fetchrunner.history;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fetchrunner.job.Job;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -35,8 +34,8 @@ class JournalReaderTest {
     store.close();
   }
 
-  /** Inserts one journal row (tagged or not) in {@code c}'s transaction; its ordering. */
-  private static long insert(Connection c, String pid, long seq, boolean tagged)
+  /** Inserts one journal row in {@code c}'s transaction; its ordering. */
+  private static long insert(Connection c, String pid, long seq)
       throws Exception {
     long ordering;
     try (PreparedStatement st = c.prepareStatement("INSERT INTO \"event_journal\""
@@ -52,14 +51,6 @@ class JournalReaderTest {
         ordering = keys.getLong(1);
       }
     }
-    if (tagged) {
-      try (PreparedStatement st = c.prepareStatement(
-          "INSERT INTO \"event_tag\" (\"event_id\", \"tag\") VALUES (?, ?)")) {
-        st.setLong(1, ordering);
-        st.setString(2, Job.TAG);
-        st.executeUpdate();
-      }
-    }
     return ordering;
   }
 
@@ -72,8 +63,8 @@ class JournalReaderTest {
     JournalReader reader = new JournalReader(store, Duration.ofMinutes(10));
     try (Connection slow = store.connect(); Connection fast = store.connect()) {
       slow.setAutoCommit(false);
-      long first = insert(slow, "Job|a", 1, true);
-      long second = insert(fast, "Job|b", 1, true); // auto-commit: visible at once
+      long first = insert(slow, "Job|a", 1);
+      long second = insert(fast, "Job|b", 1); // auto-commit: visible at once
       assertTrue(second > first);
 
       assertEquals(List.of(), orderings(reader.eventsAfter(0, 100)),
@@ -89,8 +80,8 @@ class JournalReaderTest {
     JournalReader reader = new JournalReader(store, Duration.ofMillis(200));
     try (Connection failed = store.connect(); Connection ok = store.connect()) {
       failed.setAutoCommit(false);
-      insert(failed, "Job|a", 1, true);
-      long kept = insert(ok, "Job|b", 1, true);
+      insert(failed, "Job|a", 1);
+      long kept = insert(ok, "Job|b", 1);
       failed.rollback();
 
       assertEquals(List.of(), orderings(reader.eventsAfter(0, 100)),
@@ -113,8 +104,8 @@ class JournalReaderTest {
     try (Connection failed = store.connect(); Connection ok = store.connect()) {
       failed.setAutoCommit(false);
       for (int gap = 0; gap < 5; gap++) {
-        insert(failed, "Job|lost", gap + 1, true);
-        kept.add(insert(ok, "Job|kept", gap + 1, true));
+        insert(failed, "Job|lost", gap + 1);
+        kept.add(insert(ok, "Job|kept", gap + 1));
       }
       failed.rollback();
     }
@@ -128,10 +119,10 @@ class JournalReaderTest {
   void returnsOnlyJobEventsInOrderingOrderAndPagesByLimit() throws Exception {
     JournalReader reader = new JournalReader(store, Duration.ofMinutes(10));
     try (Connection c = store.connect()) {
-      long a = insert(c, "Job|a", 1, true);
-      insert(c, "job-supervisor", 1, false);
-      long b = insert(c, "Job|a", 2, true);
-      long d = insert(c, "Job|b", 1, true);
+      long a = insert(c, "Job|a", 1);
+      insert(c, "job-supervisor", 1);
+      long b = insert(c, "Job|a", 2);
+      long d = insert(c, "Job|b", 1);
       assertEquals(List.of(a, b), orderings(reader.eventsAfter(0, 2)));
       assertEquals(List.of(d), orderings(reader.eventsAfter(b, 2)));
       assertEquals(List.of(), orderings(reader.eventsAfter(d, 2)));

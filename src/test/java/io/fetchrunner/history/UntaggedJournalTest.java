@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A store written before the read side existed (job events without tags, no read-side rows)
- * is taken over at the first start: its jobs appear in GET /jobs with their figures.
+ * A store written before the read side existed (no read-side rows; its job events carry the
+ * tags that earlier versions wrote, or none) is taken over at the first start: its jobs
+ * appear in GET /jobs with their figures.
  */
 class UntaggedJournalTest {
 
