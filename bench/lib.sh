@@ -7,9 +7,10 @@ test_classpath() {
   cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
 }
 
-# Starts the benchmark target server on 127.0.0.1:$1 (log in $2), stopped on exit.
+# Starts the benchmark target server (bench/BenchTarget.java, plain java.nio, JDK only) on
+# 127.0.0.1:$1 (log in $2), stopped on exit.
 start_target() {
-  java -Xmx1g -XX:+UseParallelGC -cp "$cp" io.fetchrunner.support.TargetServer "$1" > "$2" 2>&1 &
+  java -Xmx256m -XX:+UseParallelGC bench/BenchTarget.java "$1" > "$2" 2>&1 &
   target_pid=$!
   trap 'kill $target_pid 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark target's own ceiling: wrk against io.fetchrunner.support.TargetServer on
+# The benchmark target's own ceiling: wrk against bench/BenchTarget.java on
 # 127.0.0.1, the same /delay/0?size=1024 request as workload W4, with nothing else running.
 #   bench/target-ceiling.sh [connections] [seconds]
 # Installs wrk (Debian package) when it is missing. Loopback only; bounded by [seconds].
@@ -12,8 +12,6 @@ if ! command -v wrk > /dev/null; then
   else sudo apt-get install -y wrk > /dev/null; fi
 fi
 . bench/lib.sh
-mvn -B -q test-compile
-test_classpath
 start_target 19001 target/ceiling-target.log
 echo "machine: $(nproc) cores, $(java -version 2>&1 | head -1), date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 url="http://127.0.0.1:19001/delay/0?size=1024"
