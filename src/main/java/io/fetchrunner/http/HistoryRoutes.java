@@ -277,6 +277,21 @@ public final class HistoryRoutes extends AllDirectives {
   }
 
 
+  /**
+   * The summary of a finished job from the read side, so that asking about an old job does
+   * not load it (a 100,000-URL job takes a second or more to recover); empty when the read
+   * side cannot answer for it, or on any store error (the job itself is asked then).
+   */
+  CompletionStage<java.util.Optional<io.fetchrunner.job.JobSummary>> finishedJob(String id) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return queries.finished(id);
+      } catch (SQLException e) {
+        return java.util.Optional.<io.fetchrunner.job.JobSummary>empty();
+      }
+    }, blocking);
+  }
+
   // ---- running queries and answering ----
 
   private interface Query {

@@ -179,6 +179,13 @@ public final class JobRoutes extends AllDirectives {
     if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
     var brokenAnswer = brokenJob(id);
     if (brokenAnswer.isPresent()) return CompletableFuture.completedFuture(brokenAnswer.get());
+    if (withResults) return askJob(id, true);
+    return history.finishedJob(id).thenCompose(summary -> summary.isPresent()
+        ? CompletableFuture.completedFuture(Json.response(200, summary.get()))
+        : askJob(id, false));
+  }
+
+  private CompletionStage<HttpResponse> askJob(String id, boolean withResults) {
     return Stages.plain(entity(id).<Job.GetReply>ask(
             replyTo -> new Job.Get(withResults, replyTo), settings.http().askTimeout()))
         .thenApply(r -> {
