@@ -251,7 +251,7 @@ public final class HistoryWriter {
       }
       JobRow row = row(jobId);
       if (row == null) {
-        // Only possible for events written before jobs were tagged: nothing to attach to.
+        // Only when the job's JobSubmitted event could not be read (skipped): nothing to attach to.
         log.warn("read side: {} for unknown job {} skipped", event.getClass().getSimpleName(),
             jobId);
         return;
