@@ -47,8 +47,9 @@ CREATE TABLE IF NOT EXISTS PUBLIC."snapshot" (
 
 -- ---- Read side (io.fetchrunner.history) ----
 -- Fed from the journal's job events (known by persistence id) by the JobHistoryProjection.
--- Each batch of events and the offset it reached are written in one transaction. Rebuilt by deleting the rows and
--- setting the offset to 0 (POST /admin/read-side/rebuild). Unquoted names: JOB_RUN etc.
+-- Each batch of events and the offset it reached are written in one transaction. Rebuilt by
+-- deleting the rows and setting the offset to 0 (POST /admin/read-side/rebuild). Unquoted
+-- names: JOB_RUN etc.
 
 -- One row per job: its summary figures, as GET /jobs/{id} derives them from the events.
 CREATE TABLE IF NOT EXISTS job_run (
