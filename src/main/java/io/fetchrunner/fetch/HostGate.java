@@ -14,19 +14,13 @@ import java.util.concurrent.CompletableFuture;
  * at most {@code global} in all, across all jobs. The rest wait, FIFO per host, with hosts
  * served in turn when a global permit frees up, so one busy host cannot starve the others.
  * Nothing blocks a thread: a waiter gets a future that completes when it holds a permit, and
- * gives up by cancelling it. Hosts with nothing in flight or waiting are forgotten (see
- * "warm hosts" below).
+ * gives up by cancelling it. Hosts with nothing in flight or waiting are forgotten.
  *
  * <p>Ramp: a host starts with {@code rampStep} permits, and its ceiling rises by
  * {@code rampStep} every {@code rampInterval} while requests wait for it, up to
  * {@code perHost}. Each new permit may open a new connection, and thousands of connection
  * attempts at once overflow a server's accept queue (a listen backlog is at most
  * {@code net.core.somaxconn}, often 4,096): connections then fail or stall for seconds.
- *
- * <p>Warm hosts: the HTTP client keeps a host's connections open for its pool's idle timeout
- * after their last use, so a host that went idle less than {@code warmFor} ago starts its
- * next burst at the ceiling its last burst used (those connections are still open: no storm
- * of new ones), not at one step. Hosts idle for longer are forgotten.
  */
 public final class HostGate {
   /** Runs a task after a delay (the actor system's scheduler in the service). */
@@ -39,11 +33,7 @@ public final class HostGate {
   private final int rampStep;
   private final java.time.Duration rampInterval;
   private final Scheduler scheduler;
-  private final java.time.Duration warmFor;
-  private final java.util.function.LongSupplier nanoClock;
   private final Map<String, Host> hosts = new HashMap<>();
-  /** Hosts with nothing in flight or waiting, oldest first; forgotten after warmFor. */
-  private final java.util.LinkedHashMap<String, Host> idle = new java.util.LinkedHashMap<>();
   /** Hosts with waiters and a free per-host slot: they wait only for a global permit. */
   private final LinkedHashSet<Host> ready = new LinkedHashSet<>();
   private int inUse;
@@ -52,9 +42,6 @@ public final class HostGate {
     final String key;
     int inUse;
     int ceiling;
-    /** The most permits in use at once since the host was last idle. */
-    int peak;
-    long idleSince;
     boolean raiseScheduled;
     final ArrayDeque<CompletableFuture<Void>> waiters = new ArrayDeque<>();
 
@@ -69,15 +56,8 @@ public final class HostGate {
     this(perHost, global, perHost, java.time.Duration.ZERO, (delay, task) -> task.run());
   }
 
-  /** A ramp, and hosts forgotten as soon as they are idle. */
   public HostGate(int perHost, int global, int rampStep, java.time.Duration rampInterval,
       Scheduler scheduler) {
-    this(perHost, global, rampStep, rampInterval, scheduler, java.time.Duration.ZERO,
-        System::nanoTime);
-  }
-
-  public HostGate(int perHost, int global, int rampStep, java.time.Duration rampInterval,
-      Scheduler scheduler, java.time.Duration warmFor, java.util.function.LongSupplier nanoClock) {
     if (perHost < 1 || global < 1 || rampStep < 1) {
       throw new IllegalArgumentException("limits must be positive");
     }
@@ -86,8 +66,6 @@ public final class HostGate {
     this.rampStep = Math.min(rampStep, perHost);
     this.rampInterval = rampInterval;
     this.scheduler = scheduler;
-    this.warmFor = warmFor;
-    this.nanoClock = nanoClock;
   }
 
   /** A future that completes when the caller holds a permit for {@code host}. */
@@ -95,16 +73,10 @@ public final class HostGate {
     CompletableFuture<Void> waiter = new CompletableFuture<>();
     boolean raiseLater;
     synchronized (this) {
-      forgetColdHosts();
-      Host h = hosts.get(host);
-      if (h == null) {
-        h = new Host(host, rampStep);
-        hosts.put(host, h);
-      } else {
-        idle.remove(host); // warm again: it keeps its ceiling
-      }
+      Host h = hosts.computeIfAbsent(host, k -> new Host(k, rampStep));
       if (h.inUse < h.ceiling && inUse < global && h.waiters.isEmpty()) {
-        take(h);
+        h.inUse++;
+        inUse++;
         return CompletableFuture.completedFuture(null);
       }
       h.waiters.add(waiter);
@@ -137,40 +109,10 @@ public final class HostGate {
       if (!h.waiters.isEmpty() && h.inUse < h.ceiling) ready.add(h);
       grant(granted, toRaise);
       if (needsRaise(h) && !toRaise.contains(host)) toRaise.add(host);
-      idleIfUnused(h);
+      if (h.inUse == 0 && h.waiters.isEmpty() && !h.raiseScheduled) hosts.remove(host);
     }
     complete(granted);
     toRaise.forEach(this::scheduleRaise);
-  }
-
-  private void take(Host h) {
-    h.inUse++;
-    inUse++;
-    if (h.inUse > h.peak) h.peak = h.inUse;
-  }
-
-  /** A host with nothing in flight, waiting or scheduled becomes idle, keeping its ceiling. */
-  private void idleIfUnused(Host h) {
-    if (h.inUse != 0 || !h.waiters.isEmpty() || h.raiseScheduled || idle.containsKey(h.key)) {
-      return;
-    }
-    h.ceiling = Math.max(rampStep, Math.min(h.ceiling, h.peak));
-    h.peak = 0;
-    h.idleSince = nanoClock.getAsLong();
-    idle.put(h.key, h);
-    forgetColdHosts();
-  }
-
-  /** Forgets the hosts idle for warmFor or longer (they start again from one step). */
-  private void forgetColdHosts() {
-    long now = nanoClock.getAsLong();
-    Iterator<Host> it = idle.values().iterator();
-    while (it.hasNext()) {
-      Host h = it.next();
-      if (now - h.idleSince < warmFor.toNanos()) break;
-      it.remove();
-      hosts.remove(h.key);
-    }
   }
 
   /** Schedules a raise marked by {@link #needsRaise}; raises now if the scheduler refuses. */
@@ -200,7 +142,7 @@ public final class HostGate {
       inUse--;
       if (!h.waiters.isEmpty()) ready.add(h);
       grant(granted, toRaise);
-      idleIfUnused(h);
+      if (h.inUse == 0 && h.waiters.isEmpty() && !h.raiseScheduled) hosts.remove(host);
     }
     complete(granted);
     toRaise.forEach(this::scheduleRaise);
@@ -218,13 +160,14 @@ public final class HostGate {
       Host h = it.next();
       CompletableFuture<Void> w = nextLive(h);
       if (w != null) {
-        take(h);
+        h.inUse++;
+        inUse++;
         granted.add(new Grant(h.key, w));
       }
       if (h.waiters.isEmpty() || h.inUse >= h.ceiling) {
         it.remove();
         if (needsRaise(h)) toRaise.add(h.key);
-        idleIfUnused(h);
+        if (h.inUse == 0 && h.waiters.isEmpty() && !h.raiseScheduled) hosts.remove(h.key);
       } else {
         // Round robin: move this host to the back before serving the next one.
         it.remove();

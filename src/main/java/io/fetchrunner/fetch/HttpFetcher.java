@@ -67,8 +67,7 @@ public final class HttpFetcher {
     this.gate = new HostGate(settings.perHostConcurrency(), settings.maxInFlight(),
         settings.connectionRampStep(), settings.connectionRampInterval(),
         (delay, task) -> system.scheduler().scheduleOnce(delay, task,
-            system.executionContext()),
-        poolIdleTimeout(system.settings().config()), System::nanoTime);
+            system.executionContext()));
     this.targets = targets;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     // One settings object for every request, so each host gets exactly one pool. The gate
@@ -86,15 +85,6 @@ public final class HttpFetcher {
     Fetch f = new Fetch(request);
     f.hop(request.url());
     return f;
-  }
-
-  /** How long the HTTP client keeps an unused connection open (a host stays warm that long). */
-  static java.time.Duration poolIdleTimeout(com.typesafe.config.Config config) {
-    try {
-      return config.getDuration("pekko.http.host-connection-pool.idle-timeout");
-    } catch (com.typesafe.config.ConfigException.BadValue infinite) {
-      return java.time.Duration.ofMinutes(10);
-    }
   }
 
   /** One attempt in progress. {@link #cancel()} abandons it and frees its connection. */

@@ -86,13 +86,16 @@ public final class HistoryQueries {
 
   /**
    * The summary of a finished job as the read side holds it, or empty while the job runs, is
-   * not on the read side yet, or had an event the read side skipped (then only the job itself
-   * can tell). A finished job never changes again, so this equals what the job would answer.
+   * not on the read side yet, or may be incomplete there: an event of it was skipped, or a
+   * result is missing (a journal gap passed after gap-timeout whose write came later); then
+   * only the job itself can tell. A finished job never changes again, and has no URL
+   * pending, so this equals what the job would answer.
    */
   public java.util.Optional<JobSummary> finished(String jobId) throws SQLException {
     try (Connection c = store.connect();
          PreparedStatement st = c.prepareStatement("SELECT " + SUMMARY_COLUMNS
-             + " FROM job_run WHERE job_id = ? AND state <> 'RUNNING' AND NOT EXISTS"
+             + " FROM job_run WHERE job_id = ? AND state <> 'RUNNING'"
+             + " AND succeeded + failed + cancelled = total AND NOT EXISTS"
              + " (SELECT 1 FROM read_side_skipped WHERE persistence_id = ?)")) {
       st.setString(1, jobId);
       st.setString(2, io.fetchrunner.job.Job.PERSISTENCE_ID_PREFIX + jobId);

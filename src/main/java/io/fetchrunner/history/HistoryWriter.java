@@ -83,10 +83,9 @@ public final class HistoryWriter {
         st.executeUpdate("DELETE FROM url_result");
         st.executeUpdate("DELETE FROM job_run");
         st.executeUpdate("DELETE FROM read_side_skipped");
-        // Kept at 0 rather than deleted: the row marks a store the read side already knows.
         st.executeUpdate("DELETE FROM read_side_offset");
       }
-      saveOffset(c, 0);
+      saveOffset(c, 0); // the rebuild starts from the journal's first event
       return null;
     });
   }

@@ -277,19 +277,34 @@ public final class HistoryRoutes extends AllDirectives {
   }
 
 
+  /** How long a summary lookup may take before the job itself is asked instead. */
+  private static final java.time.Duration SUMMARY_LOOKUP_LIMIT = java.time.Duration.ofMillis(200);
+
   /**
    * The summary of a finished job from the read side, so that asking about an old job does
-   * not load it (a 100,000-URL job takes a second or more to recover); empty when the read
-   * side cannot answer for it, or on any store error (the job itself is asked then).
+   * not load it (a 100,000-URL job takes a second or more to recover). Empty when the read
+   * side cannot answer for it, on a store error, or when the lookup takes longer than
+   * {@link #SUMMARY_LOOKUP_LIMIT} (the history connections busy with exports): the job itself
+   * is asked then, so polling a running job never waits on the history store.
    */
   CompletionStage<java.util.Optional<io.fetchrunner.job.JobSummary>> finishedJob(String id) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return queries.finished(id);
-      } catch (SQLException e) {
-        return java.util.Optional.<io.fetchrunner.job.JobSummary>empty();
-      }
-    }, blocking);
+    java.util.Optional<io.fetchrunner.job.JobSummary> none = java.util.Optional.empty();
+    try {
+      return CompletableFuture.supplyAsync(() -> {
+        try {
+          return queries.finished(id);
+        } catch (SQLException e) {
+          system.log().warn("read side: summary of job {} not read ({}); asking the job", id,
+              e.toString());
+          return none;
+        }
+      }, blocking)
+          .completeOnTimeout(none, SUMMARY_LOOKUP_LIMIT.toMillis(),
+              java.util.concurrent.TimeUnit.MILLISECONDS)
+          .exceptionally(e -> none);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return CompletableFuture.completedFuture(none);
+    }
   }
 
   // ---- running queries and answering ----

@@ -121,34 +121,6 @@ class HostGateTest {
   }
 
   @Test
-  void aWarmHostStartsItsNextBurstAtWhatItLastUsedAndAColdOneFromOneStep() {
-    List<Runnable> scheduled = new ArrayList<>();
-    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
-    HostGate gate = new HostGate(5000, 100_000, 10, java.time.Duration.ofMillis(100),
-        (delay, task) -> scheduled.add(task), java.time.Duration.ofSeconds(30), now::get);
-    List<CompletableFuture<Void>> first = new ArrayList<>();
-    for (int i = 0; i < 25; i++) first.add(gate.acquire("a"));
-    runAll(scheduled);
-    runAll(scheduled); // ceiling 30, 25 in use: the connections this burst opened
-    assertEquals(25, first.stream().filter(CompletableFuture::isDone).count());
-    for (int i = 0; i < 25; i++) gate.release("a");
-
-    now.addAndGet(java.time.Duration.ofSeconds(29).toNanos()); // its connections are still open
-    List<CompletableFuture<Void>> warm = new ArrayList<>();
-    for (int i = 0; i < 30; i++) warm.add(gate.acquire("a"));
-    assertEquals(25, warm.stream().filter(CompletableFuture::isDone).count(),
-        "a warm host starts at the 25 it used, not at one step of 10");
-    warm.stream().filter(f -> !f.isDone()).forEach(f -> f.cancel(false));
-    runAll(scheduled);
-    for (int i = 0; i < 25; i++) gate.release("a");
-
-    now.addAndGet(java.time.Duration.ofSeconds(30).toNanos()); // idle for the whole warmFor
-    List<CompletableFuture<Void>> cold = new ArrayList<>();
-    for (int i = 0; i < 11; i++) cold.add(gate.acquire("a"));
-    assertEquals(10, cold.stream().filter(CompletableFuture::isDone).count(), "one step again");
-  }
-
-  @Test
   void theRampGoesOnWhenTheGlobalLimitHeldItBack() {
     List<Runnable> scheduled = new ArrayList<>();
     HostGate gate = new HostGate(4, 3, 2, java.time.Duration.ofMillis(100),

@@ -27,6 +27,12 @@ class PoisonTest {
 
   private static Poisoned poisonedStore(Path dataDir, TargetServer target, String config)
       throws Exception {
+    return poisonedStore(dataDir, target, config, false);
+  }
+
+  /** As above; with {@code readSideFirst} the read side has every event before the damage. */
+  private static Poisoned poisonedStore(Path dataDir, TargetServer target, String config,
+      boolean readSideFirst) throws Exception {
     String poisoned;
     String healthy;
     try (FetchRunner service = Services.start(dataDir, config)) {
@@ -36,6 +42,7 @@ class PoisonTest {
       healthy = api.submit(Map.of("urls", List.of(target.url("/delay/0?h1"))));
       api.awaitFinished(poisoned, Duration.ofSeconds(30));
       api.awaitFinished(healthy, Duration.ofSeconds(30));
+      if (readSideFirst) api.awaitReadSide(Duration.ofSeconds(30));
     }
     String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fetchrunner");
     try (var c = DriverManager.getConnection(url, "sa", "");
@@ -75,6 +82,31 @@ class PoisonTest {
             api.awaitFinished(fresh, Duration.ofSeconds(30)).get("state").asText());
         assertEquals(200, api.get("/health").status());
         assertEquals(3, api.awaitListed(fresh), "the list (read side) has all three jobs");
+      }
+    }
+  }
+
+  @Test
+  void aFinishedJobsSummaryComesFromTheReadSideWithoutLoadingTheJob(@TempDir Path dataDir)
+      throws Exception {
+    String config = "fetchrunner.http.ask-timeout = 3s";
+    try (TargetServer target = new TargetServer()) {
+      // The read side has the job's results; then its events in the journal are damaged.
+      Poisoned store = poisonedStore(dataDir, target, config, true);
+      try (FetchRunner service = Services.start(dataDir, config)) {
+        Api api = new Api(service.port());
+        Api.Reply summary = api.get("/jobs/" + store.poisoned() + "?results=false");
+        assertEquals(200, summary.status(), summary::toString);
+        assertEquals("COMPLETED", summary.body().get("state").asText());
+        assertEquals(2, summary.body().get("succeeded").asInt(), summary::toString);
+        // The job itself cannot be loaded: only the read side could have answered that.
+        Api.Reply whole = null;
+        for (int i = 0; i < 50; i++) {
+          whole = api.get("/jobs/" + store.poisoned());
+          if (whole.status() == 500) break;
+          Api.sleep(200);
+        }
+        assertEquals(500, whole.status(), whole::toString);
       }
     }
   }
