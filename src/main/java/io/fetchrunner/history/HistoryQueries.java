@@ -1,5 +1,6 @@
 package io.fetchrunner.history;
 
+import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.UrlResult;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The questions the read side answers: the job list, one job's results page by page, the
@@ -91,16 +93,16 @@ public final class HistoryQueries {
    * only the job itself can tell. A finished job never changes again, and has no URL
    * pending, so this equals what the job would answer.
    */
-  public java.util.Optional<JobSummary> finished(String jobId) throws SQLException {
+  public Optional<JobSummary> finished(String jobId) throws SQLException {
     try (Connection c = store.connect();
          PreparedStatement st = c.prepareStatement("SELECT " + SUMMARY_COLUMNS
              + " FROM job_run WHERE job_id = ? AND state <> 'RUNNING'"
              + " AND succeeded + failed + cancelled = total AND NOT EXISTS"
              + " (SELECT 1 FROM read_side_skipped WHERE persistence_id = ?)")) {
       st.setString(1, jobId);
-      st.setString(2, io.fetchrunner.job.Job.PERSISTENCE_ID_PREFIX + jobId);
+      st.setString(2, Job.PERSISTENCE_ID_PREFIX + jobId);
       try (ResultSet rs = st.executeQuery()) {
-        return rs.next() ? java.util.Optional.of(summary(rs)) : java.util.Optional.empty();
+        return rs.next() ? Optional.of(summary(rs)) : Optional.empty();
       }
     }
   }

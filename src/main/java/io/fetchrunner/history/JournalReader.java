@@ -12,7 +12,7 @@ import java.util.List;
  * Reads the job events that follow an offset straight from the journal's tables, in ordering
  * order, never past a gap that may still fill.
  *
- * Job events are known by their persistence id ({@link Job#PERSISTENCE_ID_PREFIX}); they carry
+ * <p>Job events are known by their persistence id ({@link Job#PERSISTENCE_ID_PREFIX}); they carry
  * no tags (see there).
  *
  * <p>Why not the JDBC plugin's {@code eventsByTag}: its query (pekko-persistence-jdbc 1.1.1)

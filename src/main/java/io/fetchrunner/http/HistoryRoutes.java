@@ -22,6 +22,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -287,8 +289,8 @@ public final class HistoryRoutes extends AllDirectives {
    * {@link #SUMMARY_LOOKUP_LIMIT} (the history connections busy with exports): the job itself
    * is asked then, so polling a running job never waits on the history store.
    */
-  CompletionStage<java.util.Optional<io.fetchrunner.job.JobSummary>> finishedJob(String id) {
-    java.util.Optional<io.fetchrunner.job.JobSummary> none = java.util.Optional.empty();
+  CompletionStage<Optional<JobSummary>> finishedJob(String id) {
+    Optional<JobSummary> none = Optional.empty();
     try {
       return CompletableFuture.supplyAsync(() -> {
         try {
@@ -300,9 +302,9 @@ public final class HistoryRoutes extends AllDirectives {
         }
       }, blocking)
           .completeOnTimeout(none, SUMMARY_LOOKUP_LIMIT.toMillis(),
-              java.util.concurrent.TimeUnit.MILLISECONDS)
+              TimeUnit.MILLISECONDS)
           .exceptionally(e -> none);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       return CompletableFuture.completedFuture(none);
     }
   }
