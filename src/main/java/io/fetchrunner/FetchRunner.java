@@ -98,7 +98,7 @@ public final class FetchRunner implements AutoCloseable {
       var history = new HistoryRoutes(system, new HistoryQueries(historyReads), projection,
           settings);
       var routes = new JobRoutes(system, supervisor, sharding, settings, targets, broken,
-          new HealthCheck(system, settings.store()), history);
+          running, new HealthCheck(system, settings.store()), history);
       ServerBinding binding = bind(system, settings, routes);
       addGracefulShutdown(system, settings, binding, routes, running);
       return new FetchRunner(system, binding, settings);

@@ -18,8 +18,9 @@ import java.util.List;
  * <p>Why not the JDBC plugin's {@code eventsByTag}: its query (pekko-persistence-jdbc 1.1.1)
  * joins {@code event_tag} with a derived table that H2 evaluates once per tagged row of the
  * whole journal, so every poll costs time in proportion to everything ever stored (280 to
- * 560 ms per page of 1,000 events at 33,000 events, against 15 to 35 ms for the query below:
- * bench/ReadQueryBench.java).
+ * 560 ms per page of 1,000 events at 33,000 events, against 15 to 35 ms for a plain join with
+ * event_tag, and 0.2 to 4.5 ms for the query below at 94,665 events: bench/ReadQueryBench.java,
+ * docs/BENCHMARKS.md).
  *
  * <p>Gaps: journal rows are written by concurrent transactions, so ordering 105 may be visible
  * before 104 commits. Events are only read up to the highest ordering below which every value

@@ -9,6 +9,7 @@ import io.fetchrunner.job.BrokenJobs;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobSupervisor;
 import io.fetchrunner.job.JobView;
+import io.fetchrunner.job.RunningJobs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -47,12 +48,14 @@ public final class JobRoutes extends AllDirectives {
   private final JobRequestParser parser;
   private final HealthCheck health;
   private final BrokenJobs broken;
+  private final RunningJobs running;
   private final HistoryRoutes history;
 
   public JobRoutes(ActorSystem<?> system, ActorRef<JobSupervisor.Command> supervisor,
       ClusterSharding sharding, Settings settings, TargetPolicy targets, BrokenJobs broken,
-      HealthCheck health, HistoryRoutes history) {
+      RunningJobs running, HealthCheck health, HistoryRoutes history) {
     this.broken = broken;
+    this.running = running;
     this.system = system;
     this.supervisor = supervisor;
     this.sharding = sharding;
@@ -179,7 +182,8 @@ public final class JobRoutes extends AllDirectives {
     if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
     var brokenAnswer = brokenJob(id);
     if (brokenAnswer.isPresent()) return CompletableFuture.completedFuture(brokenAnswer.get());
-    if (withResults) return askJob(id, true);
+    // A job running here answers itself; the read side answers only for finished jobs.
+    if (withResults || running.contains(id)) return askJob(id, withResults);
     return history.finishedJob(id).thenCompose(summary -> summary.isPresent()
         ? CompletableFuture.completedFuture(Json.response(200, summary.get()))
         : askJob(id, false));

@@ -336,7 +336,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     batcher = ctx.spawn(ResultBatcher.create(ctx.getSelf(), state.total(),
         deps.settings().jobs().resultBatchMax()), "results");
     cursor = 0;
-    deps.running().add(ctx.getSelf());
+    deps.running().add(jobId, ctx.getSelf());
     dispatch(state, upTo);
   }
 
@@ -395,7 +395,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       ctx.stop(batcher);
       batcher = null;
     }
-    deps.running().remove(ctx.getSelf());
+    deps.running().remove(jobId, ctx.getSelf());
     deps.supervisor().tell(new JobSupervisor.JobEnded(state.summary()));
     scheduleUnload();
   }
@@ -413,7 +413,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   public SignalHandler<JobState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(org.apache.pekko.actor.typed.PostStop.instance(),
-            state -> deps.running().remove(ctx.getSelf()))
+            state -> deps.running().remove(jobId, ctx.getSelf()))
         .onSignal(RecoveryFailed.class, (state, failed) -> {
           // Restarted with backoff and failing again until the store is mended: say so.
           ctx.getLog().error("job {} cannot be loaded from the store", jobId, failed.getFailure());

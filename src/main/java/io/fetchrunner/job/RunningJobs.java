@@ -2,7 +2,7 @@ package io.fetchrunner.job;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.Done;
@@ -12,18 +12,24 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import io.fetchrunner.Stages;
 
 /**
- * The jobs running on this node, so that a graceful shutdown can ask each to stop starting
- * fetches and to store the results of those in flight before the node goes away.
+ * The jobs running on this node, by id: a graceful shutdown asks each to stop starting
+ * fetches and to store the results of those in flight before the node goes away, and the
+ * API asks a running job itself for its progress (the read side is behind it).
  */
 public final class RunningJobs {
-  private final Set<ActorRef<Job.Command>> jobs = ConcurrentHashMap.newKeySet();
+  private final Map<String, ActorRef<Job.Command>> jobs = new ConcurrentHashMap<>();
 
-  void add(ActorRef<Job.Command> job) {
-    jobs.add(job);
+  void add(String id, ActorRef<Job.Command> job) {
+    jobs.put(id, job);
   }
 
-  void remove(ActorRef<Job.Command> job) {
-    jobs.remove(job);
+  void remove(String id, ActorRef<Job.Command> job) {
+    jobs.remove(id, job);
+  }
+
+  /** Whether the job runs on this node now. */
+  public boolean contains(String id) {
+    return jobs.containsKey(id);
   }
 
   public int size() {
@@ -35,7 +41,7 @@ public final class RunningJobs {
    * or {@code within} has passed (what is still in flight then is fetched again on resume).
    */
   public CompletableFuture<Done> drain(ActorSystem<?> system, Duration within) {
-    List<CompletableFuture<Done>> all = jobs.stream()
+    List<CompletableFuture<Done>> all = jobs.values().stream()
         .map(job -> Stages.plain(AskPattern.<Job.Command, Done>ask(job, Job.Drain::new, within,
                 system.scheduler()))
             .exceptionally(e -> Done.getInstance()))

@@ -56,6 +56,18 @@ public final class Api {
   }
 
   /**
+   * The job's own summary: GET /jobs/{id} without its results. That call is always answered
+   * by the job itself, while {@code ?results=false} of a finished job comes from the read side.
+   */
+  public JsonNode ownSummary(String id) {
+    Reply r = get("/jobs/" + id);
+    if (r.status() != 200) fail("GET /jobs/" + id + ": " + r);
+    var summary = (com.fasterxml.jackson.databind.node.ObjectNode) r.body().deepCopy();
+    summary.remove("results");
+    return summary;
+  }
+
+  /**
    * Polls the job's summary until it is no longer RUNNING, then returns the full job
    * (with results).
    */
