@@ -37,8 +37,18 @@ public class BenchDriver {
   static String base;
   static long servicePid;
 
+  /**
+   * {@code cpuUsPerUrl}: the service's CPU time (user + system, all threads) from the POST
+   * until the job is done and the read side has applied all of it, per URL. Unlike wall
+   * times it hardly depends on what else the shared machine runs.
+   */
   record Result(String name, double jobWallMs, double clientMs, double idealMs, double urlsPerS,
-      double rssMiB, double heapMiB, String note) {}
+      double rssMiB, double heapMiB, double cpuUsPerUrl, String note) {
+    Result(String name, double jobWallMs, double clientMs, double idealMs, double urlsPerS,
+        double rssMiB, double heapMiB, String note) {
+      this(name, jobWallMs, clientMs, idealMs, urlsPerS, rssMiB, heapMiB, Double.NaN, note);
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     targetPort = Integer.parseInt(args[0]);
@@ -68,9 +78,11 @@ public class BenchDriver {
         }
         if (runs > 1) {
           for (int run = 0; run < runs; run++) {
-            System.out.printf("    run %d: jobWallMs=%s clientMs=%s urls/s=%s%s%n", run + 1,
+            System.out.printf("    run %d: jobWallMs=%s clientMs=%s urls/s=%s%s%s%n", run + 1,
                 f(results.get(run).jobWallMs()), f(results.get(run).clientMs()),
                 f(results.get(run).urlsPerS()),
+                Double.isNaN(results.get(run).cpuUsPerUrl()) ? ""
+                    : " cpuUs/url=" + f(results.get(run).cpuUsPerUrl()),
                 w.equals("W5") ? "  (" + results.get(run).note() + ")" : "");
           }
         }
@@ -143,16 +155,19 @@ public class BenchDriver {
             + (size > 0 ? "size=" + size + "&" : "") + "i=" + i + "&r=" + System.nanoTime())
         .collect(Collectors.joining("\n"));
     Sampler sampler = Sampler.start();
+    long cpu0 = cpuMs();
     long t0 = System.nanoTime();
     JsonNode accepted = post("/jobs?concurrency=" + concurrency + "&name=" + name, body);
     JsonNode job = awaitDone(accepted.get("id").asText());
     double clientMs = (System.nanoTime() - t0) / 1e6;
     sampler.stop();
+    awaitReadSide();
+    double cpuUsPerUrl = (cpuMs() - cpu0) * 1000.0 / n;
     check(job, n);
     double wall = job.get("wallMs").asDouble();
     double ideal = Math.ceil((double) n / concurrency) * delayMs;
     return new Result(name, wall, clientMs, ideal, n / (wall / 1000.0), sampler.rssMiB(),
-        sampler.heapMiB(), "");
+        sampler.heapMiB(), cpuUsPerUrl, "");
   }
 
   static Result manyJobs() throws Exception {
@@ -254,6 +269,21 @@ public class BenchDriver {
       if (!job.get("state").asText().equals("RUNNING")) return job;
       Thread.sleep(20);
     }
+  }
+
+  /** Waits until the read side has applied every job event in the journal. */
+  static void awaitReadSide() throws Exception {
+    while (JSON.readTree(get("/admin/read-side").body()).get("behind").asLong() > 0) {
+      Thread.sleep(20);
+    }
+  }
+
+  /** The service's CPU time so far (user + system), from /proc (10 ms resolution). */
+  static long cpuMs() throws Exception {
+    String stat = Files.readString(Path.of("/proc/" + servicePid + "/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+    return ticks * 10; // USER_HZ is 100 on Linux
   }
 
   static HttpResponse<String> get(String path) {
@@ -368,7 +398,7 @@ public class BenchDriver {
   static Result median(List<Result> rs) {
     return new Result(rs.get(0).name(), med(rs, Result::jobWallMs), med(rs, Result::clientMs),
         rs.get(0).idealMs(), med(rs, Result::urlsPerS), med(rs, Result::rssMiB),
-        med(rs, Result::heapMiB), rs.get(0).note());
+        med(rs, Result::heapMiB), med(rs, Result::cpuUsPerUrl), rs.get(0).note());
   }
 
   static double med(List<Result> rs, java.util.function.ToDoubleFunction<Result> f) {
@@ -378,11 +408,12 @@ public class BenchDriver {
 
   static void print(Result r, int runs) {
     System.out.printf("%-3s jobWallMs=%s clientMs=%s idealMs=%s wall/ideal=%s urls/s=%s"
-            + " peakRssMiB=%s peakHeapMiB=%s (median of %d)%s%n",
+            + " peakRssMiB=%s peakHeapMiB=%s%s (median of %d)%s%n",
         r.name(), f(r.jobWallMs()), f(r.clientMs()), f(r.idealMs()),
         Double.isNaN(r.jobWallMs()) || Double.isNaN(r.idealMs()) ? "-"
             : String.format("%.2f", r.jobWallMs() / r.idealMs()),
-        f(r.urlsPerS()), f(r.rssMiB()), f(r.heapMiB()), runs,
+        f(r.urlsPerS()), f(r.rssMiB()), f(r.heapMiB()),
+        Double.isNaN(r.cpuUsPerUrl()) ? "" : " cpuUs/url=" + f(r.cpuUsPerUrl()), runs,
         r.note().isEmpty() ? "" : "  " + r.note());
   }
 

@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,12 +96,13 @@ public final class HistoryWriter {
     if (batch.isEmpty()) return;
     inTransaction(c -> {
       long from = lockedOffset(c);
-      var tx = new Batch(c);
-      for (Envelope e : batch) {
-        // Never apply an event twice, even if one were delivered again.
-        if (e.ordering() > from) tx.apply(e.jobId(), e.event());
+      try (var tx = new Batch(c)) {
+        for (Envelope e : batch) {
+          // Never apply an event twice, even if one were delivered again.
+          if (e.ordering() > from) tx.apply(e.jobId(), e.event());
+        }
+        tx.flush();
       }
-      tx.flush();
       long last = batch.get(batch.size() - 1).ordering();
       if (last > from) saveOffset(c, last);
       return null;
@@ -120,9 +122,10 @@ public final class HistoryWriter {
       String error) throws SQLException {
     return inTransaction(c -> {
       if (lockedOffset(c) != offsetBefore) return false;
-      var tx = new Batch(c);
-      for (Envelope e : before) tx.apply(e.jobId(), e.event());
-      tx.flush();
+      try (var tx = new Batch(c)) {
+        for (Envelope e : before) tx.apply(e.jobId(), e.event());
+        tx.flush();
+      }
       try (PreparedStatement in = c.prepareStatement("INSERT INTO read_side_skipped"
           + " (ordering, persistence_id, sequence_number, error, skipped_at)"
           + " VALUES (?, ?, ?, ?, ?)")) {
@@ -234,10 +237,19 @@ public final class HistoryWriter {
     }
   }
 
-  /** The work of one transaction. */
-  private final class Batch {
+  /**
+   * The work of one transaction. URL results are written with one prepared statement as a
+   * JDBC batch (sent before anything that must see them, and at the end): a statement
+   * prepared and run per result was most of the read side's cost.
+   */
+  private final class Batch implements AutoCloseable {
     private final Connection c;
     private final Map<String, JobRow> rows = new LinkedHashMap<>();
+    private PreparedStatement recordSt;
+    /** The results added to recordSt's batch, in order: counted once their update ran. */
+    private final List<Recorded> recorded = new ArrayList<>();
+
+    private record Recorded(JobRow row, UrlState state, long latencyMs) {}
 
     Batch(Connection c) {
       this.c = c;
@@ -262,14 +274,13 @@ public final class HistoryWriter {
         row.runs++;
         row.refetched += e.refetching();
       } else if (event instanceof Job.UrlFetched e) {
-        if (record(jobId, e.index(), e.result(), e.at())) {
-          row.count(e.result().state(), e.result().latencyMs());
-        }
+        record(row, e.index(), e.result(), e.at());
         row.lastResultAt = e.at();
       } else if (event instanceof Job.JobCompleted e) {
         row.state = JobStatus.COMPLETED;
         row.finishedAt = e.at();
       } else if (event instanceof Job.JobCancelled e) {
+        sendRecords(); // the URLs that got a result are not cancelled
         row.cancelled += cancelPending(jobId, e.at());
         row.lastResultAt = e.at();
         row.state = JobStatus.CANCELLED;
@@ -340,32 +351,49 @@ public final class HistoryWriter {
       }
     }
 
-    /** Records a URL's result if it had none; true if it was recorded now. */
-    private boolean record(String jobId, int index, UrlResult r, Instant at)
-        throws SQLException {
-      try (PreparedStatement st = c.prepareStatement("UPDATE url_result SET state = ?,"
-          + " http_status = ?, bytes = ?, latency_ms = ?, attempts = ?, error = ?,"
-          + " recorded_at = ?, content_type = ?, sha256 = ?, redirects = ?,"
-          + " earlier_attempts = ? WHERE job_id = ? AND idx = ? AND state = 'PENDING'")) {
-        st.setString(1, r.state().name());
-        if (r.httpStatus() == null) {
-          st.setNull(2, Types.INTEGER);
-        } else {
-          st.setInt(2, r.httpStatus());
-        }
-        st.setLong(3, r.bytes());
-        st.setLong(4, r.latencyMs());
-        st.setInt(5, r.attempts());
-        st.setString(6, r.error());
-        st.setObject(7, HistoryStore.toDb(at));
-        st.setString(8, r.contentType());
-        st.setString(9, r.sha256());
-        st.setString(10, json(r.redirects()));
-        st.setString(11, json(r.earlierAttempts()));
-        st.setString(12, jobId);
-        st.setInt(13, index);
-        return st.executeUpdate() == 1;
+    /**
+     * Records a URL's result if it has none yet (joins the batch; counted in the job's row
+     * when the batch is sent, if it was recorded).
+     */
+    private void record(JobRow row, int index, UrlResult r, Instant at) throws SQLException {
+      if (recordSt == null) {
+        recordSt = c.prepareStatement("UPDATE url_result SET state = ?,"
+            + " http_status = ?, bytes = ?, latency_ms = ?, attempts = ?, error = ?,"
+            + " recorded_at = ?, content_type = ?, sha256 = ?, redirects = ?,"
+            + " earlier_attempts = ? WHERE job_id = ? AND idx = ? AND state = 'PENDING'");
       }
+      PreparedStatement st = recordSt;
+      st.setString(1, r.state().name());
+      if (r.httpStatus() == null) {
+        st.setNull(2, Types.INTEGER);
+      } else {
+        st.setInt(2, r.httpStatus());
+      }
+      st.setLong(3, r.bytes());
+      st.setLong(4, r.latencyMs());
+      st.setInt(5, r.attempts());
+      st.setString(6, r.error());
+      st.setObject(7, HistoryStore.toDb(at));
+      st.setString(8, r.contentType());
+      st.setString(9, r.sha256());
+      st.setString(10, json(r.redirects()));
+      st.setString(11, json(r.earlierAttempts()));
+      st.setString(12, row.id);
+      st.setInt(13, index);
+      st.addBatch();
+      recorded.add(new Recorded(row, r.state(), r.latencyMs()));
+    }
+
+    /** Runs the results' batch; each result that found its URL pending counts in its job. */
+    private void sendRecords() throws SQLException {
+      if (recorded.isEmpty()) return;
+      int[] counts = recordSt.executeBatch();
+      for (int i = 0; i < counts.length; i++) {
+        // Only a row still PENDING is updated: a result delivered twice counts once.
+        if (counts[i] == 1) recorded.get(i).row().count(recorded.get(i).state(),
+            recorded.get(i).latencyMs());
+      }
+      recorded.clear();
     }
 
     /** Every URL still pending becomes CANCELLED (as UrlResult.cancelled()); how many did. */
@@ -384,8 +412,9 @@ public final class HistoryWriter {
       }
     }
 
-    /** Writes back every job row this batch changed. */
+    /** Writes the results and then every job row this batch changed. */
     void flush() throws SQLException {
+      sendRecords();
       try (PreparedStatement st = c.prepareStatement("UPDATE job_run SET state = ?,"
           + " succeeded = ?, failed = ?, cancelled = ?, finished_at = ?, wall_ms = ?,"
           + " sum_latency_ms = ?, runs = ?, closed_wall_ms = ?, run_started_at = ?,"
@@ -408,6 +437,11 @@ public final class HistoryWriter {
         }
         st.executeBatch();
       }
+    }
+
+    @Override
+    public void close() throws SQLException {
+      if (recordSt != null) recordSt.close();
     }
   }
 }
