@@ -7,13 +7,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BiConsumer;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * Fetches one URL of a job, retrying retryable failures with exponential backoff and jitter
@@ -35,11 +35,10 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
 
   public static Behavior<Command> create(int index, FetchRequest request, RetryPolicy retry,
       HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new UrlFetcher(ctx, timers, index, request, retry, fetcher, report)));
+    // No TimerScheduler: most workers never retry, and one per worker made each spawn dearer.
+    return Behaviors.setup(ctx -> new UrlFetcher(ctx, index, request, retry, fetcher, report));
   }
 
-  private final TimerScheduler<Command> timers;
   private final int index;
   private final FetchRequest request;
   private final RetryPolicy retry;
@@ -48,12 +47,11 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
   private final List<UrlResult.Attempt> earlier = new ArrayList<>();
   private long latencyMs;
   private HttpFetcher.Fetch current;
+  private Cancellable retryTimer;
 
-  private UrlFetcher(ActorContext<Command> ctx, TimerScheduler<Command> timers, int index,
-      FetchRequest request, RetryPolicy retry, HttpFetcher fetcher,
-      BiConsumer<Integer, UrlResult> report) {
+  private UrlFetcher(ActorContext<Command> ctx, int index, FetchRequest request,
+      RetryPolicy retry, HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report) {
     super(ctx);
-    this.timers = timers;
     this.index = index;
     this.request = request;
     this.retry = retry;
@@ -74,11 +72,13 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
     return newReceiveBuilder()
         .onMessage(Attempted.class, this::onAttempted)
         .onMessage(RetryNow.class, msg -> {
+          retryTimer = null;
           attempt();
           return this;
         })
         .onSignal(PostStop.class, signal -> {
           if (current != null) current.cancel();
+          if (retryTimer != null) retryTimer.cancel();
           return this;
         })
         .build();
@@ -93,7 +93,7 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
       Duration wait = o.retryAfter() != null ? o.retryAfter() : backoff(attempts);
       if (wait.compareTo(retry.maxRetryAfter()) <= 0) {
         earlier.add(new UrlResult.Attempt(o.httpStatus(), o.latencyMs(), o.error()));
-        timers.startSingleTimer(new RetryNow(), wait);
+        retryTimer = getContext().scheduleOnce(wait, getContext().getSelf(), new RetryNow());
         return this;
       }
       return done(o, attempts, o.error() + "; not retried: Retry-After of " + wait.toSeconds()

@@ -173,6 +173,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   // Runtime only, rebuilt on every start: which URLs have a worker, and where to look next.
   private final Map<Integer, ActorRef<UrlFetcher.Command>> inFlight = new HashMap<>();
   private int cursor;
+  /** The job's own headers, merged once per incarnation (read only). */
+  private Map<String, String> jobHeaders;
   private ActorRef<ResultBatcher.Command> batcher;
   private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
   private boolean draining;
@@ -369,9 +371,17 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private FetchRequest fetchRequest(JobSpec spec, int index) {
     FetchPolicy policy = policy(spec);
     UrlRequest request = spec.request(index);
-    Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    headers.putAll(policy.headers());
-    headers.putAll(request.headers());
+    if (jobHeaders == null) {
+      jobHeaders = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+      jobHeaders.putAll(policy.headers());
+      jobHeaders = java.util.Collections.unmodifiableMap(jobHeaders);
+    }
+    Map<String, String> headers = jobHeaders; // most URLs have no headers of their own
+    if (!request.headers().isEmpty()) {
+      headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+      headers.putAll(jobHeaders);
+      headers.putAll(request.headers());
+    }
     return new FetchRequest(spec.urls().get(index), request.method(), headers, request.body(),
         Duration.ofMillis(spec.timeoutMs()), policy.maxBodyBytes(), policy.sha256(),
         policy.maxRedirects());
