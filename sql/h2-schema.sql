@@ -86,7 +86,15 @@ CREATE TABLE IF NOT EXISTS job_run (
 CREATE INDEX IF NOT EXISTS job_run_submitted_idx ON job_run (submitted_at, job_id);
 CREATE INDEX IF NOT EXISTS job_run_state_submitted_idx ON job_run (state, submitted_at, job_id);
 
--- One row per URL of every job: PENDING until its result arrives.
+-- The URLs of every job, in index order, one per line (a URL never contains a line break).
+CREATE TABLE IF NOT EXISTS job_url_list (
+    job_id VARCHAR(64) NOT NULL PRIMARY KEY,
+    urls CLOB NOT NULL
+);
+
+-- One row per URL result. A URL of a job without a row is pending, or cancelled when its
+-- job was cancelled. (Before job_url_list existed every URL had a row from the start, PENDING
+-- until its result came; the service rebuilds such a read side from the journal once.)
 CREATE TABLE IF NOT EXISTS url_result (
     job_id VARCHAR(64) NOT NULL,
     idx INT NOT NULL,

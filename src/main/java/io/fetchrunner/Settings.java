@@ -53,7 +53,7 @@ public record Settings(
 
   /** The read side: see the fetchrunner.history section of conf/application.conf. */
   public record History(
-      Duration refreshInterval, int maxBatchEvents, int insertBatchRows, Duration retryAfter,
+      Duration refreshInterval, int maxBatchEvents, Duration retryAfter,
       int exportPageRows, int slowestHosts, int poolSize, Duration gapTimeout) {}
 
   public static Settings from(Config root) {
@@ -113,7 +113,6 @@ public record Settings(
         new History(
             c.getDuration("history.refresh-interval"),
             c.getInt("history.max-batch-events"),
-            c.getInt("history.insert-batch-rows"),
             c.getDuration("history.retry-after"),
             c.getInt("history.export-page-rows"),
             c.getInt("history.slowest-hosts"),
@@ -172,8 +171,6 @@ public record Settings(
     require(!history.refreshInterval.isNegative() && !history.refreshInterval.isZero(),
         "fetchrunner.history.refresh-interval", "must be positive");
     require(history.maxBatchEvents >= 1, "fetchrunner.history.max-batch-events",
-        "must be at least 1");
-    require(history.insertBatchRows >= 1, "fetchrunner.history.insert-batch-rows",
         "must be at least 1");
     require(history.exportPageRows >= 1, "fetchrunner.history.export-page-rows",
         "must be at least 1");

@@ -159,25 +159,77 @@ public final class HistoryQueries {
     }
   }
 
-  /** Up to {@code limit} rows of the job with an index above {@code afterIndex}, in order. */
+  /**
+   * Up to {@code limit} rows of the job with an index above {@code afterIndex}, in order. A
+   * URL without a result row is PENDING, or CANCELLED if the job was cancelled (as GET
+   * /jobs/{id} shows it: no status, bytes and latency while pending, zero once cancelled).
+   */
   public List<ResultRow> results(String jobId, int afterIndex, int limit) throws SQLException {
-    List<ResultRow> rows = new ArrayList<>(limit);
-    try (Connection c = store.connect(); PreparedStatement st = c.prepareStatement(
-        "SELECT idx, url, state, http_status, bytes, latency_ms, attempts, error,"
-            + " content_type, sha256, redirects, earlier_attempts"
-            + " FROM url_result WHERE job_id = ? AND idx > ? ORDER BY idx LIMIT " + limit)) {
-      st.setString(1, jobId);
-      st.setInt(2, afterIndex);
-      try (ResultSet rs = st.executeQuery()) {
-        while (rs.next()) {
-          rows.add(new ResultRow(rs.getInt(1), rs.getString(2), rs.getString(3),
-              (Integer) rs.getObject(4), (Long) rs.getObject(5), (Long) rs.getObject(6),
-              rs.getInt(7), rs.getString(8), rs.getString(9), rs.getString(10),
-              list(rs.getString(11), STRINGS), list(rs.getString(12), ATTEMPTS)));
+    try (Connection c = store.connect()) {
+      JobStatus state;
+      int total;
+      try (PreparedStatement st = c.prepareStatement(
+          "SELECT state, total FROM job_run WHERE job_id = ?")) {
+        st.setString(1, jobId);
+        try (ResultSet rs = st.executeQuery()) {
+          if (!rs.next()) return List.of();
+          state = JobStatus.valueOf(rs.getString(1));
+          total = rs.getInt(2);
         }
       }
+      int from = Math.max(0, afterIndex + 1);
+      int to = (int) Math.min(total - 1L, (long) afterIndex + limit); // inclusive
+      if (from > to) return List.of();
+      List<ResultRow> rows = new ArrayList<>(to - from + 1);
+      String[] urls = null;
+      try (PreparedStatement st = c.prepareStatement(
+          "SELECT idx, url, state, http_status, bytes, latency_ms, attempts, error,"
+              + " content_type, sha256, redirects, earlier_attempts"
+              + " FROM url_result WHERE job_id = ? AND idx BETWEEN ? AND ? ORDER BY idx")) {
+        st.setString(1, jobId);
+        st.setInt(2, from);
+        st.setInt(3, to);
+        try (ResultSet rs = st.executeQuery()) {
+          int next = from;
+          boolean more = rs.next();
+          while (next <= to) {
+            if (more && rs.getInt(1) == next) {
+              rows.add(new ResultRow(next, rs.getString(2), rs.getString(3),
+                  (Integer) rs.getObject(4), (Long) rs.getObject(5), (Long) rs.getObject(6),
+                  rs.getInt(7), rs.getString(8), rs.getString(9), rs.getString(10),
+                  list(rs.getString(11), STRINGS), list(rs.getString(12), ATTEMPTS)));
+              more = rs.next();
+            } else {
+              if (urls == null) urls = urls(c, jobId);
+              rows.add(noResult(next, next < urls.length ? urls[next] : "?", state));
+            }
+            next++;
+          }
+        }
+      }
+      return rows;
     }
-    return rows;
+  }
+
+  /** A URL without a result: pending, or cancelled with its job. */
+  private static ResultRow noResult(int index, String url, JobStatus jobState) {
+    if (jobState == JobStatus.CANCELLED) {
+      UrlResult r = UrlResult.cancelled();
+      return new ResultRow(index, url, r.state().name(), r.httpStatus(), r.bytes(),
+          r.latencyMs(), r.attempts(), null, null, null, List.of(), List.of());
+    }
+    return new ResultRow(index, url, "PENDING", null, null, null, 0, null, null, null,
+        List.of(), List.of());
+  }
+
+  private static String[] urls(Connection c, String jobId) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT urls FROM job_url_list WHERE job_id = ?")) {
+      st.setString(1, jobId);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? HistoryWriter.splitUrls(rs.getString(1)) : new String[0];
+      }
+    }
   }
 
   // ---- statistics ----

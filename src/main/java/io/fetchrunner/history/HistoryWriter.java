@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,9 +28,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The figures follow {@link io.fetchrunner.job.JobState} event by event: a result counts
  * once per URL, wall time is summed per run from its RunStarted to the last result of that
- * run, and a cancellation turns every pending URL into CANCELLED at its instant. Each event
- * costs O(1) statements (a cancellation one UPDATE over the job's pending rows); a job's own
- * row is read at most once per batch and written back once at its end.
+ * run, and a cancellation turns every pending URL into CANCELLED at its instant. A job's URL
+ * list is stored once (job_url_list); url_result holds a row per URL result only, so a URL
+ * without a row is pending, or cancelled if its job was ({@link HistoryQueries#results}).
+ * Each event costs O(1) statements, results of a batch go as one JDBC batch, and a job's
+ * own row is read at most once per batch and written back once at its end.
  */
 public final class HistoryWriter {
   /** The name of this projection in {@code read_side_offset}. */
@@ -37,12 +40,16 @@ public final class HistoryWriter {
 
   private static final Logger log = LoggerFactory.getLogger(HistoryWriter.class);
 
-  private final HistoryStore store;
-  private final int insertBatchRows;
+  /** At most this many URLs of recent jobs are kept in memory to label their result rows. */
+  private static final int CACHED_URLS = 200_000;
 
-  public HistoryWriter(HistoryStore store, int insertBatchRows) {
+  private final HistoryStore store;
+  /** Recent jobs' URL lists, by job id, least recently used first (this thread only). */
+  private final LinkedHashMap<String, String[]> urlLists = new LinkedHashMap<>(16, 0.75f, true);
+  private int cachedUrls;
+
+  public HistoryWriter(HistoryStore store) {
     this.store = store;
-    this.insertBatchRows = insertBatchRows;
   }
 
   /** One journal event with its ordering (the read side's offset). */
@@ -77,11 +84,26 @@ public final class HistoryWriter {
     }
   }
 
+  /**
+   * True when the tables hold jobs in the layout of versions before job_url_list, which kept
+   * a PENDING row per URL: such a read side must be rebuilt ({@link #reset}) before use.
+   */
+  public boolean olderLayout() throws SQLException {
+    try (Connection c = store.connect(); var st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT 1 FROM job_run)"
+             + " AND NOT EXISTS (SELECT 1 FROM job_url_list)")) {
+      return rs.next() && rs.getBoolean(1);
+    }
+  }
+
   /** Empties the read side and sets its offset to 0, in one transaction: it then rebuilds. */
   public void reset() throws SQLException {
+    urlLists.clear();
+    cachedUrls = 0;
     inTransaction(c -> {
       try (var st = c.createStatement()) {
         st.executeUpdate("DELETE FROM url_result");
+        st.executeUpdate("DELETE FROM job_url_list");
         st.executeUpdate("DELETE FROM job_run");
         st.executeUpdate("DELETE FROM read_side_skipped");
         st.executeUpdate("DELETE FROM read_side_offset");
@@ -155,9 +177,35 @@ public final class HistoryWriter {
         return result;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
+        // The cache may hold lists of jobs whose rows were just rolled back: start afresh.
+        urlLists.clear();
+        cachedUrls = 0;
         throw e;
       }
     }
+  }
+
+  /** Remembers a job's URL list, forgetting the least recently used beyond the limit. */
+  private void cache(String jobId, String[] urls) {
+    String[] before = urlLists.put(jobId, urls);
+    if (before != null) cachedUrls -= before.length;
+    cachedUrls += urls.length;
+    var it = urlLists.entrySet().iterator();
+    while (cachedUrls > CACHED_URLS && urlLists.size() > 1 && it.hasNext()) {
+      var eldest = it.next();
+      if (eldest.getKey().equals(jobId)) continue;
+      cachedUrls -= eldest.getValue().length;
+      it.remove();
+    }
+  }
+
+  /** URLs are validated as URIs when a job is accepted, so none contains a line break. */
+  static String joinUrls(List<String> urls) {
+    return String.join("\n", urls);
+  }
+
+  static String[] splitUrls(String joined) {
+    return joined.split("\n", -1);
   }
 
   private static void saveOffset(Connection c, long ordering) throws SQLException {
@@ -204,6 +252,7 @@ public final class HistoryWriter {
   /** A job's row while a batch runs: read once, changed in memory, written once. */
   private static final class JobRow {
     final String id;
+    int total;
     JobStatus state;
     int succeeded;
     int failed;
@@ -246,10 +295,10 @@ public final class HistoryWriter {
     private final Connection c;
     private final Map<String, JobRow> rows = new LinkedHashMap<>();
     private PreparedStatement recordSt;
-    /** The results added to recordSt's batch, in order: counted once their update ran. */
+    /** The results added to recordSt's batch, in order: counted once their insert ran. */
     private final List<Recorded> recorded = new ArrayList<>();
 
-    private record Recorded(JobRow row, UrlState state, long latencyMs) {}
+    private record Recorded(JobRow row, int index, UrlResult result, Instant at) {}
 
     Batch(Connection c) {
       this.c = c;
@@ -281,7 +330,8 @@ public final class HistoryWriter {
         row.finishedAt = e.at();
       } else if (event instanceof Job.JobCancelled e) {
         sendRecords(); // the URLs that got a result are not cancelled
-        row.cancelled += cancelPending(jobId, e.at());
+        // Every URL still without a result is cancelled; it keeps having no row.
+        row.cancelled = row.total - row.succeeded - row.failed;
         row.lastResultAt = e.at();
         row.state = JobStatus.CANCELLED;
         row.finishedAt = e.at();
@@ -304,21 +354,20 @@ public final class HistoryWriter {
         st.setObject(7, HistoryStore.toDb(spec.submittedAt()));
         st.executeUpdate();
       }
-      try (PreparedStatement st = c.prepareStatement("INSERT INTO url_result (job_id, idx, url,"
-          + " host, state, http_status, bytes, latency_ms, attempts, error, recorded_at)"
-          + " VALUES (?, ?, ?, ?, 'PENDING', NULL, NULL, NULL, 0, NULL, NULL)")) {
-        List<String> urls = spec.urls();
-        for (int i = 0; i < urls.size(); i++) {
-          st.setString(1, jobId);
-          st.setInt(2, i);
-          st.setString(3, urls.get(i));
-          st.setString(4, hostOf(urls.get(i)));
-          st.addBatch();
-          if ((i + 1) % insertBatchRows == 0) st.executeBatch();
-        }
-        st.executeBatch();
+      try (PreparedStatement st = c.prepareStatement(
+          "DELETE FROM job_url_list WHERE job_id = ?")) { // only if the tables were mended by hand
+        st.setString(1, jobId);
+        st.executeUpdate();
       }
+      try (PreparedStatement st = c.prepareStatement(
+          "INSERT INTO job_url_list (job_id, urls) VALUES (?, ?)")) {
+        st.setString(1, jobId);
+        st.setString(2, joinUrls(spec.urls()));
+        st.executeUpdate();
+      }
+      cache(jobId, spec.urls().toArray(String[]::new));
       var row = new JobRow(jobId);
+      row.total = spec.urls().size();
       row.state = JobStatus.RUNNING;
       rows.put(jobId, row);
     }
@@ -327,13 +376,14 @@ public final class HistoryWriter {
     private JobRow row(String jobId) throws SQLException {
       JobRow cached = rows.get(jobId);
       if (cached != null) return cached;
-      try (PreparedStatement st = c.prepareStatement("SELECT state, succeeded, failed,"
+      try (PreparedStatement st = c.prepareStatement("SELECT total, state, succeeded, failed,"
           + " cancelled, finished_at, sum_latency_ms, runs, closed_wall_ms, run_started_at,"
           + " last_result_at, refetched FROM job_run WHERE job_id = ?")) {
         st.setString(1, jobId);
         try (ResultSet rs = st.executeQuery()) {
           if (!rs.next()) return null;
           var row = new JobRow(jobId);
+          row.total = rs.getInt("total");
           row.state = JobStatus.valueOf(rs.getString("state"));
           row.succeeded = rs.getInt("succeeded");
           row.failed = rs.getInt("failed");
@@ -352,63 +402,99 @@ public final class HistoryWriter {
     }
 
     /**
-     * Records a URL's result if it has none yet (joins the batch; counted in the job's row
-     * when the batch is sent, if it was recorded).
+     * Records a URL's result (joins the batch; counted in the job's row once the batch is
+     * sent, unless the URL had a result already).
      */
     private void record(JobRow row, int index, UrlResult r, Instant at) throws SQLException {
       if (recordSt == null) {
-        recordSt = c.prepareStatement("UPDATE url_result SET state = ?,"
-            + " http_status = ?, bytes = ?, latency_ms = ?, attempts = ?, error = ?,"
-            + " recorded_at = ?, content_type = ?, sha256 = ?, redirects = ?,"
-            + " earlier_attempts = ? WHERE job_id = ? AND idx = ? AND state = 'PENDING'");
+        recordSt = c.prepareStatement("INSERT INTO url_result (job_id, idx, url, host, state,"
+            + " http_status, bytes, latency_ms, attempts, error, recorded_at, content_type,"
+            + " sha256, redirects, earlier_attempts)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       }
-      PreparedStatement st = recordSt;
-      st.setString(1, r.state().name());
-      if (r.httpStatus() == null) {
-        st.setNull(2, Types.INTEGER);
-      } else {
-        st.setInt(2, r.httpStatus());
-      }
-      st.setLong(3, r.bytes());
-      st.setLong(4, r.latencyMs());
-      st.setInt(5, r.attempts());
-      st.setString(6, r.error());
-      st.setObject(7, HistoryStore.toDb(at));
-      st.setString(8, r.contentType());
-      st.setString(9, r.sha256());
-      st.setString(10, json(r.redirects()));
-      st.setString(11, json(r.earlierAttempts()));
-      st.setString(12, row.id);
-      st.setInt(13, index);
-      st.addBatch();
-      recorded.add(new Recorded(row, r.state(), r.latencyMs()));
+      bind(recordSt, row.id, index, urls(row.id), r, at);
+      recordSt.addBatch();
+      recorded.add(new Recorded(row, index, r, at));
     }
 
-    /** Runs the results' batch; each result that found its URL pending counts in its job. */
+    private void bind(PreparedStatement st, String jobId, int index, String[] urls,
+        UrlResult r, Instant at) throws SQLException {
+      String url = index < urls.length ? urls[index] : "?";
+      st.setString(1, jobId);
+      st.setInt(2, index);
+      st.setString(3, url);
+      st.setString(4, hostOf(url));
+      st.setString(5, r.state().name());
+      if (r.httpStatus() == null) {
+        st.setNull(6, Types.INTEGER);
+      } else {
+        st.setInt(6, r.httpStatus());
+      }
+      st.setLong(7, r.bytes());
+      st.setLong(8, r.latencyMs());
+      st.setInt(9, r.attempts());
+      st.setString(10, r.error());
+      st.setObject(11, HistoryStore.toDb(at));
+      st.setString(12, r.contentType());
+      st.setString(13, r.sha256());
+      st.setString(14, json(r.redirects()));
+      st.setString(15, json(r.earlierAttempts()));
+    }
+
+    /** The job's URLs, from memory or else from job_url_list. */
+    private String[] urls(String jobId) throws SQLException {
+      String[] cached = urlLists.get(jobId);
+      if (cached != null) return cached;
+      try (PreparedStatement st = c.prepareStatement(
+          "SELECT urls FROM job_url_list WHERE job_id = ?")) {
+        st.setString(1, jobId);
+        try (ResultSet rs = st.executeQuery()) {
+          String[] urls = rs.next() ? splitUrls(rs.getString(1)) : new String[0];
+          cache(jobId, urls);
+          return urls;
+        }
+      }
+    }
+
+    /**
+     * Inserts the batch's results; each counts in its job. A URL that has a result already
+     * keeps it (the job never records two, but the read side does not rely on it): the
+     * batch is then undone and its results inserted one by one, skipping those URLs.
+     */
     private void sendRecords() throws SQLException {
       if (recorded.isEmpty()) return;
-      int[] counts = recordSt.executeBatch();
-      for (int i = 0; i < counts.length; i++) {
-        // Only a row still PENDING is updated: a result delivered twice counts once.
-        if (counts[i] == 1) recorded.get(i).row().count(recorded.get(i).state(),
-            recorded.get(i).latencyMs());
+      Savepoint before = c.setSavepoint();
+      boolean inserted;
+      try {
+        recordSt.executeBatch();
+        inserted = true;
+      } catch (SQLException duplicate) {
+        c.rollback(before);
+        recordSt.clearBatch();
+        inserted = false;
+      }
+      c.releaseSavepoint(before);
+      if (inserted) {
+        for (Recorded r : recorded) r.row().count(r.result().state(), r.result().latencyMs());
+      } else {
+        oneByOne();
       }
       recorded.clear();
     }
 
-    /** Every URL still pending becomes CANCELLED (as UrlResult.cancelled()); how many did. */
-    private int cancelPending(String jobId, Instant at) throws SQLException {
-      UrlResult r = UrlResult.cancelled();
-      try (PreparedStatement st = c.prepareStatement("UPDATE url_result SET state = ?,"
-          + " bytes = ?, latency_ms = ?, attempts = ?, recorded_at = ?"
-          + " WHERE job_id = ? AND state = 'PENDING'")) {
-        st.setString(1, r.state().name());
-        st.setLong(2, r.bytes());
-        st.setLong(3, r.latencyMs());
-        st.setInt(4, r.attempts());
-        st.setObject(5, HistoryStore.toDb(at));
-        st.setString(6, jobId);
-        return st.executeUpdate();
+    private void oneByOne() throws SQLException {
+      try (PreparedStatement exists = c.prepareStatement(
+          "SELECT 1 FROM url_result WHERE job_id = ? AND idx = ?")) {
+        for (Recorded r : recorded) {
+          exists.setString(1, r.row().id);
+          exists.setInt(2, r.index());
+          try (ResultSet rs = exists.executeQuery()) {
+            if (rs.next()) continue;
+          }
+          bind(recordSt, r.row().id, r.index(), urls(r.row().id), r.result(), r.at());
+          recordSt.executeUpdate();
+          r.row().count(r.result().state(), r.result().latencyMs());
+        }
       }
     }
 

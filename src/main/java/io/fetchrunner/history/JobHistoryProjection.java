@@ -53,7 +53,7 @@ public final class JobHistoryProjection {
 
   public static Behavior<Command> create(HistoryStore store, Settings.History settings) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobHistoryProjection(
-        ctx, timers, new HistoryWriter(store, settings.insertBatchRows()),
+        ctx, timers, new HistoryWriter(store),
         new JournalReader(store, settings.gapTimeout()), settings).polling()));
   }
 
@@ -65,6 +65,8 @@ public final class JobHistoryProjection {
   private final Executor blocking;
   private final Serialization serialization;
   private boolean stepping;
+  /** Whether the tables' layout was checked (once, at the first step). */
+  private boolean layoutChecked;
   /** Rebuilds asked for while a step was running: done once it ends. */
   private final List<ActorRef<RebuildStarted>> rebuildAfterStep = new ArrayList<>();
 
@@ -122,6 +124,15 @@ public final class JobHistoryProjection {
   }
 
   private boolean applyNextPage() throws java.sql.SQLException {
+    if (!layoutChecked) {
+      if (writer.olderLayout()) {
+        log.info("read side: its tables are in the layout of an older version; rebuilding"
+            + " them from the journal");
+        writer.reset();
+        reader.restartFrom(0);
+      }
+      layoutChecked = true;
+    }
     int limit = settings.maxBatchEvents();
     long offset = writer.offset();
     List<HistoryWriter.StoredEvent> page = reader.eventsAfter(offset, limit);

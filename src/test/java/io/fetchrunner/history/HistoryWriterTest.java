@@ -35,7 +35,7 @@ class HistoryWriterTest {
   @BeforeEach
   void open() throws Exception {
     store = TestStores.h2(dataDir, "test-history", 2);
-    writer = new HistoryWriter(store, 1000);
+    writer = new HistoryWriter(store);
     queries = new HistoryQueries(store);
   }
 
