@@ -45,7 +45,11 @@ public final class TargetPolicy {
     if (known != null) return known;
     Optional<String> decided = decideByName(h);
     if (h.length() <= 253) { // a DNS name is at most 253 characters; others are not kept
-      if (byName.size() >= NAMES_CACHED) byName.clear();
+      if (byName.size() >= NAMES_CACHED) {
+        byName.clear();
+        literals.clear();
+      }
+      if (literal(h) != null) literals.add(h);
       byName.put(h, decided);
     }
     return decided;
@@ -58,6 +62,10 @@ public final class TargetPolicy {
    */
   private final java.util.concurrent.ConcurrentHashMap<String, Optional<String>> byName =
       new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The names in byName that are address literals (decided without DNS). */
+  private final java.util.Set<String> literals =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private static final int NAMES_CACHED = 10_000;
 
@@ -78,7 +86,9 @@ public final class TargetPolicy {
   public CompletableFuture<Optional<String>> check(String host, Executor blocking) {
     String h = normalize(host);
     Optional<String> byName = checkName(h);
-    if (byName.isPresent() || literal(h) != null) return CompletableFuture.completedFuture(byName);
+    if (byName.isPresent() || literals.contains(h) || literal(h) != null) {
+      return CompletableFuture.completedFuture(byName);
+    }
     return CompletableFuture.supplyAsync(() -> {
       InetAddress[] addresses;
       try {
@@ -119,14 +129,21 @@ public final class TargetPolicy {
 
   /** The address when {@code host} is an IPv4 or IPv6 literal (no DNS lookup), else null. */
   static InetAddress literal(String host) {
-    boolean v4 = host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-    boolean v6 = host.contains(":") && host.matches("[0-9a-f:.%]+");
+    boolean v4 = LiteralForms.IPV4.matcher(host).matches();
+    boolean v6 = host.contains(":") && LiteralForms.IPV6.matcher(host).matches();
     if (!v4 && !v6) return null;
     try {
       return InetAddress.getByName(host); // a literal: parsed, not resolved
     } catch (UnknownHostException e) {
       return null;
     }
+  }
+
+  /** Compiled once, and ready before the static rule lists that use them are built. */
+  private static final class LiteralForms {
+    static final java.util.regex.Pattern IPV4 =
+        java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    static final java.util.regex.Pattern IPV6 = java.util.regex.Pattern.compile("[0-9a-f:.%]+");
   }
 
   /** One allow or deny entry: a host pattern, or an address range. */
