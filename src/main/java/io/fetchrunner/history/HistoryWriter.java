@@ -226,8 +226,27 @@ public final class HistoryWriter {
     }
   }
 
-  /** host[:port] of a URL, lower case; "?" when it has none (never stored by the API). */
+  /**
+   * host[:port] of a URL, lower case; "?" when it has none (never stored by the API). The
+   * common form (scheme://host[:port]...) is read directly, as java.net.URI would read it;
+   * anything else (user info, escapes, an empty port) goes through java.net.URI.
+   */
   static String hostOf(String url) {
+    int start = url.indexOf("://");
+    if (start > 0) {
+      start += 3;
+      int end = start;
+      while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) end++;
+      String authority = url.substring(start, end);
+      if (!authority.isEmpty() && authority.indexOf('@') < 0 && authority.indexOf('%') < 0
+          && !authority.endsWith(":") && !authority.startsWith(":")) {
+        return authority.toLowerCase(java.util.Locale.ROOT);
+      }
+    }
+    return hostByUri(url);
+  }
+
+  static String hostByUri(String url) {
     try {
       URI uri = URI.create(url);
       String host = uri.getHost();
