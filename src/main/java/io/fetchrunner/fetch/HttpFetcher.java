@@ -33,6 +33,7 @@ import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
 import org.apache.pekko.stream.KillSwitches;
@@ -112,17 +113,17 @@ public final class HttpFetcher {
 
     private void hop(String url) {
       visited.add(url);
-      URI uri;
+      Uri uri; // parsed once: for the host, and as the request's URI
       String hostKey;
       try {
-        uri = URI.create(url);
+        uri = Uri.create(url);
         hostKey = hostKey(uri);
-      } catch (IllegalArgumentException e) {
+      } catch (RuntimeException e) {
         finish(AttemptOutcome.failure(null, 0, elapsedMs(), "invalid URL: " + url, redirects,
             false));
         return;
       }
-      targets.check(uri.getHost(), blocking).whenComplete((denied, error) -> {
+      targets.check(uri.host().address(), blocking).whenComplete((denied, error) -> {
         if (error != null || denied.isPresent()) {
           String why = error != null ? describe(error) : denied.get();
           finish(AttemptOutcome.failure(null, 0, elapsedMs(),
@@ -133,11 +134,11 @@ public final class HttpFetcher {
         current = hop;
         if (result.isDone()) return;
         hop.permit = gate.acquire(hostKey);
-        hop.permit.thenRun(() -> send(hop, url));
+        hop.permit.thenRun(() -> send(hop, url, uri));
       });
     }
 
-    private void send(Hop hop, String url) {
+    private void send(Hop hop, String url, Uri uri) {
       if (!hop.permitState.compareAndSet(Hop.WAITING, Hop.HOLDING)) {
         gate.release(hop.hostKey); // finished while waiting for the permit
         return;
@@ -151,7 +152,7 @@ public final class HttpFetcher {
       }
       HttpRequest httpRequest;
       try {
-        httpRequest = build(url);
+        httpRequest = build(uri);
       } catch (RuntimeException e) {
         finish(AttemptOutcome.failure(null, 0, elapsedMs(), "invalid request: " + e.getMessage(),
             redirects, false));
@@ -169,8 +170,8 @@ public final class HttpFetcher {
           });
     }
 
-    private HttpRequest build(String url) {
-      HttpRequest r = HttpRequest.create(url)
+    private HttpRequest build(Uri uri) {
+      HttpRequest r = HttpRequest.create().withUri(uri)
           .withMethod(HttpMethods.lookup(request.method()).orElseThrow(
               () -> new IllegalArgumentException("method " + request.method())));
       ContentType bodyType = ContentTypes.TEXT_PLAIN_UTF8;
@@ -316,11 +317,11 @@ public final class HttpFetcher {
     }
   }
 
-  static String hostKey(URI uri) {
-    if (uri.getHost() == null) throw new IllegalArgumentException("no host in " + uri);
-    int port = uri.getPort();
-    if (port < 0) port = "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
-    return uri.getHost().toLowerCase() + ":" + port;
+  /** host:port (the scheme's port when the URI has none), lower case. */
+  static String hostKey(Uri uri) {
+    String host = uri.host().address();
+    if (host.isEmpty()) throw new IllegalArgumentException("no host in " + uri);
+    return host.toLowerCase(java.util.Locale.ROOT) + ":" + uri.port();
   }
 
   private static String contentType(HttpResponse response) {
