@@ -127,7 +127,10 @@ public class BenchDriver {
       }
     }
     if (base == null) throw new IllegalStateException("service did not start");
-    Thread drain = new Thread(() -> out.lines().forEach(l -> { }));
+    // The service's output goes to target/bench-service.log (appended), for when a run fails.
+    var log = new java.io.PrintWriter(new java.io.FileWriter("target/bench-service.log", true),
+        true);
+    Thread drain = new Thread(() -> out.lines().forEach(log::println));
     drain.setDaemon(true);
     drain.start();
     servicePid = p.pid();

@@ -120,6 +120,12 @@ public record Settings(
             c.getDuration("history.gap-timeout")),
         c.getDuration("shutdown.drain-timeout"));
     settings.check();
+    // Read by Pekko HTTP's pool (pekko.http.host-connection-pool.keep-alive-timeout).
+    if (!c.getString("fetch.keep-alive-timeout").equals("infinite")) {
+      Duration keepAlive = c.getDuration("fetch.keep-alive-timeout");
+      require(!keepAlive.isNegative() && !keepAlive.isZero(),
+          "fetchrunner.fetch.keep-alive-timeout", "must be positive, or infinite");
+    }
     return settings;
   }
 
