@@ -86,14 +86,17 @@ CREATE TABLE IF NOT EXISTS job_run (
 CREATE INDEX IF NOT EXISTS job_run_submitted_idx ON job_run (submitted_at, job_id);
 CREATE INDEX IF NOT EXISTS job_run_state_submitted_idx ON job_run (state, submitted_at, job_id);
 
--- The URLs of every job, in index order, one per line (a URL never contains a line break).
-CREATE TABLE IF NOT EXISTS job_url_list (
-    job_id VARCHAR(64) NOT NULL PRIMARY KEY,
-    urls CLOB NOT NULL
+-- The URLs of every job, in index order, in chunks of 1,000 (chunk n holds URLs 1000n to
+-- 1000n + 999), one per line (a URL never contains a line break).
+CREATE TABLE IF NOT EXISTS job_url_chunk (
+    job_id VARCHAR(64) NOT NULL,
+    chunk INT NOT NULL,
+    urls CLOB NOT NULL,
+    PRIMARY KEY (job_id, chunk)
 );
 
 -- One row per URL result. A URL of a job without a row is pending, or cancelled when its
--- job was cancelled. (Before job_url_list existed every URL had a row from the start, PENDING
+-- job was cancelled. (Before job_url_chunk existed every URL had a row from the start, PENDING
 -- until its result came; the service rebuilds such a read side from the journal once.)
 CREATE TABLE IF NOT EXISTS url_result (
     job_id VARCHAR(64) NOT NULL,

@@ -72,9 +72,11 @@ CREATE TABLE IF NOT EXISTS public.job_run (
 CREATE INDEX IF NOT EXISTS job_run_submitted_idx ON public.job_run (submitted_at, job_id);
 CREATE INDEX IF NOT EXISTS job_run_state_submitted_idx ON public.job_run (state, submitted_at, job_id);
 
-CREATE TABLE IF NOT EXISTS public.job_url_list (
-  job_id VARCHAR(64) NOT NULL PRIMARY KEY,
-  urls TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS public.job_url_chunk (
+  job_id VARCHAR(64) NOT NULL,
+  chunk INTEGER NOT NULL,
+  urls TEXT NOT NULL,
+  PRIMARY KEY (job_id, chunk)
 );
 
 CREATE TABLE IF NOT EXISTS public.url_result (

@@ -166,6 +166,20 @@ public final class HistoryQueries {
    */
   public List<ResultRow> results(String jobId, int afterIndex, int limit) throws SQLException {
     try (Connection c = store.connect()) {
+      // One snapshot for the three reads: a rebuild committing meanwhile is not half seen.
+      c.setAutoCommit(false);
+      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      try {
+        return results(c, jobId, afterIndex, limit);
+      } finally {
+        c.rollback(); // read only
+      }
+    }
+  }
+
+  private List<ResultRow> results(Connection c, String jobId, int afterIndex, int limit)
+      throws SQLException {
+    {
       JobStatus state;
       int total;
       try (PreparedStatement st = c.prepareStatement(
@@ -177,11 +191,12 @@ public final class HistoryQueries {
           total = rs.getInt(2);
         }
       }
-      int from = Math.max(0, afterIndex + 1);
+      int from = (int) Math.max(0, afterIndex + 1L);
       int to = (int) Math.min(total - 1L, (long) afterIndex + limit); // inclusive
       if (from > to) return List.of();
       List<ResultRow> rows = new ArrayList<>(to - from + 1);
-      String[] urls = null;
+      String[] chunk = null;
+      int chunkNo = -1;
       try (PreparedStatement st = c.prepareStatement(
           "SELECT idx, url, state, http_status, bytes, latency_ms, attempts, error,"
               + " content_type, sha256, redirects, earlier_attempts"
@@ -200,8 +215,11 @@ public final class HistoryQueries {
                   list(rs.getString(11), STRINGS), list(rs.getString(12), ATTEMPTS)));
               more = rs.next();
             } else {
-              if (urls == null) urls = urls(c, jobId);
-              rows.add(noResult(next, next < urls.length ? urls[next] : "?", state));
+              if (next / UrlChunks.SIZE != chunkNo) {
+                chunkNo = next / UrlChunks.SIZE;
+                chunk = UrlChunks.load(c, jobId, chunkNo);
+              }
+              rows.add(noResult(next, UrlChunks.at(chunk, next), state));
             }
             next++;
           }
@@ -220,16 +238,6 @@ public final class HistoryQueries {
     }
     return new ResultRow(index, url, "PENDING", null, null, null, 0, null, null, null,
         List.of(), List.of());
-  }
-
-  private static String[] urls(Connection c, String jobId) throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(
-        "SELECT urls FROM job_url_list WHERE job_id = ?")) {
-      st.setString(1, jobId);
-      try (ResultSet rs = st.executeQuery()) {
-        return rs.next() ? HistoryWriter.splitUrls(rs.getString(1)) : new String[0];
-      }
-    }
   }
 
   // ---- statistics ----

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * <p>The figures follow {@link io.fetchrunner.job.JobState} event by event: a result counts
  * once per URL, wall time is summed per run from its RunStarted to the last result of that
  * run, and a cancellation turns every pending URL into CANCELLED at its instant. A job's URL
- * list is stored once (job_url_list); url_result holds a row per URL result only, so a URL
+ * list is stored once ({@link UrlChunks}); url_result holds a row per URL result only, so a URL
  * without a row is pending, or cancelled if its job was ({@link HistoryQueries#results}).
  * Each event costs O(1) statements, results of a batch go as one JDBC batch, and a job's
  * own row is read at most once per batch and written back once at its end.
@@ -40,13 +40,12 @@ public final class HistoryWriter {
 
   private static final Logger log = LoggerFactory.getLogger(HistoryWriter.class);
 
-  /** At most this many URLs of recent jobs are kept in memory to label their result rows. */
-  private static final int CACHED_URLS = 200_000;
+  /** Characters of URLs kept in memory to label result rows (a few MiB). */
+  private static final long CACHED_URL_CHARS = 2_000_000;
 
   private final HistoryStore store;
-  /** Recent jobs' URL lists, by job id, least recently used first (this thread only). */
-  private final LinkedHashMap<String, String[]> urlLists = new LinkedHashMap<>(16, 0.75f, true);
-  private int cachedUrls;
+  /** Chunks of recent jobs' URL lists (used by one step at a time). */
+  private final UrlChunks.Cache urlChunks = new UrlChunks.Cache(CACHED_URL_CHARS);
 
   public HistoryWriter(HistoryStore store) {
     this.store = store;
@@ -85,25 +84,24 @@ public final class HistoryWriter {
   }
 
   /**
-   * True when the tables hold jobs in the layout of versions before job_url_list, which kept
-   * a PENDING row per URL: such a read side must be rebuilt ({@link #reset}) before use.
+   * True when the tables hold jobs in the layout of versions before job_url_chunk (which kept
+   * a PENDING row per URL): such a read side must be rebuilt ({@link #reset}) before use.
    */
   public boolean olderLayout() throws SQLException {
     try (Connection c = store.connect(); var st = c.createStatement();
          ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT 1 FROM job_run)"
-             + " AND NOT EXISTS (SELECT 1 FROM job_url_list)")) {
+             + " AND NOT EXISTS (SELECT 1 FROM job_url_chunk)")) {
       return rs.next() && rs.getBoolean(1);
     }
   }
 
   /** Empties the read side and sets its offset to 0, in one transaction: it then rebuilds. */
   public void reset() throws SQLException {
-    urlLists.clear();
-    cachedUrls = 0;
+    urlChunks.clear();
     inTransaction(c -> {
       try (var st = c.createStatement()) {
         st.executeUpdate("DELETE FROM url_result");
-        st.executeUpdate("DELETE FROM job_url_list");
+        st.executeUpdate("DELETE FROM job_url_chunk");
         st.executeUpdate("DELETE FROM job_run");
         st.executeUpdate("DELETE FROM read_side_skipped");
         st.executeUpdate("DELETE FROM read_side_offset");
@@ -178,34 +176,10 @@ public final class HistoryWriter {
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         // The cache may hold lists of jobs whose rows were just rolled back: start afresh.
-        urlLists.clear();
-        cachedUrls = 0;
+        urlChunks.clear();
         throw e;
       }
     }
-  }
-
-  /** Remembers a job's URL list, forgetting the least recently used beyond the limit. */
-  private void cache(String jobId, String[] urls) {
-    String[] before = urlLists.put(jobId, urls);
-    if (before != null) cachedUrls -= before.length;
-    cachedUrls += urls.length;
-    var it = urlLists.entrySet().iterator();
-    while (cachedUrls > CACHED_URLS && urlLists.size() > 1 && it.hasNext()) {
-      var eldest = it.next();
-      if (eldest.getKey().equals(jobId)) continue;
-      cachedUrls -= eldest.getValue().length;
-      it.remove();
-    }
-  }
-
-  /** URLs are validated as URIs when a job is accepted, so none contains a line break. */
-  static String joinUrls(List<String> urls) {
-    return String.join("\n", urls);
-  }
-
-  static String[] splitUrls(String joined) {
-    return joined.split("\n", -1);
   }
 
   private static void saveOffset(Connection c, long ordering) throws SQLException {
@@ -342,7 +316,8 @@ public final class HistoryWriter {
         row.runs++;
         row.refetched += e.refetching();
       } else if (event instanceof Job.UrlFetched e) {
-        record(row, e.index(), e.result(), e.at());
+        // As the job (JobState): a result after a cancellation is not recorded.
+        if (row.state != JobStatus.CANCELLED) record(row, e.index(), e.result(), e.at());
         row.lastResultAt = e.at();
       } else if (event instanceof Job.JobCompleted e) {
         row.state = JobStatus.COMPLETED;
@@ -373,18 +348,7 @@ public final class HistoryWriter {
         st.setObject(7, HistoryStore.toDb(spec.submittedAt()));
         st.executeUpdate();
       }
-      try (PreparedStatement st = c.prepareStatement(
-          "DELETE FROM job_url_list WHERE job_id = ?")) { // only if the tables were mended by hand
-        st.setString(1, jobId);
-        st.executeUpdate();
-      }
-      try (PreparedStatement st = c.prepareStatement(
-          "INSERT INTO job_url_list (job_id, urls) VALUES (?, ?)")) {
-        st.setString(1, jobId);
-        st.setString(2, joinUrls(spec.urls()));
-        st.executeUpdate();
-      }
-      cache(jobId, spec.urls().toArray(String[]::new));
+      UrlChunks.store(c, jobId, spec.urls());
       var row = new JobRow(jobId);
       row.total = spec.urls().size();
       row.state = JobStatus.RUNNING;
@@ -431,14 +395,13 @@ public final class HistoryWriter {
             + " sha256, redirects, earlier_attempts)"
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       }
-      bind(recordSt, row.id, index, urls(row.id), r, at);
+      bind(recordSt, row.id, index, urlChunks.url(c, row.id, index), r, at);
       recordSt.addBatch();
       recorded.add(new Recorded(row, index, r, at));
     }
 
-    private void bind(PreparedStatement st, String jobId, int index, String[] urls,
-        UrlResult r, Instant at) throws SQLException {
-      String url = index < urls.length ? urls[index] : "?";
+    private void bind(PreparedStatement st, String jobId, int index, String url, UrlResult r,
+        Instant at) throws SQLException {
       st.setString(1, jobId);
       st.setInt(2, index);
       st.setString(3, url);
@@ -460,21 +423,6 @@ public final class HistoryWriter {
       st.setString(15, json(r.earlierAttempts()));
     }
 
-    /** The job's URLs, from memory or else from job_url_list. */
-    private String[] urls(String jobId) throws SQLException {
-      String[] cached = urlLists.get(jobId);
-      if (cached != null) return cached;
-      try (PreparedStatement st = c.prepareStatement(
-          "SELECT urls FROM job_url_list WHERE job_id = ?")) {
-        st.setString(1, jobId);
-        try (ResultSet rs = st.executeQuery()) {
-          String[] urls = rs.next() ? splitUrls(rs.getString(1)) : new String[0];
-          cache(jobId, urls);
-          return urls;
-        }
-      }
-    }
-
     /**
      * Inserts the batch's results; each counts in its job. A URL that has a result already
      * keeps it (the job never records two, but the read side does not rely on it): the
@@ -487,7 +435,8 @@ public final class HistoryWriter {
       try {
         recordSt.executeBatch();
         inserted = true;
-      } catch (SQLException duplicate) {
+      } catch (SQLException e) {
+        if (!isDuplicateKey(e)) throw e; // the whole transaction is rolled back
         c.rollback(before);
         recordSt.clearBatch();
         inserted = false;
@@ -501,6 +450,17 @@ public final class HistoryWriter {
       recorded.clear();
     }
 
+    /** A unique-key violation (SQLSTATE 23505 on H2 and PostgreSQL), here or in its chain. */
+    private static boolean isDuplicateKey(SQLException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof SQLException s && "23505".equals(s.getSQLState())) return true;
+      }
+      for (SQLException n = e.getNextException(); n != null; n = n.getNextException()) {
+        if ("23505".equals(n.getSQLState())) return true;
+      }
+      return false;
+    }
+
     private void oneByOne() throws SQLException {
       try (PreparedStatement exists = c.prepareStatement(
           "SELECT 1 FROM url_result WHERE job_id = ? AND idx = ?")) {
@@ -510,7 +470,8 @@ public final class HistoryWriter {
           try (ResultSet rs = exists.executeQuery()) {
             if (rs.next()) continue;
           }
-          bind(recordSt, r.row().id, r.index(), urls(r.row().id), r.result(), r.at());
+          bind(recordSt, r.row().id, r.index(), urlChunks.url(c, r.row().id, r.index()),
+              r.result(), r.at());
           recordSt.executeUpdate();
           r.row().count(r.result().state(), r.result().latencyMs());
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobSpec;
 import io.fetchrunner.job.JobState;
+import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.JobView;
 import io.fetchrunner.job.UrlResult;
@@ -83,6 +84,47 @@ class HistoryWriterTest {
     for (Job.Event e : events) state = state.apply(e);
     assertMatches(state, id);
     assertEquals(ordering, writer.offset());
+  }
+
+  @Test
+  void pendingAndCancelledUrlsAcrossChunksPageLikeTheJob() throws Exception {
+    int n = 2_500; // three chunks of the stored URL list
+    String id = UUID.randomUUID().toString();
+    Instant t0 = Instant.parse("2026-11-29T09:00:00Z");
+    var spec = new JobSpec(id, "chunks", IntStream.range(0, n)
+        .mapToObj(i -> "http://h" + (i % 3) + ".example:" + (8000 + i % 2) + "/u/" + i)
+        .toList(), 300, 1000, t0, null, null);
+    List<Job.Event> events = new ArrayList<>(List.of(new Job.JobSubmitted(spec),
+        new Job.RunStarted(t0, 0)));
+    for (int i = 0; i < n; i += 3) events.add(new Job.UrlFetched(i, ok(i % 50), t0.plusMillis(i)));
+    for (int i = 990; i < 1010; i++) {
+      if (i % 3 != 0) events.add(new Job.UrlFetched(i, ok(7), t0.plusMillis(i)));
+    }
+    JobState state = JobState.empty();
+    List<HistoryWriter.Envelope> batch = new ArrayList<>();
+    for (Job.Event e : events) {
+      batch.add(env(id, e));
+      state = state.apply(e);
+      if (batch.size() == 400) {
+        writer.apply(batch);
+        batch.clear();
+      }
+    }
+    writer.apply(batch);
+    assertMatches(state, id, 700); // running: the URLs without a result are PENDING
+
+    List<Job.Event> end = List.of(new Job.JobCancelled(t0.plusSeconds(5)),
+        // a result after the cancellation counts for nothing, as in the job
+        new Job.UrlFetched(1, ok(3), t0.plusSeconds(6)));
+    batch.clear();
+    for (Job.Event e : end) {
+      batch.add(env(id, e));
+      state = state.apply(e);
+    }
+    writer.apply(batch);
+    assertEquals(JobStatus.CANCELLED, state.summary().state());
+    assertMatches(state, id, 700);
+    assertMatches(state, id, 1000);
   }
 
   @Test
@@ -172,6 +214,10 @@ class HistoryWriterTest {
   }
 
   private void assertMatches(JobState state, String id) throws Exception {
+    assertMatches(state, id, 5000);
+  }
+
+  private void assertMatches(JobState state, String id, int pageSize) throws Exception {
     JobSummary want = state.summary();
     var page = queries.list(new HistoryQueries.JobFilter(null, null, null, null), null, 10);
     JobSummary got = page.jobs().stream().filter(j -> j.id().equals(id)).findFirst()
@@ -180,7 +226,7 @@ class HistoryWriterTest {
     List<HistoryQueries.ResultRow> rows = new ArrayList<>();
     int after = -1;
     while (true) {
-      var part = queries.results(id, after, 5000);
+      var part = queries.results(id, after, pageSize);
       if (part.isEmpty()) break;
       rows.addAll(part);
       after = part.get(part.size() - 1).index();

@@ -171,7 +171,9 @@ class ReadSideCrashTest {
       }
     }
     assertEquals(withResult, before.get("url_result").size(), "no URL row twice");
-    assertEquals(before.get("job_run").size(), before.get("job_url_list").size());
+    assertEquals(before.get("job_run").size(),
+        before.get("job_url_chunk").stream().map(r -> r.get(0)).distinct().count(),
+        "every job has its URL list");
     try (ChildService third = ChildService.start(dataDir)) {
       Api api = new Api(third.port());
       api.awaitReadSide(Duration.ofSeconds(60));
@@ -183,7 +185,7 @@ class ReadSideCrashTest {
     Map<String, List<List<String>>> after = tables(dataDir);
     assertEquals(before.get("job_run"), after.get("job_run"));
     assertEquals(before.get("url_result"), after.get("url_result"));
-    assertEquals(before.get("job_url_list"), after.get("job_url_list"));
+    assertEquals(before.get("job_url_chunk"), after.get("job_url_chunk"));
     assertEquals(before.get("offset"), after.get("offset"));
   }
 
@@ -347,7 +349,8 @@ class ReadSideCrashTest {
          Statement st = c.createStatement()) {
       out.put("job_run", rows(st, "SELECT * FROM job_run ORDER BY job_id"));
       out.put("url_result", rows(st, "SELECT * FROM url_result ORDER BY job_id, idx"));
-      out.put("job_url_list", rows(st, "SELECT * FROM job_url_list ORDER BY job_id"));
+      out.put("job_url_chunk",
+          rows(st, "SELECT job_id, chunk, urls FROM job_url_chunk ORDER BY job_id, chunk"));
       out.put("offset", rows(st, "SELECT projection, last_ordering FROM read_side_offset"));
     }
     return out;

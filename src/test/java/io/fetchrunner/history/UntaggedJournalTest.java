@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Older stores are taken over at the first start: a store written before the read side
  * existed (no read-side rows) gets its history, and a read side in the layout of versions
- * before job_url_list (a row per URL from the start) is rebuilt in the current one.
+ * before job_url_chunk (a row per URL from the start) is rebuilt in the current one.
  */
 class UntaggedJournalTest {
 
@@ -41,7 +41,7 @@ class UntaggedJournalTest {
     try (Connection c = DriverManager.getConnection(url, "sa", "");
          Statement st = c.createStatement()) {
       st.executeUpdate("DELETE FROM url_result");
-      st.executeUpdate("DELETE FROM job_url_list");
+      st.executeUpdate("DELETE FROM job_url_chunk");
       st.executeUpdate("DELETE FROM job_run");
       st.executeUpdate("DELETE FROM read_side_offset");
     }
@@ -77,7 +77,7 @@ class UntaggedJournalTest {
     String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fetchrunner");
     try (Connection c = DriverManager.getConnection(url, "sa", "");
          Statement st = c.createStatement()) {
-      st.executeUpdate("DELETE FROM job_url_list");
+      st.executeUpdate("DELETE FROM job_url_chunk");
       st.executeUpdate("INSERT INTO url_result (job_id, idx, url, host, state, bytes,"
           + " latency_ms, attempts) SELECT '" + id + "', X, 'http://old/' || X, 'old',"
           + " 'CANCELLED', 0, 0, 0 FROM SYSTEM_RANGE(1, 2) WHERE X NOT IN"
