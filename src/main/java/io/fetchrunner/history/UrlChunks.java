@@ -70,9 +70,15 @@ final class UrlChunks {
       this.maxChars = maxChars;
     }
 
+    /** The chunk used last: results mostly come in runs of the same job and chunk. */
+    private String lastJob;
+    private int lastChunk = -1;
+    private String[] lastUrls;
+
     /** URL {@code index} of the job, from memory or else from the store. */
     String url(Connection c, String jobId, int index) throws SQLException {
       int chunk = index / SIZE;
+      if (chunk == lastChunk && jobId.equals(lastJob)) return at(lastUrls, index);
       String key = jobId + "#" + chunk;
       String[] urls = chunks.get(key);
       if (urls == null) {
@@ -90,10 +96,16 @@ final class UrlChunks {
           it.remove();
         }
       }
+      lastJob = jobId;
+      lastChunk = chunk;
+      lastUrls = urls;
       return at(urls, index);
     }
 
     void clear() {
+      lastJob = null;
+      lastChunk = -1;
+      lastUrls = null;
       chunks.clear();
       sizes.clear();
       chars = 0;
