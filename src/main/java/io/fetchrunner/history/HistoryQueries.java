@@ -179,54 +179,52 @@ public final class HistoryQueries {
 
   private List<ResultRow> results(Connection c, String jobId, int afterIndex, int limit)
       throws SQLException {
-    {
-      JobStatus state;
-      int total;
-      try (PreparedStatement st = c.prepareStatement(
-          "SELECT state, total FROM job_run WHERE job_id = ?")) {
-        st.setString(1, jobId);
-        try (ResultSet rs = st.executeQuery()) {
-          if (!rs.next()) return List.of();
-          state = JobStatus.valueOf(rs.getString(1));
-          total = rs.getInt(2);
-        }
+    JobStatus state;
+    int total;
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT state, total FROM job_run WHERE job_id = ?")) {
+      st.setString(1, jobId);
+      try (ResultSet rs = st.executeQuery()) {
+        if (!rs.next()) return List.of();
+        state = JobStatus.valueOf(rs.getString(1));
+        total = rs.getInt(2);
       }
-      int from = (int) Math.max(0, afterIndex + 1L);
-      int to = (int) Math.min(total - 1L, (long) afterIndex + limit); // inclusive
-      if (from > to) return List.of();
-      List<ResultRow> rows = new ArrayList<>(to - from + 1);
-      String[] chunk = null;
-      int chunkNo = -1;
-      try (PreparedStatement st = c.prepareStatement(
-          "SELECT idx, url, state, http_status, bytes, latency_ms, attempts, error,"
-              + " content_type, sha256, redirects, earlier_attempts"
-              + " FROM url_result WHERE job_id = ? AND idx BETWEEN ? AND ? ORDER BY idx")) {
-        st.setString(1, jobId);
-        st.setInt(2, from);
-        st.setInt(3, to);
-        try (ResultSet rs = st.executeQuery()) {
-          int next = from;
-          boolean more = rs.next();
-          while (next <= to) {
-            if (more && rs.getInt(1) == next) {
-              rows.add(new ResultRow(next, rs.getString(2), rs.getString(3),
-                  (Integer) rs.getObject(4), (Long) rs.getObject(5), (Long) rs.getObject(6),
-                  rs.getInt(7), rs.getString(8), rs.getString(9), rs.getString(10),
-                  list(rs.getString(11), STRINGS), list(rs.getString(12), ATTEMPTS)));
-              more = rs.next();
-            } else {
-              if (next / UrlChunks.SIZE != chunkNo) {
-                chunkNo = next / UrlChunks.SIZE;
-                chunk = UrlChunks.load(c, jobId, chunkNo);
-              }
-              rows.add(noResult(next, UrlChunks.at(chunk, next), state));
-            }
-            next++;
-          }
-        }
-      }
-      return rows;
     }
+    int from = (int) Math.max(0, afterIndex + 1L);
+    int to = (int) Math.min(total - 1L, (long) afterIndex + limit); // inclusive
+    if (from > to) return List.of();
+    List<ResultRow> rows = new ArrayList<>(to - from + 1);
+    String[] chunk = null;
+    int chunkNo = -1;
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT idx, url, state, http_status, bytes, latency_ms, attempts, error,"
+            + " content_type, sha256, redirects, earlier_attempts"
+            + " FROM url_result WHERE job_id = ? AND idx BETWEEN ? AND ? ORDER BY idx")) {
+      st.setString(1, jobId);
+      st.setInt(2, from);
+      st.setInt(3, to);
+      try (ResultSet rs = st.executeQuery()) {
+        int next = from;
+        boolean more = rs.next();
+        while (next <= to) {
+          if (more && rs.getInt(1) == next) {
+            rows.add(new ResultRow(next, rs.getString(2), rs.getString(3),
+                (Integer) rs.getObject(4), (Long) rs.getObject(5), (Long) rs.getObject(6),
+                rs.getInt(7), rs.getString(8), rs.getString(9), rs.getString(10),
+                list(rs.getString(11), STRINGS), list(rs.getString(12), ATTEMPTS)));
+            more = rs.next();
+          } else {
+            if (next / UrlChunks.SIZE != chunkNo) {
+              chunkNo = next / UrlChunks.SIZE;
+              chunk = UrlChunks.load(c, jobId, chunkNo);
+            }
+            rows.add(noResult(next, UrlChunks.at(chunk, next), state));
+          }
+          next++;
+        }
+      }
+    }
+    return rows;
   }
 
   /** A URL without a result: pending, or cancelled with its job. */

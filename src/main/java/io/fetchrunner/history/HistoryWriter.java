@@ -280,9 +280,8 @@ public final class HistoryWriter {
   }
 
   /**
-   * The work of one transaction. URL results are written with one prepared statement as a
-   * JDBC batch (sent before anything that must see them, and at the end): a statement
-   * prepared and run per result was most of the read side's cost.
+   * The work of one transaction. URL results are inserted with one prepared statement as a
+   * JDBC batch, sent before anything that must see them (a cancellation) and at the end.
    */
   private final class Batch implements AutoCloseable {
     private final Connection c;
