@@ -276,16 +276,20 @@ public class BenchDriver {
   }
 
   static JsonNode awaitDone(String id) throws Exception {
-    while (true) {
+    long deadline = System.nanoTime() + 600_000_000_000L; // 10 minutes: bounded
+    while (System.nanoTime() < deadline) {
       JsonNode job = JSON.readTree(get("/jobs/" + id + "?results=false").body());
       if (!job.get("state").asText().equals("RUNNING")) return job;
       Thread.sleep(20);
     }
+    throw new IllegalStateException("job " + id + " not done after 10 minutes");
   }
 
-  /** Waits until the read side has applied every job event in the journal. */
+  /** Waits (up to 2 minutes) until the read side has applied every job event. */
   static void awaitReadSide() throws Exception {
+    long deadline = System.nanoTime() + 120_000_000_000L;
     while (JSON.readTree(get("/admin/read-side").body()).get("behind").asLong() > 0) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("read side stuck");
       Thread.sleep(20);
     }
   }

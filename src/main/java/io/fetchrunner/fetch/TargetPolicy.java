@@ -40,16 +40,19 @@ public final class TargetPolicy {
    * when it is an address literal. Empty when allowed (so far), else the reason.
    */
   public Optional<String> checkName(String host) {
-    String h = normalize(host);
-    Optional<String> known = byName.get(h);
+    return decision(normalize(host)).reason();
+  }
+
+  /** The decision by name, and whether the host is an address literal (no DNS to ask). */
+  private record ByName(Optional<String> reason, boolean literal) {}
+
+  private ByName decision(String h) {
+    ByName known = byName.get(h);
     if (known != null) return known;
-    Optional<String> decided = decideByName(h);
+    InetAddress literal = literal(h);
+    ByName decided = new ByName(decideByName(h, literal), literal != null);
     if (h.length() <= 253) { // a DNS name is at most 253 characters; others are not kept
-      if (byName.size() >= NAMES_CACHED) {
-        byName.clear();
-        literals.clear();
-      }
-      if (literal(h) != null) literals.add(h);
+      if (byName.size() >= NAMES_CACHED) byName.clear();
       byName.put(h, decided);
     }
     return decided;
@@ -60,17 +63,12 @@ public final class TargetPolicy {
    * lists only, and a job's URLs mostly share a few hosts (a 10,000-URL job is checked once
    * per URL at submission and again before each request).
    */
-  private final java.util.concurrent.ConcurrentHashMap<String, Optional<String>> byName =
+  private final java.util.concurrent.ConcurrentHashMap<String, ByName> byName =
       new java.util.concurrent.ConcurrentHashMap<>();
-
-  /** The names in byName that are address literals (decided without DNS). */
-  private final java.util.Set<String> literals =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private static final int NAMES_CACHED = 10_000;
 
-  private Optional<String> decideByName(String h) {
-    InetAddress literal = literal(h);
+  private Optional<String> decideByName(String h, InetAddress literal) {
     if (literal != null) return checkAddress(h, literal);
     for (Rule r : deny) {
       if (r.matchesName(h)) return Optional.of(h + " matches the deny rule " + r.text);
@@ -85,9 +83,9 @@ public final class TargetPolicy {
   /** Resolves {@code host} on {@code blocking} and checks every address it resolves to. */
   public CompletableFuture<Optional<String>> check(String host, Executor blocking) {
     String h = normalize(host);
-    Optional<String> byName = checkName(h);
-    if (byName.isPresent() || literals.contains(h) || literal(h) != null) {
-      return CompletableFuture.completedFuture(byName);
+    ByName byName = decision(h);
+    if (byName.reason().isPresent() || byName.literal()) {
+      return CompletableFuture.completedFuture(byName.reason());
     }
     return CompletableFuture.supplyAsync(() -> {
       InetAddress[] addresses;

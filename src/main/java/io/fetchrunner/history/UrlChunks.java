@@ -61,45 +61,45 @@ final class UrlChunks {
    * thread-safe: the projection uses it from one step at a time.
    */
   static final class Cache {
+    private record Entry(String[] urls, long chars) {}
+
     private final long maxChars;
-    private final LinkedHashMap<String, String[]> chunks = new LinkedHashMap<>(16, 0.75f, true);
-    private final LinkedHashMap<String, Long> sizes = new LinkedHashMap<>();
+    private final LinkedHashMap<String, Entry> chunks = new LinkedHashMap<>(16, 0.75f, true);
     private long chars;
-
-    Cache(long maxChars) {
-      this.maxChars = maxChars;
-    }
-
     /** The chunk used last: results mostly come in runs of the same job and chunk. */
     private String lastJob;
     private int lastChunk = -1;
     private String[] lastUrls;
+
+    Cache(long maxChars) {
+      this.maxChars = maxChars;
+    }
 
     /** URL {@code index} of the job, from memory or else from the store. */
     String url(Connection c, String jobId, int index) throws SQLException {
       int chunk = index / SIZE;
       if (chunk == lastChunk && jobId.equals(lastJob)) return at(lastUrls, index);
       String key = jobId + "#" + chunk;
-      String[] urls = chunks.get(key);
-      if (urls == null) {
-        urls = load(c, jobId, chunk);
+      Entry entry = chunks.get(key);
+      if (entry == null) {
+        String[] urls = load(c, jobId, chunk);
         long size = 0;
         for (String u : urls) size += u.length();
-        chunks.put(key, urls);
-        sizes.put(key, size);
+        entry = new Entry(urls, size);
+        chunks.put(key, entry);
         chars += size;
-        var it = chunks.keySet().iterator();
+        var it = chunks.entrySet().iterator();
         while (chars > maxChars && chunks.size() > 1 && it.hasNext()) {
-          String eldest = it.next();
-          if (eldest.equals(key)) continue;
-          chars -= sizes.remove(eldest);
+          var eldest = it.next();
+          if (eldest.getKey().equals(key)) continue;
+          chars -= eldest.getValue().chars();
           it.remove();
         }
       }
       lastJob = jobId;
       lastChunk = chunk;
-      lastUrls = urls;
-      return at(urls, index);
+      lastUrls = entry.urls();
+      return at(lastUrls, index);
     }
 
     void clear() {
@@ -107,7 +107,6 @@ final class UrlChunks {
       lastChunk = -1;
       lastUrls = null;
       chunks.clear();
-      sizes.clear();
       chars = 0;
     }
   }
