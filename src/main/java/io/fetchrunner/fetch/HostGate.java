@@ -21,6 +21,12 @@ import java.util.concurrent.CompletableFuture;
  * {@code perHost}. Each new permit may open a new connection, and thousands of connection
  * attempts at once overflow a server's accept queue (a listen backlog is at most
  * {@code net.core.somaxconn}, often 4,096): connections then fail or stall for seconds.
+ *
+ * <p>Warm start: the ramp is for opening connections, and a host's pool keeps its connections
+ * open for {@code warmFor} (the client's keep-alive timeout) after their last use. A host
+ * that went idle less than {@code warmFor} ago therefore starts its next burst at the number
+ * of permits it last had in use at once (its pool still holds that many connections), not at
+ * one step. A burst that used fewer leaves the smaller number behind.
  */
 public final class HostGate {
   /** Runs a task after a delay (the actor system's scheduler in the service). */
@@ -33,14 +39,26 @@ public final class HostGate {
   private final int rampStep;
   private final java.time.Duration rampInterval;
   private final Scheduler scheduler;
+  private final java.time.Duration warmFor;
+  private final java.util.function.LongSupplier nanoClock;
   private final Map<String, Host> hosts = new HashMap<>();
+  /** Hosts gone idle less than warmFor ago, oldest first. */
+  private final java.util.LinkedHashMap<String, Warm> warm = new java.util.LinkedHashMap<>();
   /** Hosts with waiters and a free per-host slot: they wait only for a global permit. */
   private final LinkedHashSet<Host> ready = new LinkedHashSet<>();
   private int inUse;
 
+  /** At most this many idle hosts are remembered for a warm start. */
+  static final int MAX_WARM_HOSTS = 10_000;
+
+  /** A host gone idle: the most permits it had in use at once, and since when it is idle. */
+  private record Warm(int peak, long idleSinceNanos) {}
+
   private static final class Host {
     final String key;
     int inUse;
+    /** The most permits in use at once since this record was made. */
+    int peak;
     int ceiling;
     boolean raiseScheduled;
     final ArrayDeque<CompletableFuture<Void>> waiters = new ArrayDeque<>();
@@ -56,11 +74,20 @@ public final class HostGate {
     this(perHost, global, perHost, java.time.Duration.ZERO, (delay, task) -> task.run());
   }
 
+  /** A ramp, and no warm start. */
   public HostGate(int perHost, int global, int rampStep, java.time.Duration rampInterval,
       Scheduler scheduler) {
+    this(perHost, global, rampStep, rampInterval, java.time.Duration.ZERO, scheduler,
+        System::nanoTime);
+  }
+
+  public HostGate(int perHost, int global, int rampStep, java.time.Duration rampInterval,
+      java.time.Duration warmFor, Scheduler scheduler, java.util.function.LongSupplier nanoClock) {
     if (perHost < 1 || global < 1 || rampStep < 1) {
       throw new IllegalArgumentException("limits must be positive");
     }
+    this.warmFor = warmFor;
+    this.nanoClock = nanoClock;
     this.perHost = perHost;
     this.global = global;
     this.rampStep = Math.min(rampStep, perHost);
@@ -73,10 +100,15 @@ public final class HostGate {
     CompletableFuture<Void> waiter = new CompletableFuture<>();
     boolean raiseLater;
     synchronized (this) {
-      Host h = hosts.computeIfAbsent(host, k -> new Host(k, rampStep));
+      Host h = hosts.get(host);
+      if (h == null) {
+        h = newHost(host);
+        hosts.put(host, h);
+      }
       if (h.inUse < h.ceiling && inUse < global && h.waiters.isEmpty()) {
         h.inUse++;
         inUse++;
+        if (h.inUse > h.peak) h.peak = h.inUse;
         return CompletableFuture.completedFuture(null);
       }
       h.waiters.add(waiter);
@@ -85,6 +117,32 @@ public final class HostGate {
     }
     if (raiseLater) scheduleRaise(host);
     return waiter;
+  }
+
+  /** A host's record: one ramp step, or what it last used if that was recent (warm start). */
+  private Host newHost(String key) {
+    Warm w = warm.remove(key);
+    int ceiling = rampStep;
+    if (w != null && nanoClock.getAsLong() - w.idleSinceNanos() < warmFor.toNanos()) {
+      ceiling = Math.max(rampStep, Math.min(perHost, w.peak()));
+    }
+    return new Host(key, ceiling);
+  }
+
+  /** Forgets {@code h} if nothing is in flight, waiting or scheduled for it. */
+  private void forgetIfIdle(Host h) {
+    if (h.inUse != 0 || !h.waiters.isEmpty() || h.raiseScheduled) return;
+    if (!hosts.remove(h.key, h)) return; // already forgotten
+    if (warmFor.isZero()) return;
+    long now = nanoClock.getAsLong();
+    warm.put(h.key, new Warm(h.peak, now));
+    // Drop what is no longer warm (oldest first), and never keep more than MAX_WARM_HOSTS.
+    var it = warm.values().iterator();
+    while (it.hasNext()) {
+      Warm w = it.next();
+      if (warm.size() <= MAX_WARM_HOSTS && now - w.idleSinceNanos() < warmFor.toNanos()) break;
+      it.remove();
+    }
   }
 
   /** True when {@code h} waits on its ramp ceiling and no raise is scheduled yet (marks it). */
@@ -109,7 +167,7 @@ public final class HostGate {
       if (!h.waiters.isEmpty() && h.inUse < h.ceiling) ready.add(h);
       grant(granted, toRaise);
       if (needsRaise(h) && !toRaise.contains(host)) toRaise.add(host);
-      if (h.inUse == 0 && h.waiters.isEmpty() && !h.raiseScheduled) hosts.remove(host);
+      forgetIfIdle(h);
     }
     complete(granted);
     toRaise.forEach(this::scheduleRaise);
@@ -142,7 +200,7 @@ public final class HostGate {
       inUse--;
       if (!h.waiters.isEmpty()) ready.add(h);
       grant(granted, toRaise);
-      if (h.inUse == 0 && h.waiters.isEmpty() && !h.raiseScheduled) hosts.remove(host);
+      forgetIfIdle(h);
     }
     complete(granted);
     toRaise.forEach(this::scheduleRaise);
@@ -162,12 +220,13 @@ public final class HostGate {
       if (w != null) {
         h.inUse++;
         inUse++;
+        if (h.inUse > h.peak) h.peak = h.inUse;
         granted.add(new Grant(h.key, w));
       }
       if (h.waiters.isEmpty() || h.inUse >= h.ceiling) {
         it.remove();
         if (needsRaise(h)) toRaise.add(h.key);
-        if (h.inUse == 0 && h.waiters.isEmpty() && !h.raiseScheduled) hosts.remove(h.key);
+        forgetIfIdle(h);
       } else {
         // Round robin: move this host to the back before serving the next one.
         it.remove();

@@ -65,10 +65,6 @@ public final class HttpFetcher {
     this.system = system;
     this.http = Http.get(system);
     this.materializer = Materializer.matFromSystem(system);
-    this.gate = new HostGate(settings.perHostConcurrency(), settings.maxInFlight(),
-        settings.connectionRampStep(), settings.connectionRampInterval(),
-        (delay, task) -> system.scheduler().scheduleOnce(delay, task,
-            system.executionContext()));
     this.targets = targets;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     // One settings object for every request, so each host gets exactly one pool. The gate
@@ -79,6 +75,26 @@ public final class HttpFetcher {
         .withMaxConnections(settings.perHostConcurrency())
         .withMaxOpenRequests(nextPowerOfTwo(settings.perHostConcurrency() * 4))
         .withMaxRetries(0);
+    this.gate = new HostGate(settings.perHostConcurrency(), settings.maxInFlight(),
+        settings.connectionRampStep(), settings.connectionRampInterval(),
+        connectionsKeptFor(poolSettings),
+        (delay, task) -> system.scheduler().scheduleOnce(delay, task,
+            system.executionContext()),
+        System::nanoTime);
+  }
+
+  /**
+   * How long a host's pool keeps a connection open after its last use: its keep-alive
+   * timeout, and never longer than the pool itself lives without requests (idle-timeout).
+   */
+  static Duration connectionsKeptFor(ConnectionPoolSettings pool) {
+    Duration kept = Duration.ZERO;
+    if (pool.getIdleTimeout().isFinite()) kept = Duration.ofNanos(pool.getIdleTimeout().toNanos());
+    if (pool.getKeepAliveTimeout().isFinite()) {
+      Duration keepAlive = Duration.ofNanos(pool.getKeepAliveTimeout().toNanos());
+      kept = kept.isZero() ? keepAlive : (keepAlive.compareTo(kept) < 0 ? keepAlive : kept);
+    }
+    return kept;
   }
 
   /** Starts one attempt; the timeout runs from the first request being sent. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -158,6 +159,74 @@ class HostGateTest {
     gate.release("c");
     runAll(scheduled);
     assertEquals(3, a.stream().filter(CompletableFuture::isDone).count());
+  }
+
+  @Test
+  void aHostIdleForLessThanItsConnectionsLiveStartsItsNextBurstAtWhatItLastUsed() {
+    List<Runnable> scheduled = new ArrayList<>();
+    long[] now = {0};
+    HostGate gate = new HostGate(5000, 100_000, 10, Duration.ofMillis(100),
+        Duration.ofSeconds(10), (delay, task) -> scheduled.add(task), () -> now[0]);
+    List<CompletableFuture<Void>> first = burst(gate, "a", 30);
+    runAll(scheduled);
+    runAll(scheduled);
+    assertEquals(30, done(first), "ramped up to 30 in three steps");
+    for (int i = 0; i < 30; i++) gate.release("a");
+    assertEquals(0, gate.inUse("a"));
+
+    now[0] += Duration.ofSeconds(5).toNanos(); // the pool still holds the 30 connections
+    List<CompletableFuture<Void>> second = burst(gate, "a", 31);
+    assertEquals(30, done(second), "starts at the 30 it used, without waiting for the ramp");
+    assertEquals(1, scheduled.size(), "and ramps on from there");
+    runAll(scheduled);
+    assertEquals(31, done(second));
+    for (int i = 0; i < 31; i++) gate.release("a");
+
+    now[0] += Duration.ofSeconds(11).toNanos(); // longer than connections are kept: cold
+    List<CompletableFuture<Void>> third = burst(gate, "a", 31);
+    assertEquals(10, done(third), "one ramp step again");
+    scheduled.clear();
+    third.forEach(f -> f.cancel(false));
+    for (int i = 0; i < 10; i++) gate.release("a");
+  }
+
+  @Test
+  void aSmallerBurstLeavesItsSmallerNumberBehind() {
+    List<Runnable> scheduled = new ArrayList<>();
+    long[] now = {0};
+    HostGate gate = new HostGate(5000, 100_000, 10, Duration.ofMillis(100),
+        Duration.ofSeconds(10), (delay, task) -> scheduled.add(task), () -> now[0]);
+    burst(gate, "a", 40);
+    runAll(scheduled);
+    runAll(scheduled);
+    runAll(scheduled);
+    for (int i = 0; i < 40; i++) gate.release("a");
+    now[0] += 1_000_000;
+    burst(gate, "a", 5); // uses 5 of its 40 connections: the other 35 age on
+    for (int i = 0; i < 5; i++) gate.release("a");
+    now[0] += 1_000_000;
+    assertEquals(10, done(burst(gate, "a", 40)), "trusts only the 5 it used last, so one step");
+  }
+
+  @Test
+  void withoutAWarmStartEveryBurstRamps() {
+    List<Runnable> scheduled = new ArrayList<>();
+    HostGate gate = new HostGate(5000, 100_000, 10, Duration.ofMillis(100),
+        (delay, task) -> scheduled.add(task));
+    burst(gate, "a", 20);
+    runAll(scheduled);
+    for (int i = 0; i < 20; i++) gate.release("a");
+    assertEquals(10, done(burst(gate, "a", 20)));
+  }
+
+  private static List<CompletableFuture<Void>> burst(HostGate gate, String host, int n) {
+    List<CompletableFuture<Void>> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) out.add(gate.acquire(host));
+    return out;
+  }
+
+  private static long done(List<CompletableFuture<Void>> permits) {
+    return permits.stream().filter(CompletableFuture::isDone).count();
   }
 
   private static void runAll(List<Runnable> scheduled) {
