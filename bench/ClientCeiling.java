@@ -1,15 +1,18 @@
 /*
  * ClientCeiling: how many requests a second Pekko HTTP's client alone makes on this machine,
  * against bench/BenchTarget.java, with nothing persisted and no actors of ours: the ceiling of
- * the stack fetchrunner's W4 runs on. Two ways of using the client, each warmed up first:
+ * the stack fetchrunner runs on (docs/BENCHMARKS.md). Two ways of using the client, each
+ * with a warm-up round (round 0) first:
  *   single  Http.singleRequest per request (what the service does), `concurrency` chains:
  *           each response's completion sends the chain's next request
  *   flow    a stream of requests through one host connection pool flow
- *           (Http.newHostConnectionPool), which keeps up to `concurrency` requests open
- * Every response body is read to the end. Prints one line per round.
+ *           (Http.cachedHostConnectionPool), which keeps up to `concurrency` requests open
+ * Every response body is read to the end. Prints one line per round: wall, requests a second,
+ * this process's CPU per request (all threads), failures, and its user and system CPU so far.
  *
- * Run from the repository root with the test classpath (see bench/client-ceiling.sh):
- *   java -cp "$cp" bench/ClientCeiling.java <targetPort> <requests> <concurrency> <rounds>
+ * Run from the repository root with the test classpath (bench/client-ceiling.sh does):
+ *   java -cp "$cp" [-Dmodes=single,flow] bench/ClientCeiling.java <targetPort> <requests>
+ *       <concurrency> <rounds> [delayMs (0)] [bodyBytes (1024)]
  */
 
 import java.util.concurrent.CompletableFuture;
@@ -28,9 +31,10 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 public class ClientCeiling {
-  static final boolean DEBUG = Boolean.getBoolean("debug");
   static final java.util.concurrent.Executor SAME_THREAD = Runnable::run;
   static int port;
+  static int delayMs;
+  static int size;
   static ActorSystem system;
   static Http http;
   static Materializer mat;
@@ -40,6 +44,8 @@ public class ClientCeiling {
     int n = Integer.parseInt(args[1]);
     int concurrency = Integer.parseInt(args[2]);
     int rounds = Integer.parseInt(args[3]);
+    delayMs = args.length > 4 ? Integer.parseInt(args[4]) : 0;
+    size = args.length > 5 ? Integer.parseInt(args[5]) : 1024;
     system = ActorSystem.create("ceiling");
     http = Http.get(system);
     mat = Materializer.matFromSystem(system);
@@ -67,7 +73,8 @@ public class ClientCeiling {
   }
 
   static HttpRequest request(int i) {
-    return HttpRequest.create("http://127.0.0.1:" + port + "/delay/0?size=1024&i=" + i);
+    return HttpRequest.create("http://127.0.0.1:" + port + "/delay/" + delayMs + "?size=" + size
+        + "&i=" + i);
   }
 
   /** singleRequest, `concurrency` chains; returns the number of failed requests. */
@@ -101,13 +108,11 @@ public class ClientCeiling {
     AtomicLong failed = new AtomicLong();
     Source.range(1, n)
         .map(i -> Pair.create(request(i), i))
-        .map(p -> { if (DEBUG) System.out.println("in " + p); return p; })
         // cachedHostConnectionPool: the javadsl's newHostConnectionPool(ConnectHttp, settings,
         // log, mat) speaks TLS even to an http:// host (pekko-http 1.3.0), and hangs here.
         .via(http.<Integer>cachedHostConnectionPool(ConnectHttp.toHost("127.0.0.1", port), pool,
             system.log()))
-        .map(p -> { if (DEBUG) System.out.println("out " + p); return p; })
-        .take(n) // the pool flow itself completes only once its connections have gone idle
+        .take(n) // done after n responses, whenever the pool flow itself completes
         .mapAsyncUnordered(64, pair -> {
           if (pair.first().isFailure()) {
             failed.incrementAndGet();

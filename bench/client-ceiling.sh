@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# The ceiling of Pekko HTTP's client alone on this machine (bench/ClientCeiling.java):
-#   bench/client-ceiling.sh [requests] [concurrency] [rounds]     defaults 20000 256 5
+# The ceiling of Pekko HTTP's client alone on this machine (bench/ClientCeiling.java): the
+# shapes of W4 and W3 with nothing persisted and no actors of ours, each in a fresh JVM with
+# the service's heap and collector. Prints one line per round (round 0 is the warm-up).
+#   bench/client-ceiling.sh [rounds]        default 6
 # Starts bench/BenchTarget.java on 127.0.0.1:19001; loopback only, a fixed number of requests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+rounds="${1:-6}"
 . bench/lib.sh
 mvn -B -q test-compile
 test_classpath
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(java -version 2>&1 | head -1)"
+echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD)"
 start_target 19001 target/bench-target-ceiling.log
-java -Xmx512m -XX:+UseParallelGC -cp "$cp" bench/ClientCeiling.java 19001 "${1:-20000}" "${2:-256}" "${3:-5}"
+run() {
+  java -Xmx512m -XX:+UseParallelGC -Dmodes=single,flow -cp "$cp" bench/ClientCeiling.java \
+    19001 "$@"
+}
+echo "== W4's shape: 20,000 requests, 256 at a time, /delay/0, 1 KiB bodies"
+run 20000 256 "$rounds" 0 1024
+echo "== W3's shape: 10,000 requests, 10,000 at a time (one connection each), /delay/2000"
+run 10000 10000 "$rounds" 2000 2
