@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ceiling of Pekko HTTP's client alone on this machine (bench/ClientCeiling.java): the
-# shapes of W4 and W3 with nothing persisted and no actors of ours, each in a fresh JVM with
+# shapes of W4, W2 and W3 with nothing persisted and no actors of ours, each in a fresh JVM with
 # the service's heap and collector. Prints one line per round (round 0 is the warm-up).
 #   bench/client-ceiling.sh [rounds]        default 6
 # Starts bench/BenchTarget.java on 127.0.0.1:19001; loopback only, a fixed number of requests.
@@ -19,5 +19,7 @@ run() {
 }
 echo "== W4's shape: 20,000 requests, 256 at a time, /delay/0, 1 KiB bodies"
 run 20000 256 "$rounds" 0 1024
+echo "== W2's shape: 1,000 requests, 1,000 at a time, /delay/1000"
+run 1000 1000 "$rounds" 1000 2
 echo "== W3's shape: 10,000 requests, 10,000 at a time (one connection each), /delay/2000"
 run 10000 10000 "$rounds" 2000 2
