@@ -91,7 +91,10 @@ public class ClientCeiling {
       // Pekko returns run on the JDK's default executor, a new thread per callback on 2 cores
       // (what io.fetchrunner.Stages avoids in the service).
       http.singleRequest(request(i), http.defaultClientHttpsContext(), pool, system.log())
-          .thenComposeAsync(resp -> resp.entity().toStrict(10_000, mat), SAME_THREAD)
+          .thenComposeAsync(resp -> {
+            if (resp.status().intValue() != 200) failed.incrementAndGet(); // counted as failed
+            return resp.entity().toStrict(10_000, mat);
+          }, SAME_THREAD)
           .whenCompleteAsync((body, error) -> {
             if (error != null) failed.incrementAndGet();
             if (done.incrementAndGet() == n) all.complete(null);
@@ -119,6 +122,7 @@ public class ClientCeiling {
             return CompletableFuture.completedFuture(0);
           }
           HttpResponse resp = pair.first().get();
+          if (resp.status().intValue() != 200) failed.incrementAndGet();
           return resp.entity().toStrict(10_000, mat).thenApplyAsync(s -> 1, SAME_THREAD);
         })
         .runWith(Sink.ignore(), mat)
