@@ -88,11 +88,11 @@ public final class HttpFetcher {
    * timeout, and never longer than the pool itself lives without requests (idle-timeout).
    */
   static Duration connectionsKeptFor(ConnectionPoolSettings pool) {
-    Duration kept = Duration.ZERO;
-    if (pool.getIdleTimeout().isFinite()) kept = Duration.ofNanos(pool.getIdleTimeout().toNanos());
-    if (pool.getKeepAliveTimeout().isFinite()) {
-      Duration keepAlive = Duration.ofNanos(pool.getKeepAliveTimeout().toNanos());
-      kept = kept.isZero() ? keepAlive : (keepAlive.compareTo(kept) < 0 ? keepAlive : kept);
+    Duration kept = Duration.ZERO; // both unbounded: no warm start
+    for (var limit : List.of(pool.getIdleTimeout(), pool.getKeepAliveTimeout())) {
+      if (!limit.isFinite()) continue;
+      Duration d = Duration.ofNanos(limit.toNanos());
+      if (kept.isZero() || d.compareTo(kept) < 0) kept = d;
     }
     return kept;
   }

@@ -165,8 +165,7 @@ class HostGateTest {
   void aHostIdleForLessThanItsConnectionsLiveStartsItsNextBurstAtWhatItLastUsed() {
     List<Runnable> scheduled = new ArrayList<>();
     long[] now = {0};
-    HostGate gate = new HostGate(5000, 100_000, 10, Duration.ofMillis(100),
-        Duration.ofSeconds(10), (delay, task) -> scheduled.add(task), () -> now[0]);
+    HostGate gate = warmGate(scheduled, now);
     List<CompletableFuture<Void>> first = burst(gate, "a", 30);
     runAll(scheduled);
     runAll(scheduled);
@@ -194,8 +193,7 @@ class HostGateTest {
   void aSmallerBurstLeavesItsSmallerNumberBehind() {
     List<Runnable> scheduled = new ArrayList<>();
     long[] now = {0};
-    HostGate gate = new HostGate(5000, 100_000, 10, Duration.ofMillis(100),
-        Duration.ofSeconds(10), (delay, task) -> scheduled.add(task), () -> now[0]);
+    HostGate gate = warmGate(scheduled, now);
     burst(gate, "a", 40);
     runAll(scheduled);
     runAll(scheduled);
@@ -217,6 +215,12 @@ class HostGateTest {
     runAll(scheduled);
     for (int i = 0; i < 20; i++) gate.release("a");
     assertEquals(10, done(burst(gate, "a", 20)));
+  }
+
+  /** Ramp steps of 10 per 100 ms; a host is warm for 10 s; time is {@code now[0]}. */
+  private static HostGate warmGate(List<Runnable> scheduled, long[] now) {
+    return new HostGate(5000, 100_000, 10, Duration.ofMillis(100), Duration.ofSeconds(10),
+        (delay, task) -> scheduled.add(task), () -> now[0]);
   }
 
   private static List<CompletableFuture<Void>> burst(HostGate gate, String host, int n) {
