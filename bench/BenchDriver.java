@@ -39,9 +39,10 @@ public class BenchDriver {
 
   /**
    * {@code cpuUsPerUrl}: the service's CPU time (user + system, all threads) from the POST
-   * until the job is done and the read side has applied all of it, per URL. Unlike wall
-   * times it hardly depends on what else the shared machine runs. {@code gcMs}: the service's
-   * time in garbage collection over the same span (jstat's GCT).
+   * until the job is done and the read side has applied all of it, per URL, for jobs of
+   * 10,000 URLs or more. It varies less with the shared machine's other load than wall times
+   * do. {@code gcMs}: the service's time in garbage collection over the same span (jstat's
+   * GCT), printed with it.
    */
   record Result(String name, double jobWallMs, double clientMs, double idealMs, double urlsPerS,
       double rssMiB, double heapMiB, double cpuUsPerUrl, double gcMs, String note) {
@@ -172,7 +173,9 @@ public class BenchDriver {
     double clientMs = (System.nanoTime() - t0) / 1e6;
     sampler.stop();
     awaitReadSide();
-    double cpuUsPerUrl = (cpuMs() - cpu0) * 1000.0 / n;
+    // Per URL only where the URLs' own work dominates: in a job of a few URLs that wait
+    // seconds, the figure would be the service's idle CPU divided by a handful.
+    double cpuUsPerUrl = n >= 10_000 ? (cpuMs() - cpu0) * 1000.0 / n : Double.NaN;
     Thread.sleep(150); // one more jstat sample
     double gcMs = (Sampler.gcSecondsNow - gc0) * 1000;
     check(job, n);

@@ -8,7 +8,7 @@
  *   flow    a stream of requests through one host connection pool flow
  *           (Http.cachedHostConnectionPool), which keeps up to `concurrency` requests open
  * Every response body is read to the end. Prints one line per round: wall, requests a second,
- * this process's CPU per request (all threads), failures, and its user and system CPU so far.
+ * this process's CPU per request (all threads), and failures.
  *
  * Run from the repository root with the test classpath (bench/client-ceiling.sh does):
  *   java -cp "$cp" [-Dmodes=single,flow] bench/ClientCeiling.java <targetPort> <requests>
@@ -61,9 +61,9 @@ public class ClientCeiling {
           int failed = mode.equals("single") ? single(n, concurrency, pool) : flow(n, pool);
           long ms = (System.nanoTime() - t0) / 1_000_000;
           long cpuUs = (cpuNanos() - cpu0) / 1_000;
-          System.out.printf("%s %s: %d requests in %d ms = %d req/s, cpuUs/req=%.1f, failed=%d %s%n",
+          System.out.printf("%s %s: %d requests in %d ms = %d req/s, cpuUs/req=%.1f, failed=%d%n",
               mode, r == 0 ? "warm-up" : "round " + r, n, ms, n * 1000L / Math.max(1, ms),
-              (double) cpuUs / n, failed, userSys());
+              (double) cpuUs / n, failed);
         }
       }
     } finally {
@@ -128,17 +128,6 @@ public class ClientCeiling {
         .runWith(Sink.ignore(), mat)
         .toCompletableFuture().get(5, TimeUnit.MINUTES);
     return (int) failed.get();
-  }
-
-  /** user and system CPU of this process, from /proc (clock ticks of 10 ms). */
-  static String userSys() {
-    try {
-      String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"))
-          .replaceAll(".*\\) ", "").split(" ");
-      return "user=" + Long.parseLong(f[11]) * 10 + "ms sys=" + Long.parseLong(f[12]) * 10 + "ms";
-    } catch (Exception e) {
-      return "";
-    }
   }
 
   static long cpuNanos() {
