@@ -57,10 +57,13 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
    */
   public static final String PERSISTENCE_ID_PREFIX = TYPE_KEY.name() + "|";
 
+  /** Workers started per message at most; the rest follow in the job's next messages. */
+  static final int DISPATCH_SHARE = 256;
+
   // ---- protocol ----
 
   public sealed interface Command extends CborSerializable
-      permits Start, Get, Cancel, Wake, RecordResults, Drain, BeginRun, Unload {}
+      permits Start, Get, Cancel, Wake, RecordResults, Drain, BeginRun, DispatchMore, Unload {}
 
   /** Accept the job (idempotent: a job that exists answers with its summary). */
   public record Start(JobSpec spec, ActorRef<Accepted> replyTo) implements Command {}
@@ -87,6 +90,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   /** Internal: start fetching what is pending (after recovery). */
   private record BeginRun() implements Command {}
+
+  /** Internal: start the next share of the workers already planned (see {@link #dispatch}). */
+  private record DispatchMore() implements Command {}
 
   /** Internal: a finished job has not been asked about for a while. */
   private record Unload() implements Command {}
@@ -173,6 +179,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   // Runtime only, rebuilt on every start: which URLs have a worker, and where to look next.
   private final Map<Integer, ActorRef<UrlFetcher.Command>> inFlight = new HashMap<>();
   private int cursor;
+  /** Workers are started for the pending URLs below this (the last FetchesStarted). */
+  private int planned;
+  private boolean dispatchMoreSent;
   /** The job's own headers, merged once per incarnation (read only). */
   private Map<String, String> jobHeaders;
   private ActorRef<ResultBatcher.Command> batcher;
@@ -205,6 +214,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(Wake.class, (s, c) -> unknown(c.replyTo()))
         .onCommand(RecordResults.class, (s, c) -> Effect().none())
         .onCommand(BeginRun.class, (s, c) -> Effect().none())
+        .onCommand(DispatchMore.class, (s, c) -> Effect().none())
         .onCommand(Drain.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(Unload.class, (s, c) -> unload());
     builder.forState(JobState::isRunning)
@@ -214,6 +224,11 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), new StillRunning()))
         .onCommand(RecordResults.class, this::onRecordResults)
         .onCommand(BeginRun.class, this::onBeginRun)
+        .onCommand(DispatchMore.class, (s, c) -> {
+          dispatchMoreSent = false;
+          if (!draining) dispatch(s, planned);
+          return Effect().none();
+        })
         .onCommand(Drain.class, (s, c) -> {
           draining = true;
           drainWaiters.add(c.replyTo());
@@ -232,6 +247,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
           return Effect().none();
         })
         .onCommand(BeginRun.class, (s, c) -> Effect().none())
+        .onCommand(DispatchMore.class, (s, c) -> Effect().none())
         .onCommand(Drain.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(Unload.class, (s, c) -> unload());
     return builder.build();
@@ -243,8 +259,11 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     return Effect()
         .persist(List.of(new JobSubmitted(spec), new RunStarted(Instant.now(), 0),
             new FetchesStarted(upTo)))
-        .thenRun(s -> startRun(s, upTo))
-        .thenReply(cmd.replyTo(), s -> new Accepted(s.summary()));
+        .thenRun(s -> {
+          // Answer first: the submitter waits for this, not for the workers.
+          cmd.replyTo().tell(new Accepted(s.summary()));
+          startRun(s, upTo);
+        });
   }
 
   private Effect<Event, JobState> onBeginRun(JobState state, BeginRun cmd) {
@@ -278,14 +297,16 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         events.add(new UrlFetched(o.index(), o.result(), now));
       }
     }
-    int upTo = cursor;
+    int upTo = planned;
     if (events.size() == state.pending()) {
       events.add(new JobCompleted(now));
     } else if (!draining) {
       long freed = cmd.outcomes().stream().map(Outcome::index).distinct()
           .filter(inFlight::containsKey).count();
-      upTo = plan(state, cursor, (int) (state.spec().concurrency() - inFlight.size() + freed));
-      if (upTo > cursor) events.add(new FetchesStarted(upTo));
+      // Planned from the dispatch cursor: URLs planned but not started yet count as free slots.
+      upTo = Math.max(planned,
+          plan(state, cursor, (int) (state.spec().concurrency() - inFlight.size() + freed)));
+      if (upTo > planned) events.add(new FetchesStarted(upTo));
     }
     if (events.isEmpty()) {
       cmd.ackTo().tell(new ResultBatcher.Recorded());
@@ -297,7 +318,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       cmd.ackTo().tell(new ResultBatcher.Recorded());
       if (s.isFinished()) {
         onFinished(s);
-      } else {
+      } else if (!draining) {
         dispatch(s, dispatchUpTo);
       }
       answerDrainWaiters();
@@ -338,6 +359,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     batcher = ctx.spawn(ResultBatcher.create(ctx.getSelf(), state.total(),
         deps.settings().jobs().resultBatchMax()), "results");
     cursor = 0;
+    planned = 0;
     deps.running().add(jobId, ctx.getSelf());
     dispatch(state, upTo);
   }
@@ -349,11 +371,18 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     drainWaiters.clear();
   }
 
-  /** Starts a worker for every pending URL from the cursor up to {@code upTo} (planned). */
+  /**
+   * Starts a worker for every pending URL from the cursor up to {@code upTo} (planned), at
+   * most {@link #DISPATCH_SHARE} per message: a job of 10,000 URLs at concurrency 10,000
+   * would otherwise hold the dispatcher for its whole start, and the answers to everything
+   * queued behind it (its own 202, other jobs, the API) would wait that long.
+   */
   private void dispatch(JobState state, int upTo) {
+    planned = Math.max(planned, upTo);
     JobSpec spec = state.spec();
     ActorRef<ResultBatcher.Command> results = batcher;
-    while (cursor < upTo) {
+    int started = 0;
+    while (cursor < planned && started < DISPATCH_SHARE) {
       int index = cursor++;
       if (!state.isPending(index) || inFlight.containsKey(index)) continue;
       ActorRef<UrlFetcher.Command> worker = ctx.spawn(
@@ -364,6 +393,11 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       // ends its URL, as FAILED, instead of holding a slot forever.
       results.tell(new ResultBatcher.Track(index, worker));
       inFlight.put(index, worker);
+      started++;
+    }
+    if (cursor < planned && !dispatchMoreSent) {
+      dispatchMoreSent = true;
+      ctx.getSelf().tell(new DispatchMore());
     }
   }
 

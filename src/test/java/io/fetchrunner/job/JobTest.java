@@ -99,6 +99,44 @@ class JobTest {
   }
 
   @Test
+  void aLargeJobAnswersItsSubmitterAndStatusBeforeAllItsWorkersHaveStarted() {
+    String id = UUID.randomUUID().toString();
+    TestProbe<Object> probe = testKit.createTestProbe();
+    // Workers that only say they were created, in the order the job creates them: the
+    // probe's queue then shows the job's answers and its worker starts in one order.
+    Job.Workers announcing = (index, request, retry, report) -> {
+      probe.ref().tell("worker " + index);
+      return Behaviors.ignore();
+    };
+    var job = testKit.spawn(Job.create(id, new Job.Deps(settings,
+        testKit.<JobSupervisor.Command>createTestProbe().ref(), new RunningJobs(),
+        new BrokenJobs(), announcing), Optional.empty()));
+    int n = 3_000;
+    List<String> urls = IntStream.range(0, n).mapToObj(i -> target.url("/delay/0?s=" + i))
+        .toList();
+    job.tell(new Job.Start(spec(id, urls, n), probe.ref().narrow()));
+    job.tell(new Job.Get(false, probe.ref().narrow()));
+
+    List<Object> seen = probe.receiveSeveralMessages(n + 2, java.time.Duration.ofSeconds(30));
+    int accepted = indexOf(seen, Job.Accepted.class);
+    int found = indexOf(seen, Job.Found.class);
+    assertEquals(0, accepted, "the 202 leaves before any worker starts");
+    assertTrue(found < seen.size() - 1,
+        "a status request sent right after the submission is answered while the job's "
+            + "workers are still starting (it came at " + found + " of " + seen.size() + ")");
+    assertEquals(n, seen.stream().filter(m -> m instanceof String).distinct().count(),
+        "every URL still gets its worker");
+    testKit.stop(job);
+  }
+
+  private static int indexOf(List<Object> messages, Class<?> type) {
+    for (int i = 0; i < messages.size(); i++) {
+      if (type.isInstance(messages.get(i))) return i;
+    }
+    throw new AssertionError("no " + type.getSimpleName() + " among " + messages.size());
+  }
+
+  @Test
   void drainingStoresWhatIsInFlightAndStartsNothingNew() {
     Fixture f = fixture();
     List<String> paths = IntStream.range(0, 6).mapToObj(i -> "/delay/500?drain=" + i).toList();
