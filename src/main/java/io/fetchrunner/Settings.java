@@ -39,7 +39,7 @@ public record Settings(
       int retries, int maxRetries, Duration retryBackoffMin, Duration retryBackoffMax,
       Duration maxRetryAfter, int maxRedirects, int maxRedirectsLimit,
       List<String> allowTargets, List<String> denyTargets, String privateTargets,
-      int connectionRampStep, Duration connectionRampInterval) {
+      int connectionRampStep, Duration connectionRampInterval, String tlsCaFile) {
 
     /** Whether loopback and private addresses may be fetched ("auto": only on loopback). */
     public boolean allowPrivate(Http http) {
@@ -109,7 +109,8 @@ public record Settings(
             c.getStringList("fetch.targets.deny"),
             c.getString("fetch.targets.private"),
             c.getInt("fetch.connection-ramp.step"),
-            c.getDuration("fetch.connection-ramp.interval")),
+            c.getDuration("fetch.connection-ramp.interval"),
+            c.getString("fetch.tls.ca-file")),
         new History(
             c.getDuration("history.refresh-interval"),
             c.getInt("history.max-batch-events"),
@@ -166,6 +167,9 @@ public record Settings(
     }
     require(fetch.perHostConcurrency >= 1 && fetch.perHostConcurrency <= 32768,
         "fetchrunner.fetch.per-host-concurrency", "must be 1..32768");
+    require(fetch.tlsCaFile.isBlank() || java.nio.file.Files.isReadable(Path.of(fetch.tlsCaFile)),
+        "fetchrunner.fetch.tls.ca-file", "must be empty or name a readable PEM file ("
+            + fetch.tlsCaFile + " is not)");
     require(fetch.connectionRampStep >= 1, "fetchrunner.fetch.connection-ramp.step",
         "must be at least 1");
     require(!fetch.connectionRampInterval.isNegative(),

@@ -44,6 +44,15 @@ class StartupTest {
   }
 
   @Test
+  void aMissingCertificateFileIsReported(@TempDir Path dataDir) {
+    var exit = ChildService.startExpectingFailure(dataDir, "-Dfetchrunner.http.port=0",
+        "-Dfetchrunner.fetch.tls.ca-file=" + dataDir.resolve("no-such-ca.pem"));
+    assertEquals(1, exit.code(), exit.output());
+    assertTrue(exit.output().contains("fetchrunner.fetch.tls.ca-file must be empty or name a "
+        + "readable PEM file"), exit.output());
+  }
+
+  @Test
   void anUnwritableDataDirectoryIsReported(@TempDir Path dir) throws Exception {
     Path file = Files.writeString(dir.resolve("not-a-directory"), "x");
     var exit = ChildService.startExpectingFailure(file.resolve("data"),

@@ -25,7 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -60,6 +62,7 @@ public final class HttpFetcher {
   private final HostGate gate;
   private final TargetPolicy targets;
   private final Executor blocking;
+  private final HttpsConnectionContext httpsContext;
 
   public HttpFetcher(ActorSystem<?> system, Settings.Fetch settings, TargetPolicy targets) {
     this.system = system;
@@ -67,6 +70,10 @@ public final class HttpFetcher {
     this.materializer = Materializer.matFromSystem(system);
     this.targets = targets;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    this.httpsContext = settings.tlsCaFile().isBlank()
+        ? http.defaultClientHttpsContext()
+        : ConnectionContext.httpsClient(
+            TrustedCertificates.withExtraAuthorities(java.nio.file.Path.of(settings.tlsCaFile())));
     // One settings object for every request, so each host gets exactly one pool. The gate
     // keeps in-flight requests per host at or below max-connections, so the pool's queue
     // (max-open-requests, a power of two) never overflows; the headroom absorbs requests
@@ -174,7 +181,7 @@ public final class HttpFetcher {
             redirects, false));
         return;
       }
-      Stages.plain(http.singleRequest(httpRequest, http.defaultClientHttpsContext(),
+      Stages.plain(http.singleRequest(httpRequest, httpsContext,
               poolSettings, system.classicSystem().log()))
           .whenComplete((response, error) -> {
             if (error != null) {
@@ -366,6 +373,7 @@ public final class HttpFetcher {
   static boolean isTransient(Throwable error) {
     Throwable e = unwrap(error);
     if (e instanceof BodyTooLarge) return false;
+    if (certificateProblem(error) != null) return false; // a retry meets the same certificate
     return e instanceof java.io.IOException
         || e instanceof TimeoutException
         || e.getClass().getName().startsWith("org.apache.pekko.stream.StreamTcpException")
@@ -383,9 +391,31 @@ public final class HttpFetcher {
     return e;
   }
 
+  /** The refusal of a server's certificate in this failure's causes, or null. */
+  static Throwable certificateProblem(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof java.security.cert.CertificateException
+          || t instanceof java.security.cert.CertPathValidatorException
+          || t instanceof java.security.cert.CertPathBuilderException) {
+        return t;
+      }
+      if (t.getCause() == t) break;
+    }
+    return null;
+  }
+
   static String describe(Throwable error) {
     Throwable e = unwrap(error);
     if (e instanceof BodyTooLarge) return e.getMessage();
+    Throwable certificate = certificateProblem(error);
+    if (certificate != null) {
+      String why = String.valueOf(certificate.getMessage());
+      return why.toLowerCase(java.util.Locale.ROOT).contains("subject alternative")
+              || why.toLowerCase(java.util.Locale.ROOT).contains("no name matching")
+          ? "TLS: the server's certificate is not for this host: " + why
+          : "TLS: the server's certificate is not trusted: " + why + " (an authority can be"
+              + " added with fetchrunner.fetch.tls.ca-file)";
+    }
     if (e instanceof java.net.ConnectException) return "connection refused";
     String message = e.getMessage();
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);

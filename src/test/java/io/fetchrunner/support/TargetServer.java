@@ -55,6 +55,7 @@ public final class TargetServer implements AutoCloseable {
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger peak = new AtomicInteger();
   private java.net.ServerSocket resetSocket;
+  private final String scheme;
 
   /** A request as the server saw it. */
   public record Seen(String method, Map<String, String> headers, String body) {}
@@ -68,7 +69,17 @@ public final class TargetServer implements AutoCloseable {
    * @param countHits keep per-URL hit counts (tests); off for benchmarks with many URLs
    */
   public TargetServer(int port, boolean countHits) {
+    this(port, countHits, null);
+  }
+
+  /** An HTTPS target on any free port, serving the certificate of {@code tls}. */
+  public static TargetServer https(TestCertificate tls) {
+    return new TargetServer(0, true, tls);
+  }
+
+  private TargetServer(int port, boolean countHits, TestCertificate tls) {
     this.countHits = countHits;
+    this.scheme = tls == null ? "http" : "https";
     system = ActorSystem.create(Behaviors.empty(), "target", ConfigFactory.parseString("""
         pekko.actor.provider = local
         pekko.loglevel = WARNING
@@ -79,7 +90,12 @@ public final class TargetServer implements AutoCloseable {
         """).withFallback(ConfigFactory.load()));
     var materializer = org.apache.pekko.stream.Materializer.matFromSystem(system);
     try {
-      binding = Http.get(system).newServerAt("127.0.0.1", port).connectionSource()
+      var at = Http.get(system).newServerAt("127.0.0.1", port);
+      if (tls != null) {
+        at = at.enableHttps(org.apache.pekko.http.javadsl.ConnectionContext.httpsServer(
+            tls.serverContext()));
+      }
+      binding = at.connectionSource()
           .to(org.apache.pekko.stream.javadsl.Sink.foreach(connection -> {
             peak.accumulateAndGet(open.incrementAndGet(), Math::max);
             connection.handleWith(org.apache.pekko.stream.javadsl.Flow.of(HttpRequest.class)
@@ -98,7 +114,7 @@ public final class TargetServer implements AutoCloseable {
   }
 
   public String url(String pathAndQuery) {
-    return "http://127.0.0.1:" + port() + pathAndQuery;
+    return scheme + "://127.0.0.1:" + port() + pathAndQuery;
   }
 
   public int port() {
