@@ -37,6 +37,7 @@ import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
+import io.fetchrunner.store.StoreWatch;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
@@ -48,11 +49,14 @@ public final class FetchRunner implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final ServerBinding binding;
   private final Settings settings;
+  private final CompletableFuture<String> storeLost;
 
-  private FetchRunner(ActorSystem<Void> system, ServerBinding binding, Settings settings) {
+  private FetchRunner(ActorSystem<Void> system, ServerBinding binding, Settings settings,
+      CompletableFuture<String> storeLost) {
     this.system = system;
     this.binding = binding;
     this.settings = settings;
+    this.storeLost = storeLost;
   }
 
   public static FetchRunner start(Config config) throws StartupException {
@@ -101,12 +105,57 @@ public final class FetchRunner implements AutoCloseable {
           running, new HealthCheck(system, settings.store()), history);
       ServerBinding binding = bind(system, settings, routes);
       addGracefulShutdown(system, settings, binding, routes, running);
-      return new FetchRunner(system, binding, settings);
+      return new FetchRunner(system, binding, settings, watchStore(system, settings));
     } catch (StartupException | RuntimeException e) {
       system.terminate();
       awaitQuietly(system);
       throw e;
     }
+  }
+
+  /**
+   * A store closed under the service (see {@link StoreWatch}) records nothing more: the
+   * service stops as on SIGTERM (jobs in flight resume after the restart), and the returned
+   * future says why. {@link Main} then exits with status 3.
+   */
+  private static CompletableFuture<String> watchStore(ActorSystem<?> system, Settings settings)
+      throws StartupException {
+    CompletableFuture<String> lost = new CompletableFuture<>();
+    StoreWatch watch;
+    try {
+      watch = StoreWatch.start(system, settings.store(), settings.storeWatchInterval(),
+          reason -> {
+            system.log().error("the store was closed under the service ({}): nothing more can"
+                + " be recorded, so the service stops; start it again to reopen the store and"
+                + " resume the jobs", reason);
+            lost.complete(reason);
+            CoordinatedShutdown.get(system).run(StoreLost.INSTANCE);
+          });
+    } catch (java.sql.SQLException e) {
+      throw new StartupException("cannot open the store " + settings.store().url() + ": "
+          + e.getMessage(), e);
+    }
+    var shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "stop-store-watch", () -> {
+      watch.stop();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-store-watch",
+        () -> {
+          watch.close();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    return lost;
+  }
+
+  /** The reason given to the coordinated shutdown when the store was lost. */
+  private static final class StoreLost implements CoordinatedShutdown.Reason {
+    static final StoreLost INSTANCE = new StoreLost();
+  }
+
+  /** Why the service stopped by itself, if it did: the store was closed under it. */
+  public java.util.Optional<String> storeLost() {
+    return java.util.Optional.ofNullable(storeLost.getNow(null));
   }
 
   /**

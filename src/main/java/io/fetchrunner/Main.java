@@ -17,6 +17,10 @@ public final class Main {
       System.out.println("fetchrunner listening on http://" + runner.host() + ":" + runner.port()
           + " (data: " + runner.settings().dataDir() + ", config: "
           + AppConfig.userConfigOrigin() + ")");
+      // The service stops by itself only when its store was closed under it: exit non-zero,
+      // so that a supervisor (systemd, Docker's restart policy) starts it again.
+      runner.system().getWhenTerminated().thenRun(() -> runner.storeLost().ifPresent(
+          reason -> new Thread(() -> System.exit(3), "fetchrunner-exit").start()));
     } catch (StartupException | ConfigException | IllegalArgumentException e) {
       System.err.println("fetchrunner: cannot start: " + e.getMessage());
       System.exit(1);

@@ -8,7 +8,7 @@ import java.util.List;
 /** The {@code fetchrunner} section of the configuration, read once and checked at start-up. */
 public record Settings(
     Http http, Path dataDir, Store store, Jobs jobs, Fetch fetch, History history,
-    Duration shutdownDrainTimeout) {
+    Duration shutdownDrainTimeout, Duration storeWatchInterval) {
 
   public record Http(
       String host, int port, long maxRequestBytes, Duration askTimeout,
@@ -119,7 +119,8 @@ public record Settings(
             c.getInt("history.slowest-hosts"),
             c.getInt("history.pool-size"),
             c.getDuration("history.gap-timeout")),
-        c.getDuration("shutdown.drain-timeout"));
+        c.getDuration("shutdown.drain-timeout"),
+        c.getDuration("store.watch-interval"));
     settings.check();
     // Read by Pekko HTTP's pool (pekko.http.host-connection-pool.keep-alive-timeout).
     if (!c.getString("fetch.keep-alive-timeout").equals("infinite")) {
@@ -133,6 +134,8 @@ public record Settings(
   private void check() {
     require(store.isH2(), "fetchrunner.store.url",
         "must be an H2 URL (jdbc:h2:...): other stores are not supported yet");
+    require(!storeWatchInterval.isNegative() && !storeWatchInterval.isZero(),
+        "fetchrunner.store.watch-interval", "must be positive");
     require(http.port >= 0 && http.port <= 65535, "fetchrunner.http.port", "must be 0..65535");
     require(http.maxRequestBytes > 0, "fetchrunner.http.max-request-bytes", "must be positive");
     require(http.listDefaultLimit >= 1 && http.listDefaultLimit <= http.listMaxLimit,

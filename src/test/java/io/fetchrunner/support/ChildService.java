@@ -92,6 +92,11 @@ public final class ChildService implements AutoCloseable {
     return await();
   }
 
+  /** Waits (up to 60 s) for the process to end by itself. Returns the exit code. */
+  public int awaitExit() {
+    return await();
+  }
+
   public synchronized String output() {
     return String.join("\n", output);
   }
