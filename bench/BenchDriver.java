@@ -104,6 +104,7 @@ public class BenchDriver {
     // A 512 MiB heap, the bar of W3: every workload must run within it. (With more, the
     // collector lets garbage pile up to a larger young generation, and "heap in use" then
     // measures the collector's leeway rather than what the service needs.)
+    // BENCH_GC: another collector for a comparison, e.g. BENCH_GC=-XX:+UseG1GC.
     List<String> cmd = new ArrayList<>(List.of("java", "-Xmx512m",
         System.getenv().getOrDefault("BENCH_GC", "-XX:+UseParallelGC")));
     // BENCH_JVM_ARGS: extra options for the service, e.g. a flight recording.
