@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import io.fetchrunner.store.Schema;
+import io.fetchrunner.store.StoreWatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -37,7 +38,6 @@ import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
-import io.fetchrunner.store.StoreWatch;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
