@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Stored events keep their instants to the nanosecond, written as numbers; events stored by
- * earlier versions, with instants as ISO text, read back the same.
+ * earlier versions, with instants as ISO text, read back the same. Large payloads (a big
+ * job's URL list) are stored gzipped.
  */
 class EventFormatTest {
   static ActorTestKit testKit;
@@ -72,5 +73,28 @@ class EventFormatTest {
     assertTrue(new String(older, StandardCharsets.ISO_8859_1).contains("2026-11-29T08:40:12"),
         "the older form has the instant as text");
     assertEquals(EVENT, readBack(older, EVENT));
+  }
+
+  @Test
+  void aLargeSubmissionIsStoredCompressedAndASmallResultAsItIs() throws Exception {
+    List<String> urls = java.util.stream.IntStream.range(0, 10_000)
+        .mapToObj(i -> "https://api.example.com/v1/items/" + i + "?fields=all").toList();
+    var submitted = new Job.JobSubmitted(new io.fetchrunner.job.JobSpec("j", "big", urls, 64,
+        30_000, AT, null, java.util.Map.of()));
+    byte[] stored = serialization.serialize(submitted).get();
+    long urlBytes = urls.stream().mapToLong(String::length).sum();
+    assertTrue(stored.length < urlBytes / 4,
+        "10,000 URLs (" + urlBytes + " bytes) stored in " + stored.length + " bytes");
+    assertEquals(submitted, readBack(stored, submitted));
+    byte[] asBefore; // the same payload as stores written before compression hold it
+    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(stored))) {
+      asBefore = in.readAllBytes();
+    }
+    assertTrue(asBefore.length > urlBytes);
+    assertEquals(submitted, readBack(asBefore, submitted), "uncompressed payloads still read");
+
+    byte[] small = serialization.serialize(EVENT).get();
+    assertFalse((small[0] & 0xff) == 0x1f && (small[1] & 0xff) == 0x8b,
+        "a URL's result is not worth compressing");
   }
 }

@@ -36,13 +36,23 @@ public final class Journal {
         while (rs.next()) {
           String manifest = rs.getString(2);
           String type = manifest.substring(manifest.lastIndexOf('$') + 1);
-          out.add(new StoredEvent(rs.getLong(1), type, CBOR.readTree(rs.getBytes(3))));
+          out.add(new StoredEvent(rs.getLong(1), type, CBOR.readTree(payload(rs.getBytes(3)))));
         }
       }
     } catch (Exception e) {
       throw new IllegalStateException("cannot read the journal in " + dataDir + ": " + e, e);
     }
     return out;
+  }
+
+  /** The CBOR of a stored payload: large ones are gzipped (see fetchrunner-runtime.conf). */
+  static byte[] payload(byte[] stored) throws java.io.IOException {
+    boolean gzipped =
+        stored.length > 2 && (stored[0] & 0xff) == 0x1f && (stored[1] & 0xff) == 0x8b;
+    if (!gzipped) return stored;
+    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(stored))) {
+      return in.readAllBytes();
+    }
   }
 
   /** How many UrlFetched events each URL index has in the journal. */
