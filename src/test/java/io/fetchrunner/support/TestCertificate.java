@@ -23,7 +23,8 @@ public record TestCertificate(Path keyStore, Path pem) {
     Path pem = dir.resolve("server.pem");
     String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
     run(List.of(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname",
-        "secp256r1", "-validity", "2", "-dname", "CN=fetchrunner test " + dir.getFileName(), "-ext", "san=" + san,
+        "secp256r1", "-validity", "2", "-dname", "CN=fetchrunner test " + dir.getFileName(),
+        "-ext", "san=" + san,
         "-keystore", keyStore.toString(), "-storetype", "PKCS12",
         "-storepass", new String(PASSWORD)));
     run(List.of(keytool, "-exportcert", "-rfc", "-alias", "server", "-keystore",
