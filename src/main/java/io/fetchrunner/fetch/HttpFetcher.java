@@ -399,7 +399,6 @@ public final class HttpFetcher {
           || t instanceof java.security.cert.CertPathBuilderException) {
         return t;
       }
-      if (t.getCause() == t) break;
     }
     return null;
   }
@@ -410,8 +409,8 @@ public final class HttpFetcher {
     Throwable certificate = certificateProblem(error);
     if (certificate != null) {
       String why = String.valueOf(certificate.getMessage());
-      return why.toLowerCase(java.util.Locale.ROOT).contains("subject alternative")
-              || why.toLowerCase(java.util.Locale.ROOT).contains("no name matching")
+      String lower = why.toLowerCase(java.util.Locale.ROOT);
+      return lower.contains("subject alternative") || lower.contains("no name matching")
           ? "TLS: the server's certificate is not for this host: " + why
           : "TLS: the server's certificate is not trusted: " + why + " (an authority can be"
               + " added with fetchrunner.fetch.tls.ca-file)";

@@ -32,7 +32,7 @@ class UnloadTest {
   void aFinishedJobLeavesMemoryAndIsStillAnsweredInFull(@TempDir Path dataDir) throws Exception {
     try (TargetServer target = new TargetServer();
          FetchRunner service = Services.start(dataDir,
-             "fetchrunner.jobs.idle-unload-after = 1s")) {
+             "fetchrunner.jobs.idle-unload-after = 2s")) {
       Api api = new Api(service.port());
       String id = api.submit(Map.of("urls",
           List.of(target.url("/delay/0?unload=1"), target.url("/status/404?unload=2"))));
