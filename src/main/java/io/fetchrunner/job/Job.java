@@ -136,7 +136,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   /**
    * In this run, fetching has started for every URL below {@code upTo} that had no result.
    * Stored with the batch that frees the slots, just before the fetches start: after a crash,
-   * the URLs below it still without a result were in flight and are fetched again.
+   * the URLs below it still without a result were in flight and are fetched again. The latest
+   * one counts: it grows within a run, except when a drain stops the job between two dispatch
+   * shares and stores where the starting really got to.
    */
   public record FetchesStarted(int upTo) implements Event {}
 
@@ -229,12 +231,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
           if (!draining) dispatch(s, planned);
           return Effect().none();
         })
-        .onCommand(Drain.class, (s, c) -> {
-          draining = true;
-          drainWaiters.add(c.replyTo());
-          answerDrainWaiters();
-          return Effect().none();
-        })
+        .onCommand(Drain.class, this::onDrain)
         .onCommand(Unload.class, (s, c) -> Effect().none());
     builder.forState(JobState::isFinished)
         .onCommand(Start.class, (s, c) -> Effect().reply(c.replyTo(), new Accepted(s.summary())))
@@ -323,6 +320,19 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       }
       answerDrainWaiters();
     });
+  }
+
+  private Effect<Event, JobState> onDrain(JobState state, Drain cmd) {
+    draining = true;
+    drainWaiters.add(cmd.replyTo());
+    if (cursor < planned) {
+      // A drain between two dispatch shares: the URLs planned but not started were never in
+      // flight, and must not count as refetched after the restart.
+      planned = cursor;
+      return Effect().persist(new FetchesStarted(cursor)).thenRun(s -> answerDrainWaiters());
+    }
+    answerDrainWaiters();
+    return Effect().none();
   }
 
   private Effect<Event, JobState> onCancel(JobState state, Cancel cmd) {

@@ -89,7 +89,7 @@ public final class JobState implements CborSerializable {
       lastResultAt = null;
       runs++;
     } else if (event instanceof Job.FetchesStarted e) {
-      startedUpTo = Math.max(startedUpTo, e.upTo());
+      startedUpTo = e.upTo(); // grows within a run, except when a drain takes back a plan
     } else if (event instanceof Job.UrlFetched e) {
       record(e.index(), e.result());
       lastResultAt = e.at();

@@ -152,6 +152,43 @@ class JobTest {
     assertEquals(2, count(stored(f), Job.UrlFetched.class));
   }
 
+  @Test
+  void aDrainWhileALargeJobStartsItsWorkersCountsOnlyStartedUrlsAsInFlight() {
+    String id = UUID.randomUUID().toString();
+    java.util.concurrent.atomic.AtomicInteger started =
+        new java.util.concurrent.atomic.AtomicInteger();
+    // Workers that succeed as soon as they start: whatever was started has its result.
+    Job.Workers instant = (index, request, retry, report) -> Behaviors.setup(ctx -> {
+      started.incrementAndGet();
+      report.accept(index, new UrlResult(UrlState.SUCCEEDED, 200, 0, 1, 1, null, null, null,
+          List.of(), List.of()));
+      return Behaviors.ignore();
+    });
+    var job = testKit.spawn(Job.create(id, new Job.Deps(settings,
+        testKit.<JobSupervisor.Command>createTestProbe().ref(), new RunningJobs(),
+        new BrokenJobs(), instant), Optional.empty()));
+    int n = 3_000;
+    List<String> urls = IntStream.range(0, n).mapToObj(i -> target.url("/delay/0?d=" + i))
+        .toList();
+    TestProbe<Object> probe = testKit.createTestProbe();
+    job.tell(new Job.Start(spec(id, urls, n), probe.ref().narrow()));
+    job.tell(new Job.Drain(probe.ref().narrow())); // arrives while the first share starts
+    probe.expectMessageClass(Job.Accepted.class);
+    probe.expectMessage(org.apache.pekko.Done.getInstance());
+    testKit.stop(job);
+
+    assertTrue(started.get() < n, "the drain came before all " + n + " workers started ("
+        + started.get() + " did)");
+    JobState stored = JobState.empty();
+    for (Object e : org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit
+        .create(testKit.system()).persistedInStorage("Job|" + id)) {
+      stored = stored.apply((Job.Event) e);
+    }
+    assertEquals(started.get(), stored.summary().succeeded(), "every started URL is stored");
+    assertEquals(0, stored.inFlightAtStop(),
+        "URLs planned but never started are pending after a restart, not refetched");
+  }
+
   private static JobSpec spec(String id, List<String> urls, int concurrency) {
     return new JobSpec(id, "test", urls, concurrency, 10_000, Instant.now(),
         new FetchPolicy(0, 5, 1_000_000, false, Map.of()), Map.of());
