@@ -39,6 +39,7 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.LoggerFactory;
 
 /**
  * A running fetchrunner node: the actor system, the job entities (Cluster Sharding), the
@@ -60,7 +61,9 @@ public final class FetchRunner implements AutoCloseable {
   }
 
   public static FetchRunner start(Config config) throws StartupException {
-    Settings settings = Settings.from(config);
+    OpenFiles.Fit fit = OpenFiles.fit(Settings.from(config), OpenFiles.limit());
+    Settings settings = fit.settings();
+    fit.lowered().ifPresent(message -> LoggerFactory.getLogger(FetchRunner.class).warn(message));
     if (!settings.http().loopbackOnly() && settings.http().apiToken().isBlank()) {
       throw new StartupException("the API listens on " + settings.http().host()
           + ", beyond this machine, but has no token: set fetchrunner.http.api-token"

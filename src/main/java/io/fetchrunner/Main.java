@@ -16,7 +16,9 @@ public final class Main {
       FetchRunner runner = init();
       System.out.println("fetchrunner listening on http://" + runner.host() + ":" + runner.port()
           + " (data: " + runner.settings().dataDir() + ", config: "
-          + AppConfig.userConfigOrigin() + ")");
+          + AppConfig.userConfigOrigin() + ", open-file limit "
+          + (OpenFiles.limit().isPresent() ? OpenFiles.limit().getAsLong() : "unknown")
+          + ", fetches in flight at most " + runner.settings().fetch().maxInFlight() + ")");
       // The service stops by itself only when its store was closed under it: exit non-zero,
       // so that a supervisor (systemd, Docker's restart policy) starts it again.
       runner.system().getWhenTerminated().thenRun(() -> runner.storeLost().ifPresent(

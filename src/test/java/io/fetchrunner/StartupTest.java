@@ -3,11 +3,18 @@ package io.fetchrunner;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fetchrunner.support.Api;
 import io.fetchrunner.support.ChildService;
+import io.fetchrunner.support.TargetServer;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +39,28 @@ class StartupTest {
       assertEquals(1, exit.code(), exit.output());
       assertTrue(exit.output().contains("another fetchrunner running on the same data directory"),
           exit.output());
+    }
+  }
+
+  @Test
+  void aLowOpenFileLimitIsReportedAndFetchesStayUnderIt(@TempDir Path dataDir) {
+    // 640 descriptors: 160 kept for the jars, the store and the API, 480 for fetches.
+    try (TargetServer target = new TargetServer();
+        ChildService child = ChildService.startUnderOpenFileLimit(640, dataDir)) {
+      String out = child.output();
+      assertTrue(out.contains("open-file limit 640, fetches in flight at most 480"), out);
+      assertTrue(out.contains("fetchrunner.fetch.max-in-flight lowered from 16384 to 480 and"
+          + " per-host-concurrency from 1024 to 480"), out);
+
+      // A job asking for more than that: it waits its turn instead of running out of sockets.
+      Api api = new Api(child.port());
+      List<String> urls = IntStream.range(0, 600)
+          .mapToObj(i -> target.url("/delay/300?fd=" + i)).toList();
+      String id = api.submit(Map.of("urls", urls, "concurrency", 600));
+      JsonNode done = api.awaitFinished(id, Duration.ofSeconds(60));
+      assertEquals(600, done.get("succeeded").asInt(), done.toString());
+      assertTrue(target.peakConnections() <= 480,
+          "connections at once: " + target.peakConnections());
     }
   }
 

@@ -55,6 +55,22 @@ public final class ChildService implements AutoCloseable {
     }
   }
 
+  /** As {@link #start}, in a process whose open-file limit (soft and hard) is {@code limit}. */
+  public static ChildService startUnderOpenFileLimit(int limit, Path dataDir,
+      String... systemProperties) {
+    try {
+      List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c",
+          "ulimit -n " + limit + " && exec \"$@\"", "sh"));
+      cmd.addAll(command(dataDir, systemProperties));
+      ChildService child = new ChildService(new ProcessBuilder(cmd)
+          .redirectErrorStream(true).start());
+      child.port.get(60, TimeUnit.SECONDS);
+      return child;
+    } catch (Exception e) {
+      throw new IllegalStateException("child service did not start: " + e, e);
+    }
+  }
+
   /** Starts a child that is expected to refuse to start; returns its exit code and output. */
   public static Exit startExpectingFailure(Path dataDir, String... systemProperties) {
     try {
