@@ -113,8 +113,6 @@ public class BenchDriver {
     cmd.addAll(List.of(
         "-Dfetchrunner.http.port=0",
         "-Dfetchrunner.data-dir=" + data,
-        "-Dfetchrunner.fetch.per-host-concurrency=10000",
-        "-Dfetchrunner.fetch.max-in-flight=16384",
         "-Dfetchrunner.fetch.retries=0",
         "-Dfetchrunner.http.ask-timeout=60s",
         "-jar", "target/fetchrunner.jar"));

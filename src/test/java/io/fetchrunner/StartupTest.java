@@ -50,7 +50,7 @@ class StartupTest {
       String out = child.output();
       assertTrue(out.contains("open-file limit 640, fetches in flight at most 480"), out);
       assertTrue(out.contains("fetchrunner.fetch.max-in-flight lowered from 16384 to 480 and"
-          + " per-host-concurrency from 1024 to 480"), out);
+          + " per-host-concurrency from 10000 to 480"), out);
 
       // A job asking for more than that: it waits its turn instead of running out of sockets.
       Api api = new Api(child.port());

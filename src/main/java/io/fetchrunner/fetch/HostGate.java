@@ -251,6 +251,12 @@ public final class HostGate {
     return h == null ? 0 : h.inUse;
   }
 
+  /** Requests in flight and waiting for {@code host}. */
+  public synchronized int wanted(String host) {
+    Host h = hosts.get(host);
+    return h == null ? 0 : h.inUse + h.waiters.size();
+  }
+
   /** Permits in use in all. */
   public synchronized int inUse() {
     return inUse;

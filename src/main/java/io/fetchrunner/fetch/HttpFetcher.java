@@ -55,10 +55,13 @@ public final class HttpFetcher {
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
   private static final Set<Integer> RETRYABLE_STATUS = Set.of(429, 502, 503, 504);
 
+  /** A host's pool holds this many connections unless more requests go to it at once. */
+  public static final int SMALL_POOL = PoolTiers.SMALL;
+
   private final ActorSystem<?> system;
   private final Http http;
   private final Materializer materializer;
-  private final ConnectionPoolSettings poolSettings;
+  private final PoolTiers pools;
   private final HostGate gate;
   private final TargetPolicy targets;
   private final Executor blocking;
@@ -74,17 +77,18 @@ public final class HttpFetcher {
         ? http.defaultClientHttpsContext()
         : ConnectionContext.httpsClient(
             TrustedCertificates.withExtraAuthorities(java.nio.file.Path.of(settings.tlsCaFile())));
-    // One settings object for every request, so each host gets exactly one pool. The gate
-    // keeps in-flight requests per host at or below max-connections, so the pool's queue
-    // (max-open-requests, a power of two) never overflows; the headroom absorbs requests
-    // abandoned after a timeout that still hold a connection while they drain.
-    this.poolSettings = ConnectionPoolSettings.create(system.classicSystem())
-        .withMaxConnections(settings.perHostConcurrency())
-        .withMaxOpenRequests(nextPowerOfTwo(settings.perHostConcurrency() * 4))
+    // Two settings objects (PoolTiers), so each host has one pool or, when it gets more
+    // requests at once than a small pool holds, one more. The gate keeps in-flight requests
+    // per host at or below the large pool's max-connections, and sends a host's requests to
+    // its small pool only while the host has no more than that pool's connections' worth in
+    // flight and waiting, so no pool's queue overflows.
+    ConnectionPoolSettings base = ConnectionPoolSettings.create(system.classicSystem())
         .withMaxRetries(0);
+    Duration keptFor = connectionsKeptFor(base);
+    this.pools = new PoolTiers(base, settings.perHostConcurrency(), keptFor, System::nanoTime);
     this.gate = new HostGate(settings.perHostConcurrency(), settings.maxInFlight(),
         settings.connectionRampStep(), settings.connectionRampInterval(),
-        connectionsKeptFor(poolSettings),
+        keptFor,
         (delay, task) -> system.scheduler().scheduleOnce(delay, task,
             system.executionContext()),
         System::nanoTime);
@@ -181,8 +185,12 @@ public final class HttpFetcher {
             redirects, false));
         return;
       }
-      Stages.plain(http.singleRequest(httpRequest, httpsContext,
-              poolSettings, system.classicSystem().log()))
+      // The job's hint is for the host of its URL, not of a redirect's Location.
+      int hint = redirects.isEmpty() ? request.hostDemand() : 0;
+      ConnectionPoolSettings pool =
+          pools.choose(hop.hostKey, hint, () -> gate.wanted(hop.hostKey));
+      Stages.plain(http.singleRequest(httpRequest, httpsContext, pool,
+              system.classicSystem().log()))
           .whenComplete((response, error) -> {
             if (error != null) {
               finish(AttemptOutcome.failure(null, 0, elapsedMs(), describe(error), redirects,

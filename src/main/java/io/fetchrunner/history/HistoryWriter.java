@@ -1,11 +1,11 @@
 package io.fetchrunner.history;
 
 import io.fetchrunner.job.Job;
+import io.fetchrunner.job.UrlHost;
 import io.fetchrunner.job.JobSpec;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.UrlResult;
 import io.fetchrunner.job.UrlState;
-import java.net.URI;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -200,38 +200,6 @@ public final class HistoryWriter {
     }
   }
 
-  /**
-   * host[:port] of a URL, lower case; "?" when it has none (never stored by the API). The
-   * common form (scheme://host[:port]...) is read directly, as java.net.URI would read it;
-   * anything else (user info, escapes, an empty port) goes through java.net.URI.
-   */
-  static String hostOf(String url) {
-    int start = url.indexOf("://");
-    if (start > 0) {
-      start += 3;
-      int end = start;
-      while (end < url.length() && "/?#".indexOf(url.charAt(end)) < 0) end++;
-      String authority = url.substring(start, end);
-      if (!authority.isEmpty() && authority.indexOf('@') < 0 && authority.indexOf('%') < 0
-          && !authority.endsWith(":") && !authority.startsWith(":")) {
-        return authority.toLowerCase(java.util.Locale.ROOT);
-      }
-    }
-    return hostByUri(url);
-  }
-
-  static String hostByUri(String url) {
-    try {
-      URI uri = URI.create(url);
-      String host = uri.getHost();
-      if (host == null) return "?";
-      host = host.toLowerCase(java.util.Locale.ROOT);
-      return uri.getPort() == -1 ? host : host + ":" + uri.getPort();
-    } catch (IllegalArgumentException e) {
-      return "?";
-    }
-  }
-
   /** A list as the JSON array GET /jobs/{id} shows; null when empty. */
   private static String json(List<?> values) {
     if (values == null || values.isEmpty()) return null;
@@ -404,7 +372,7 @@ public final class HistoryWriter {
       st.setString(1, jobId);
       st.setInt(2, index);
       st.setString(3, url);
-      st.setString(4, hostOf(url));
+      st.setString(4, UrlHost.of(url));
       st.setString(5, r.state().name());
       if (r.httpStatus() == null) {
         st.setNull(6, Types.INTEGER);

@@ -1,4 +1,4 @@
-package io.fetchrunner.history;
+package io.fetchrunner.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -6,7 +6,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The host the statistics group URLs by is read as java.net.URI reads it. */
-class HostOfTest {
+class UrlHostTest {
   @Test
   void theDirectReadingAgreesWithUri() {
     for (String url : List.of("http://Example.COM/a?b=c", "https://example.com:8443",
@@ -14,7 +14,7 @@ class HostOfTest {
         "http://[FE80::1]/", "http://user:pw@example.com:81/x", "http://example.com:/x",
         "http://ex%41mple.com/", "https://a.example#frag", "http://h.example?q", "mailto:x@y",
         "http:///nohost")) {
-      assertEquals(HistoryWriter.hostByUri(url), HistoryWriter.hostOf(url), url);
+      assertEquals(UrlHost.byUri(url), UrlHost.of(url), url);
     }
   }
 }
