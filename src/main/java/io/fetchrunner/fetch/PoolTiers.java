@@ -8,10 +8,10 @@ import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
 
 /**
  * Which of two pool sizes a host's requests use. Pekko HTTP gives each host (and settings) a
- * pool that allocates its connection slots and request buffer up front, about 130 bytes per
+ * pool that allocates its connection slots and request buffer up front, 130 to 170 bytes per
  * slot of max-connections: a pool sized for 10,000 connections costs about 1.6 MB whether it
- * ever opens them or not (bench/PoolMemory.java, docs/BENCHMARKS.md), so sizing every host's pool for
- * {@code per-host-concurrency} would cost gigabytes in a job over a thousand hosts. Hosts
+ * ever opens them or not (bench/PoolMemory.java, docs/BENCHMARKS.md), so sizing every host's
+ * pool for {@code per-host-concurrency} would cost gigabytes in a job over a thousand hosts. Hosts
  * therefore get a small pool ({@link #SMALL} connections), and a large one
  * ({@code per-host-concurrency}) only when more than {@code SMALL} requests may go to them at
  * once: a job that asks for that many to one host (its hint), or the requests in flight and
