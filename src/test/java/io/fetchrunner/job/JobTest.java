@@ -108,12 +108,9 @@ class JobTest {
       probe.ref().tell("worker " + index);
       return Behaviors.ignore();
     };
-    var job = testKit.spawn(Job.create(id, new Job.Deps(settings,
-        testKit.<JobSupervisor.Command>createTestProbe().ref(), new RunningJobs(),
-        new BrokenJobs(), announcing), Optional.empty()));
+    var job = spawnWith(id, announcing);
     int n = 3_000;
-    List<String> urls = IntStream.range(0, n).mapToObj(i -> target.url("/delay/0?s=" + i))
-        .toList();
+    List<String> urls = urls(n, "s");
     job.tell(new Job.Start(spec(id, urls, n), probe.ref().narrow()));
     job.tell(new Job.Get(false, probe.ref().narrow()));
 
@@ -127,6 +124,19 @@ class JobTest {
     assertEquals(n, seen.stream().filter(m -> m instanceof String).distinct().count(),
         "every URL still gets its worker");
     testKit.stop(job);
+  }
+
+  /** A job (not sharded, no state inspection) whose workers are {@code workers}. */
+  private static org.apache.pekko.actor.typed.ActorRef<Job.Command> spawnWith(String id,
+      Job.Workers workers) {
+    return testKit.spawn(Job.create(id, new Job.Deps(settings,
+        testKit.<JobSupervisor.Command>createTestProbe().ref(), new RunningJobs(),
+        new BrokenJobs(), workers), Optional.empty()));
+  }
+
+  private static List<String> urls(int n, String tag) {
+    return IntStream.range(0, n).mapToObj(i -> target.url("/delay/0?" + tag + "=" + i))
+        .toList();
   }
 
   private static int indexOf(List<Object> messages, Class<?> type) {
@@ -164,12 +174,9 @@ class JobTest {
           List.of(), List.of()));
       return Behaviors.ignore();
     });
-    var job = testKit.spawn(Job.create(id, new Job.Deps(settings,
-        testKit.<JobSupervisor.Command>createTestProbe().ref(), new RunningJobs(),
-        new BrokenJobs(), instant), Optional.empty()));
+    var job = spawnWith(id, instant);
     int n = 3_000;
-    List<String> urls = IntStream.range(0, n).mapToObj(i -> target.url("/delay/0?d=" + i))
-        .toList();
+    List<String> urls = urls(n, "d");
     TestProbe<Object> probe = testKit.createTestProbe();
     job.tell(new Job.Start(spec(id, urls, n), probe.ref().narrow()));
     job.tell(new Job.Drain(probe.ref().narrow())); // arrives while the first share starts
