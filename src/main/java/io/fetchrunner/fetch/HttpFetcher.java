@@ -85,7 +85,10 @@ public final class HttpFetcher {
     ConnectionPoolSettings base = ConnectionPoolSettings.create(system.classicSystem())
         .withMaxRetries(0);
     Duration keptFor = connectionsKeptFor(base);
-    this.pools = new PoolTiers(base, settings.perHostConcurrency(), keptFor, System::nanoTime);
+    // No host can have more in flight than max-in-flight, whatever per-host-concurrency says.
+    this.pools = new PoolTiers(base,
+        Math.min(settings.perHostConcurrency(), settings.maxInFlight()), keptFor,
+        System::nanoTime);
     this.gate = new HostGate(settings.perHostConcurrency(), settings.maxInFlight(),
         settings.connectionRampStep(), settings.connectionRampInterval(),
         keptFor,
