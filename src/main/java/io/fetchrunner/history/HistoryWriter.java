@@ -1,9 +1,9 @@
 package io.fetchrunner.history;
 
 import io.fetchrunner.job.Job;
-import io.fetchrunner.job.UrlHost;
 import io.fetchrunner.job.JobSpec;
 import io.fetchrunner.job.JobStatus;
+import io.fetchrunner.job.UrlHost;
 import io.fetchrunner.job.UrlResult;
 import io.fetchrunner.job.UrlState;
 import java.sql.Connection;

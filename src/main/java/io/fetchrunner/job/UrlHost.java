@@ -40,6 +40,7 @@ public final class UrlHost {
       return "?";
     }
   }
+
   /** The hosts that more than {@code threshold} of {@code urls} are on, with their counts. */
   public static Map<String, Integer> countsAbove(List<String> urls, int threshold) {
     Map<String, Integer> counts = new HashMap<>();

@@ -44,26 +44,22 @@ public final class ChildService implements AutoCloseable {
   }
 
   public static ChildService start(Path dataDir, String... systemProperties) {
-    try {
-      Process p = new ProcessBuilder(command(dataDir, systemProperties))
-          .redirectErrorStream(true).start();
-      ChildService child = new ChildService(p);
-      child.port.get(60, TimeUnit.SECONDS);
-      return child;
-    } catch (Exception e) {
-      throw new IllegalStateException("child service did not start: " + e, e);
-    }
+    return launch(command(dataDir, systemProperties));
   }
 
   /** As {@link #start}, in a process whose open-file limit (soft and hard) is {@code limit}. */
   public static ChildService startUnderOpenFileLimit(int limit, Path dataDir,
       String... systemProperties) {
+    List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c",
+        "ulimit -n " + limit + " && exec \"$@\"", "sh"));
+    cmd.addAll(command(dataDir, systemProperties));
+    return launch(cmd);
+  }
+
+  private static ChildService launch(List<String> cmd) {
     try {
-      List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c",
-          "ulimit -n " + limit + " && exec \"$@\"", "sh"));
-      cmd.addAll(command(dataDir, systemProperties));
-      ChildService child = new ChildService(new ProcessBuilder(cmd)
-          .redirectErrorStream(true).start());
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      ChildService child = new ChildService(p);
       child.port.get(60, TimeUnit.SECONDS);
       return child;
     } catch (Exception e) {
