@@ -14,10 +14,11 @@ public final class Main {
     LoggerFactory.getILoggerFactory();
     try {
       FetchRunner runner = init();
+      var openFiles = OpenFiles.limit();
       System.out.println("fetchrunner listening on http://" + runner.host() + ":" + runner.port()
           + " (data: " + runner.settings().dataDir() + ", config: "
           + AppConfig.userConfigOrigin() + ", open-file limit "
-          + (OpenFiles.limit().isPresent() ? OpenFiles.limit().getAsLong() : "unknown")
+          + (openFiles.isPresent() ? String.valueOf(openFiles.getAsLong()) : "unknown")
           + ", fetches in flight at most " + runner.settings().fetch().maxInFlight() + ")");
       // The service stops by itself only when its store was closed under it: exit non-zero,
       // so that a supervisor (systemd, Docker's restart policy) starts it again.

@@ -34,7 +34,7 @@ class PoolTiersTest {
 
   @Test
   void aJobGetsTheConcurrencyItAsksOfOneHostByDefault(@TempDir Path dataDir) {
-    int n = 2_048; // more than a small pool's 1,024 connections
+    int n = 1_100; // more than a small pool's 1,024 connections (and the old default)
     try (TargetServer target = new TargetServer();
         FetchRunner service = Services.start(dataDir, "")) {
       Api api = new Api(service.port());
