@@ -60,9 +60,10 @@ public final class FetchRunner implements AutoCloseable {
     this.storeLost = storeLost;
   }
 
-  public static FetchRunner start(Config config) throws StartupException {
-    OpenFiles.Fit fit = OpenFiles.fit(Settings.from(config), OpenFiles.limit());
-    Settings settings = fit.settings();
+  public static FetchRunner start(Config configured) throws StartupException {
+    OpenFiles.Fit fit = OpenFiles.fit(configured, OpenFiles.limit());
+    Config config = fit.config();
+    Settings settings = Settings.from(config);
     fit.lowered().ifPresent(message -> LoggerFactory.getLogger(FetchRunner.class).warn(message));
     if (!settings.http().loopbackOnly() && settings.http().apiToken().isBlank()) {
       throw new StartupException("the API listens on " + settings.http().host()

@@ -1,6 +1,9 @@
 package io.fetchrunner;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.lang.management.ManagementFactory;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -15,6 +18,9 @@ public final class OpenFiles {
   /** File descriptors kept for everything but fetches: at most this many, or a quarter. */
   static final int RESERVE = 1024;
 
+  private static final String MAX_IN_FLIGHT = "fetchrunner.fetch.max-in-flight";
+  private static final String PER_HOST = "fetchrunner.fetch.per-host-concurrency";
+
   private OpenFiles() {}
 
   /** The limit, when the platform reports one. */
@@ -27,36 +33,31 @@ public final class OpenFiles {
     return OptionalLong.empty();
   }
 
-  /** Settings whose fetch limits fit under {@code limit}, and what was lowered (if anything). */
-  public record Fit(Settings settings, Optional<String> lowered) {}
+  /** The configuration with its fetch limits fitted under the limit; what was lowered. */
+  public record Fit(Config config, Optional<String> lowered) {}
 
   /**
    * Lowers {@code fetch.max-in-flight} (and {@code per-host-concurrency}, which never exceeds
    * it) to what {@code limit} leaves after the reserve, so that a fetch waits its turn
    * instead of failing with "Too many open files" and taking the API and the store with it.
    */
-  public static Fit fit(Settings settings, OptionalLong limit) {
-    if (limit.isEmpty()) return new Fit(settings, Optional.empty());
+  public static Fit fit(Config config, OptionalLong limit) {
+    if (limit.isEmpty()) return new Fit(config, Optional.empty());
     long l = limit.getAsLong();
     long room = l - Math.min(RESERVE, l / 4);
-    var f = settings.fetch();
-    if (f.maxInFlight() <= room) return new Fit(settings, Optional.empty());
+    int configuredInFlight = config.getInt(MAX_IN_FLIGHT);
+    if (configuredInFlight <= room) return new Fit(config, Optional.empty());
+    int configuredPerHost = config.getInt(PER_HOST);
     int maxInFlight = (int) Math.max(1, room);
-    int perHost = Math.min(f.perHostConcurrency(), maxInFlight);
-    var fetch = new Settings.Fetch(f.defaultTimeout(), f.maxTimeout(), f.connectTimeout(),
-        f.maxBodyBytes(), f.maxBodyBytesLimit(), perHost, maxInFlight, f.userAgent(),
-        f.retries(), f.maxRetries(), f.retryBackoffMin(), f.retryBackoffMax(),
-        f.maxRetryAfter(), f.maxRedirects(), f.maxRedirectsLimit(), f.allowTargets(),
-        f.denyTargets(), f.privateTargets(), f.connectionRampStep(),
-        f.connectionRampInterval(), f.tlsCaFile());
-    String message = "the open-file limit is " + l + ": fetchrunner.fetch.max-in-flight lowered"
-        + " from " + f.maxInFlight() + " to " + maxInFlight
-        + (perHost < f.perHostConcurrency() ? " and per-host-concurrency from "
-            + f.perHostConcurrency() + " to " + perHost : "")
+    int perHost = Math.min(configuredPerHost, maxInFlight);
+    String message = "the open-file limit is " + l + ": " + MAX_IN_FLIGHT + " lowered from "
+        + configuredInFlight + " to " + maxInFlight
+        + (perHost < configuredPerHost ? " and per-host-concurrency from " + configuredPerHost
+            + " to " + perHost : "")
         + " (each request holds a socket; raise the limit with ulimit -n, systemd's"
         + " LimitNOFILE or Docker's ulimits)";
-    var s = settings;
-    return new Fit(new Settings(s.http(), s.dataDir(), s.store(), s.jobs(), fetch, s.history(),
-        s.shutdownDrainTimeout(), s.storeWatchInterval()), Optional.of(message));
+    Config fitted = ConfigFactory.parseMap(Map.of(MAX_IN_FLIGHT, maxInFlight, PER_HOST, perHost))
+        .withFallback(config);
+    return new Fit(fitted, Optional.of(message));
   }
 }

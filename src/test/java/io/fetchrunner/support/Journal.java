@@ -45,11 +45,14 @@ public final class Journal {
     return out;
   }
 
-  /** The CBOR of a stored payload: large ones are gzipped (see fetchrunner-runtime.conf). */
-  static byte[] payload(byte[] stored) throws java.io.IOException {
-    boolean gzipped =
-        stored.length > 2 && (stored[0] & 0xff) == 0x1f && (stored[1] & 0xff) == 0x8b;
-    if (!gzipped) return stored;
+  /** Whether a stored payload is gzipped (large ones are: see fetchrunner-runtime.conf). */
+  public static boolean gzipped(byte[] stored) {
+    return stored.length > 2 && (stored[0] & 0xff) == 0x1f && (stored[1] & 0xff) == 0x8b;
+  }
+
+  /** The CBOR of a stored payload, gzipped or not. */
+  public static byte[] payload(byte[] stored) throws java.io.IOException {
+    if (!gzipped(stored)) return stored;
     try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(stored))) {
       return in.readAllBytes();
     }
