@@ -34,12 +34,16 @@ public record Settings(
       int maxNameLength, int resultBatchMax, int snapshotEvery, Duration idleUnloadAfter) {}
 
   public record Fetch(
-      Duration defaultTimeout, Duration maxTimeout, Duration connectTimeout, long maxBodyBytes,
+      Duration defaultTimeout, Duration maxTimeout, Duration connectTimeout,
+      Duration keepAliveTimeout, long maxBodyBytes,
       long maxBodyBytesLimit, int perHostConcurrency, int maxInFlight, String userAgent,
       int retries, int maxRetries, Duration retryBackoffMin, Duration retryBackoffMax,
       Duration maxRetryAfter, int maxRedirects, int maxRedirectsLimit,
       List<String> allowTargets, List<String> denyTargets, String privateTargets,
       int connectionRampStep, Duration connectionRampInterval, String tlsCaFile) {
+
+    /** keep-alive-timeout "infinite": idle connections are kept until the server closes them. */
+    public static final Duration NEVER = Duration.ofDays(36_500);
 
     /** Whether loopback and private addresses may be fetched ("auto": only on loopback). */
     public boolean allowPrivate(Http http) {
@@ -93,6 +97,8 @@ public record Settings(
             c.getDuration("fetch.default-timeout"),
             c.getDuration("fetch.max-timeout"),
             c.getDuration("fetch.connect-timeout"),
+            c.getString("fetch.keep-alive-timeout").equals("infinite")
+                ? Fetch.NEVER : c.getDuration("fetch.keep-alive-timeout"),
             c.getBytes("fetch.max-body-bytes"),
             c.getBytes("fetch.max-body-bytes-limit"),
             c.getInt("fetch.per-host-concurrency"),
@@ -122,7 +128,6 @@ public record Settings(
         c.getDuration("shutdown.drain-timeout"),
         c.getDuration("store.watch-interval"));
     settings.check();
-    // Read by Pekko HTTP's pool (pekko.http.host-connection-pool.keep-alive-timeout).
     if (!c.getString("fetch.keep-alive-timeout").equals("infinite")) {
       Duration keepAlive = c.getDuration("fetch.keep-alive-timeout");
       require(!keepAlive.isNegative() && !keepAlive.isZero(),

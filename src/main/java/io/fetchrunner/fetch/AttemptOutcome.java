@@ -6,17 +6,21 @@ import java.util.List;
 /**
  * How one attempt ended.
  *
- * @param retryable a later attempt may succeed (refused or reset connection, timeout, 429,
- *     502, 503, 504)
+ * @param httpStatus the status of the last response whose headers arrived, also when its body
+ *     then failed; null when none arrived
+ * @param bytes body bytes received, also when the body then failed
+ * @param errorKind what went wrong, null on success
+ * @param retryable a later attempt may succeed (refused, reset or closed connection, timeout,
+ *     429, 502, 503, 504)
  * @param retryAfter what the server's Retry-After asked for, if it sent one
  */
 public record AttemptOutcome(boolean succeeded, Integer httpStatus, long bytes, long latencyMs,
-    String error, String contentType, String sha256, List<String> redirects, boolean retryable,
-    Duration retryAfter) {
+    String error, ErrorKind errorKind, String contentType, String sha256, List<String> redirects,
+    boolean retryable, Duration retryAfter) {
 
-  static AttemptOutcome failure(Integer status, long bytes, long latencyMs, String error,
-      List<String> redirects, boolean retryable) {
-    return new AttemptOutcome(false, status, bytes, latencyMs, error, null, null, redirects,
-        retryable, null);
+  static AttemptOutcome failure(Integer status, long bytes, long latencyMs, ErrorKind kind,
+      String error, List<String> redirects, boolean retryable) {
+    return new AttemptOutcome(false, status, bytes, latencyMs, error, kind, null, null,
+        redirects, retryable, null);
   }
 }

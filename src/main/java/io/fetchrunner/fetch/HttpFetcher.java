@@ -2,7 +2,10 @@ package io.fetchrunner.fetch;
 
 import io.fetchrunner.Settings;
 import io.fetchrunner.Stages;
+import io.fetchrunner.fetch.Failures.Phase;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -12,22 +15,21 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.HttpsConnectionContext;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -36,8 +38,9 @@ import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.Uri;
+import org.apache.pekko.http.javadsl.model.headers.Host;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
+import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.UniqueKillSwitch;
@@ -45,80 +48,67 @@ import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 
 /**
- * Makes one attempt at a URL with Pekko HTTP's pooled, non-blocking client: checks the target
- * against the {@link TargetPolicy} (after DNS), waits for a {@link HostGate} permit, sends the
+ * Makes one attempt at a URL with Pekko HTTP's non-blocking client: checks the target against
+ * the {@link TargetPolicy} (after DNS), waits for a {@link HostGate} permit, takes a
+ * connection to the host ({@link Connections}: a kept-alive one or a new one), sends the
  * request, follows redirects for GET and HEAD, streams and counts the body (never stores it),
- * and turns whatever happens into an {@link AttemptOutcome}. Every response entity is consumed
- * or discarded; an abandoned attempt closes its body stream.
+ * and turns whatever happens into an {@link AttemptOutcome}.
+ *
+ * <p>The attempt's timeout runs from its first request being handed to an open connection
+ * (opening one has its own limit, fetchrunner.fetch.connect-timeout). When it runs out, or the
+ * attempt is cancelled, the connection is closed: the request ends on the wire, and the host's
+ * permit goes to the next request. A connection goes back for reuse only after its response
+ * was read to the end.
  */
 public final class HttpFetcher {
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
   private static final Set<Integer> RETRYABLE_STATUS = Set.of(429, 502, 503, 504);
 
-  /** A host's pool holds this many connections unless more requests go to it at once. */
-  public static final int SMALL_POOL = PoolTiers.SMALL;
-
   private final ActorSystem<?> system;
-  private final Http http;
   private final Materializer materializer;
-  private final PoolTiers pools;
+  private final Connections connections;
   private final HostGate gate;
   private final TargetPolicy targets;
   private final Executor blocking;
-  private final HttpsConnectionContext httpsContext;
 
   public HttpFetcher(ActorSystem<?> system, Settings.Fetch settings, TargetPolicy targets) {
     this.system = system;
-    this.http = Http.get(system);
     this.materializer = Materializer.matFromSystem(system);
     this.targets = targets;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-    this.httpsContext = settings.tlsCaFile().isBlank()
+    Http http = Http.get(system);
+    var httpsContext = settings.tlsCaFile().isBlank()
         ? http.defaultClientHttpsContext()
         : ConnectionContext.httpsClient(
-            TrustedCertificates.withExtraAuthorities(java.nio.file.Path.of(settings.tlsCaFile())));
-    // Two settings objects (PoolTiers), so each host has one pool or, when it gets more
-    // requests at once than a small pool holds, one more. The gate keeps in-flight requests
-    // per host at or below the large pool's max-connections, and sends a host's requests to
-    // its small pool only while the host has no more than that pool's connections' worth in
-    // flight and waiting, so no pool's queue overflows.
-    ConnectionPoolSettings base = ConnectionPoolSettings.create(system.classicSystem())
-        .withMaxRetries(0);
-    Duration keptFor = connectionsKeptFor(base);
-    // No host can have more in flight than max-in-flight, whatever per-host-concurrency says.
-    this.pools = new PoolTiers(base,
-        Math.min(settings.perHostConcurrency(), settings.maxInFlight()), keptFor,
-        System::nanoTime);
+            TrustedCertificates.withExtraAuthorities(Path.of(settings.tlsCaFile())));
+    // pekko.http.client: user agent, connecting-timeout, and an idle-timeout of max-timeout
+    // that closes a connection nobody reads from, should anything forget it.
+    this.connections = new Connections(http, materializer,
+        ClientConnectionSettings.create(system.classicSystem()), httpsContext,
+        settings.keepAliveTimeout(), System::nanoTime);
+    system.scheduler().scheduleWithFixedDelay(Duration.ofSeconds(1), Duration.ofSeconds(1),
+        connections::closeExpired, system.executionContext());
     this.gate = new HostGate(settings.perHostConcurrency(), settings.maxInFlight(),
         settings.connectionRampStep(), settings.connectionRampInterval(),
-        keptFor,
+        settings.keepAliveTimeout(),
         (delay, task) -> system.scheduler().scheduleOnce(delay, task,
             system.executionContext()),
         System::nanoTime);
   }
 
-  /**
-   * How long a host's pool keeps a connection open after its last use: its keep-alive
-   * timeout, and never longer than the pool itself lives without requests (idle-timeout).
-   */
-  static Duration connectionsKeptFor(ConnectionPoolSettings pool) {
-    Duration kept = Duration.ZERO; // both unbounded: no warm start
-    for (var limit : List.of(pool.getIdleTimeout(), pool.getKeepAliveTimeout())) {
-      if (!limit.isFinite()) continue;
-      Duration d = Duration.ofNanos(limit.toNanos());
-      if (kept.isZero() || d.compareTo(kept) < 0) kept = d;
-    }
-    return kept;
-  }
-
-  /** Starts one attempt; the timeout runs from the first request being sent. */
+  /** Starts one attempt; the timeout runs from its first request being sent. */
   public Fetch fetch(FetchRequest request) {
     Fetch f = new Fetch(request);
     f.hop(request.url());
     return f;
   }
 
-  /** One attempt in progress. {@link #cancel()} abandons it and frees its connection. */
+  /** Connections open now, idle or in use (for tests). */
+  int openConnections() {
+    return connections.open();
+  }
+
+  /** One attempt in progress. {@link #cancel()} abandons it and closes its connection. */
   public final class Fetch {
     private final FetchRequest request;
     private final CompletableFuture<AttemptOutcome> result = new CompletableFuture<>();
@@ -138,7 +128,9 @@ public final class HttpFetcher {
     }
 
     public void cancel() {
-      finish(AttemptOutcome.failure(null, 0, elapsedMs(), "cancelled", redirects, false));
+      Hop hop = current;
+      finish(AttemptOutcome.failure(hop == null ? null : hop.status, hop == null ? 0 : hop.bytes,
+          elapsedMs(), ErrorKind.CANCELLED, "cancelled", redirects, false));
     }
 
     private void hop(String url) {
@@ -149,109 +141,167 @@ public final class HttpFetcher {
         uri = Uri.create(url);
         hostKey = hostKey(uri);
       } catch (RuntimeException e) {
-        finish(AttemptOutcome.failure(null, 0, elapsedMs(), "invalid URL: " + url, redirects,
-            false));
+        finish(AttemptOutcome.failure(null, 0, elapsedMs(), ErrorKind.INVALID_URL,
+            "invalid URL: " + url, redirects, false));
         return;
       }
       targets.check(uri.host().address(), blocking).whenComplete((denied, error) -> {
-        if (error != null || denied.isPresent()) {
-          String why = error != null ? describe(error) : denied.get();
+        if (error != null) {
+          var f = Failures.classify(error, Phase.CONNECT, hostKey, 0);
           finish(AttemptOutcome.failure(null, 0, elapsedMs(),
-              "target denied: " + why + " (fetchrunner.fetch.targets)", redirects, false));
+              f.kind() == ErrorKind.DNS ? ErrorKind.DNS : ErrorKind.DENIED,
+              f.kind() == ErrorKind.DNS ? f.error()
+                  : "target denied: " + f.error() + " (fetchrunner.fetch.targets)",
+              redirects, false));
+          return;
+        }
+        if (denied.isPresent()) {
+          finish(AttemptOutcome.failure(null, 0, elapsedMs(), ErrorKind.DENIED,
+              "target denied: " + denied.get() + " (fetchrunner.fetch.targets)", redirects,
+              false));
           return;
         }
         Hop hop = new Hop(hostKey);
         current = hop;
         if (result.isDone()) return;
         hop.permit = gate.acquire(hostKey);
-        hop.permit.thenRun(() -> send(hop, url, uri));
+        hop.permit.thenRun(() -> connect(hop, url, uri));
       });
     }
 
-    private void send(Hop hop, String url, Uri uri) {
+    /** Holding a permit: takes a connection, and sends once it is open. */
+    private void connect(Hop hop, String url, Uri uri) {
       if (!hop.permitState.compareAndSet(Hop.WAITING, Hop.HOLDING)) {
         gate.release(hop.hostKey); // finished while waiting for the permit
         return;
       }
-      if (firstSentNanos == 0) {
-        firstSentNanos = System.nanoTime();
-        timer = system.scheduler().scheduleOnce(request.timeout(),
-            () -> finish(AttemptOutcome.failure(null, 0, elapsedMs(),
-                "timeout after " + request.timeout().toMillis() + " ms", redirects, true)),
-            system.executionContext());
+      hop.phase = Phase.CONNECT;
+      boolean secure = uri.getScheme().equals("https");
+      Connections.Connection connection =
+          connections.acquire(secure, uri.host().address(), uri.port());
+      hop.connection.set(connection);
+      if (result.isDone()) { // finished meanwhile: finish() may have missed the connection
+        hop.release(false);
+        return;
       }
+      connection.established().whenComplete((open, error) -> {
+        if (error != null) {
+          var f = Failures.classify(error, Phase.CONNECT, hop.hostKey, 0);
+          finish(AttemptOutcome.failure(null, 0, elapsedMs(), f.kind(), f.error(), redirects,
+              f.retryable()));
+        } else {
+          send(hop, url, uri, connection);
+        }
+      });
+    }
+
+    private void send(Hop hop, String url, Uri uri, Connections.Connection connection) {
+      if (result.isDone()) return;
       HttpRequest httpRequest;
       try {
         httpRequest = build(uri);
       } catch (RuntimeException e) {
-        finish(AttemptOutcome.failure(null, 0, elapsedMs(), "invalid request: " + e.getMessage(),
-            redirects, false));
+        finish(AttemptOutcome.failure(null, 0, elapsedMs(), ErrorKind.INVALID_URL,
+            "invalid request: " + e.getMessage(), redirects, false));
         return;
       }
-      // The job's hint is for the host of its URL, not of a redirect's Location.
-      int hint = redirects.isEmpty() ? request.hostDemand() : 0;
-      ConnectionPoolSettings pool =
-          pools.choose(hop.hostKey, hint, () -> gate.wanted(hop.hostKey));
-      Stages.plain(http.singleRequest(httpRequest, httpsContext, pool,
-              system.classicSystem().log()))
-          .whenComplete((response, error) -> {
-            if (error != null) {
-              finish(AttemptOutcome.failure(null, 0, elapsedMs(), describe(error), redirects,
-                  isTransient(error)));
-            } else {
-              onResponse(hop, url, response);
-            }
-          });
+      hop.phase = Phase.HEADERS;
+      if (firstSentNanos == 0) {
+        firstSentNanos = System.nanoTime();
+        timer = system.scheduler().scheduleOnce(request.timeout(), this::timedOut,
+            system.executionContext());
+      }
+      Stages.plain(connection.send(httpRequest)).whenComplete((response, error) -> {
+        if (error != null) {
+          var f = Failures.classify(error, Phase.HEADERS, hop.hostKey, 0);
+          finish(AttemptOutcome.failure(null, 0, elapsedMs(), f.kind(), f.error(), redirects,
+              f.retryable()));
+        } else {
+          onResponse(hop, url, response);
+        }
+      });
+    }
+
+    /** The attempt's time ran out: what it was waiting for names the failure. */
+    private void timedOut() {
+      Hop hop = current;
+      String after = "timeout after " + request.timeout().toMillis() + " ms";
+      Phase phase = hop == null ? null : hop.phase;
+      if (phase == Phase.BODY) {
+        finish(AttemptOutcome.failure(hop.status, hop.bytes, elapsedMs(), ErrorKind.TIMEOUT_BODY,
+            after + " reading the body (" + hop.bytes + " bytes received)", redirects, true));
+      } else if (phase == Phase.HEADERS) {
+        finish(AttemptOutcome.failure(null, 0, elapsedMs(), ErrorKind.TIMEOUT_HEADERS,
+            after + " waiting for response headers", redirects, true));
+      } else if (phase == Phase.CONNECT) {
+        finish(AttemptOutcome.failure(null, 0, elapsedMs(), ErrorKind.TIMEOUT_CONNECT,
+            after + ": the connection for the redirect to " + hop.hostKey + " did not open;"
+                + " that request was not sent", redirects, true));
+      } else {
+        finish(AttemptOutcome.failure(null, 0, elapsedMs(), ErrorKind.TIMEOUT_QUEUED,
+            after + ": the redirect was waiting for its turn to " + (hop == null ? "its host"
+                : hop.hostKey) + " (fetchrunner.fetch.per-host-concurrency); it was not sent",
+            redirects, true));
+      }
     }
 
     private HttpRequest build(Uri uri) {
-      HttpRequest r = HttpRequest.create().withUri(uri)
+      // Sent on a connection of its own: origin-form target, and the Host header it names.
+      boolean defaultPort = uri.port() == (uri.getScheme().equals("https") ? 443 : 80);
+      HttpRequest r = HttpRequest.create().withUri(uri.toRelative())
           .withMethod(HttpMethods.lookup(request.method()).orElseThrow(
-              () -> new IllegalArgumentException("method " + request.method())));
+              () -> new IllegalArgumentException("method " + request.method())))
+          .addHeader(defaultPort ? Host.create(uri.host().address())
+              : Host.create(uri.host().address(), uri.port()));
       ContentType bodyType = ContentTypes.TEXT_PLAIN_UTF8;
       for (Map.Entry<String, String> h : request.headers().entrySet()) {
         if (h.getKey().equalsIgnoreCase("Content-Type")) {
           bodyType = ContentTypes.parse(h.getValue());
-        } else {
+        } else if (!h.getKey().equalsIgnoreCase("Host")) {
           r = r.addHeader(RawHeader.create(h.getKey(), h.getValue()));
         }
       }
       if (request.body() != null) {
         r = r.withEntity(HttpEntities.create(bodyType,
-            request.body().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            request.body().getBytes(StandardCharsets.UTF_8)));
       }
       return r;
     }
 
     private void onResponse(Hop hop, String url, HttpResponse response) {
       int status = response.status().intValue();
+      hop.status = status;
       if (result.isDone()) {
-        response.discardEntityBytes(materializer); // abandoned: drain so the connection is freed
+        response.discardEntityBytes(materializer); // its connection is closed already
         return;
       }
+      hop.phase = Phase.BODY;
       Optional<String> location = response.getHeader("Location").map(h -> h.value());
       boolean follow = REDIRECTS.contains(status) && location.isPresent()
           && (request.method().equals("GET") || request.method().equals("HEAD"));
       if (follow) {
-        response.discardEntityBytes(materializer);
-        hop.release();
+        // A short body that came whole leaves the connection reusable; anything longer is
+        // not worth reading: the connection is closed instead.
+        boolean whole = response.entity() instanceof HttpEntity.Strict;
+        if (!whole) response.discardEntityBytes(materializer);
+        hop.release(whole && keepsAlive(response));
         String next;
         try {
           next = URI.create(url).resolve(location.get().strip()).toString();
         } catch (IllegalArgumentException e) {
-          finish(AttemptOutcome.failure(status, 0, elapsedMs(),
+          finish(AttemptOutcome.failure(status, 0, elapsedMs(), ErrorKind.BAD_REDIRECT,
               "redirect to an invalid Location: " + location.get(), redirects, false));
           return;
         }
         if (visited.contains(next)) {
           redirects.add(next);
-          finish(AttemptOutcome.failure(status, 0, elapsedMs(),
+          finish(AttemptOutcome.failure(status, 0, elapsedMs(), ErrorKind.TOO_MANY_REDIRECTS,
               "redirect loop: " + next + " was already visited", redirects, false));
         } else if (redirects.size() >= request.maxRedirects()) {
-          finish(AttemptOutcome.failure(status, 0, elapsedMs(),
+          finish(AttemptOutcome.failure(status, 0, elapsedMs(), ErrorKind.TOO_MANY_REDIRECTS,
               "more than " + request.maxRedirects() + " redirects", redirects, false));
         } else if (!next.startsWith("http://") && !next.startsWith("https://")) {
-          finish(AttemptOutcome.failure(status, 0, elapsedMs(),
+          finish(AttemptOutcome.failure(status, 0, elapsedMs(), ErrorKind.BAD_REDIRECT,
               "redirect to a non-HTTP URL: " + next, redirects, false));
         } else {
           redirects.add(next);
@@ -259,66 +309,82 @@ public final class HttpFetcher {
         }
         return;
       }
-      readBody(response, status);
+      readBody(hop, response, status);
     }
 
-    private void readBody(HttpResponse response, int status) {
-      long[] bytes = {0};
+    private void readBody(Hop hop, HttpResponse response, int status) {
       MessageDigest digest = request.sha256() ? sha256() : null;
       long max = request.maxBodyBytes();
       String contentType = contentType(response);
       if (response.entity() instanceof HttpEntity.Strict strict) {
         // The whole body came with the response (small bodies usually do): no stream to run.
         var data = strict.getData();
-        bytes[0] = data.size();
-        if (bytes[0] > max) {
-          bodyDone(status, response, contentType, bytes[0], null, new BodyTooLarge(max));
+        hop.bytes = data.size();
+        if (hop.bytes > max) {
+          bodyDone(hop, response, contentType, null, new Failures.BodyTooLarge(max));
           return;
         }
         if (digest != null) digest.update(data.asByteBuffer());
-        bodyDone(status, response, contentType, bytes[0], digest, null);
+        bodyDone(hop, response, contentType, digest, null);
         return;
       }
       var pair = response.entity().withoutSizeLimit().getDataBytes()
           .viaMat(KillSwitches.single(), Keep.right())
           .toMat(Sink.foreach(chunk -> {
-            bytes[0] += chunk.size();
-            if (bytes[0] > max) throw new BodyTooLarge(max);
+            long bytes = hop.bytes + chunk.size();
+            hop.bytes = bytes; // one stream writes it; the timer reads it
+            if (bytes > max) throw new Failures.BodyTooLarge(max);
             if (digest != null) digest.update(chunk.asByteBuffer());
           }), Keep.both())
+          .addAttributes(Connections.QUIET)
           .run(materializer);
       bodySwitch = pair.first();
       if (result.isDone()) bodySwitch.abort(new CancellationException("abandoned"));
       Stages.plain(pair.second()).whenComplete((done, error) ->
-          bodyDone(status, response, contentType, bytes[0], digest, error));
+          bodyDone(hop, response, contentType, digest, error));
     }
 
     /** The body was read (or failed): the attempt's outcome. */
-    private void bodyDone(int status, HttpResponse response, String contentType, long bytes,
+    private void bodyDone(Hop hop, HttpResponse response, String contentType,
         MessageDigest digest, Throwable error) {
       long latency = elapsedMs();
+      int status = hop.status;
+      long bytes = hop.bytes;
       if (error != null) {
-        finish(new AttemptOutcome(false, status, bytes, latency, describe(error),
-            contentType, null, redirects, isTransient(error), null));
-      } else if (status >= 200 && status < 300) {
-        finish(new AttemptOutcome(true, status, bytes, latency, null, contentType,
+        var f = Failures.classify(error, Phase.BODY, hop.hostKey, bytes);
+        finish(new AttemptOutcome(false, status, bytes, latency, f.error(), f.kind(),
+            contentType, null, redirects, f.retryable(), null));
+        return;
+      }
+      boolean reusable = keepsAlive(response);
+      if (status >= 200 && status < 300) {
+        finish(new AttemptOutcome(true, status, bytes, latency, null, null, contentType,
             digest == null ? null : HexFormat.of().formatHex(digest.digest()), redirects,
-            false, null));
+            false, null), reusable);
       } else {
         finish(new AttemptOutcome(false, status, bytes, latency,
-            "HTTP " + status + " " + response.status().reason(), contentType, null, redirects,
-            RETRYABLE_STATUS.contains(status), retryAfter(response)));
+            "HTTP " + status + " " + response.status().reason(), ErrorKind.HTTP_STATUS,
+            contentType, null, redirects, RETRYABLE_STATUS.contains(status),
+            retryAfter(response)), reusable);
       }
     }
 
     private void finish(AttemptOutcome outcome) {
+      finish(outcome, false);
+    }
+
+    /**
+     * Ends the attempt once. {@code reusable}: the response was read to the end and its
+     * connection may serve another request; otherwise the connection is closed.
+     */
+    private void finish(AttemptOutcome outcome, boolean reusable) {
       if (!result.complete(outcome)) return;
       Cancellable t = timer;
       if (t != null) t.cancel();
       UniqueKillSwitch s = bodySwitch;
-      if (s != null) s.abort(new CancellationException("fetch finished"));
+      if (s != null && !reusable) s.abort(new CancellationException("fetch finished"));
       Hop hop = current;
-      if (hop != null) hop.release();
+      if (hop != null) hop.release(reusable);
     }
 
     private long elapsedMs() {
@@ -327,7 +393,7 @@ public final class HttpFetcher {
     }
   }
 
-  /** One request of an attempt (the first, or a redirect), and its host permit. */
+  /** One request of an attempt (the first, or a redirect): its permit and its connection. */
   private final class Hop {
     static final int WAITING = 0;
     static final int HOLDING = 1;
@@ -335,27 +401,52 @@ public final class HttpFetcher {
 
     final String hostKey;
     final AtomicInteger permitState = new AtomicInteger(WAITING);
+    final AtomicReference<Connections.Connection> connection = new AtomicReference<>();
     volatile CompletableFuture<Void> permit;
+    /** Where the request is; null while it waits for a permit. */
+    volatile Phase phase;
+    volatile Integer status;
+    volatile long bytes;
 
     Hop(String hostKey) {
       this.hostKey = hostKey;
     }
 
-    void release() {
+    /** Gives the connection back ({@code reusable}) or closes it, and frees the permit. */
+    void release(boolean reusable) {
+      Connections.Connection c = connection.getAndSet(null);
+      if (c != null) {
+        if (reusable) {
+          c.release();
+        } else {
+          c.close();
+        }
+      }
       int before = permitState.getAndSet(RELEASED);
       if (before == HOLDING) {
         gate.release(hostKey);
       } else if (before == WAITING && permit != null) {
-        permit.cancel(false); // if it completed meanwhile, send() sees RELEASED and returns it
+        permit.cancel(false); // if it completed meanwhile, connect() sees RELEASED and returns it
       }
     }
+  }
+
+  /** Whether the connection may carry another request after this response. */
+  private static boolean keepsAlive(HttpResponse response) {
+    if (response.getHeader("Connection").map(h -> h.value().toLowerCase(Locale.ROOT))
+        .filter(v -> v.contains("close")).isPresent()) {
+      return false;
+    }
+    return !response.protocol().value().equals("HTTP/1.0")
+        || response.getHeader("Connection").map(h -> h.value().toLowerCase(Locale.ROOT))
+            .filter(v -> v.contains("keep-alive")).isPresent();
   }
 
   /** host:port (the scheme's port when the URI has none), lower case. */
   static String hostKey(Uri uri) {
     String host = uri.host().address();
     if (host.isEmpty()) throw new IllegalArgumentException("no host in " + uri);
-    return host.toLowerCase(java.util.Locale.ROOT) + ":" + uri.port();
+    return host.toLowerCase(Locale.ROOT) + ":" + uri.port();
   }
 
   private static String contentType(HttpResponse response) {
@@ -380,75 +471,11 @@ public final class HttpFetcher {
     }
   }
 
-  /** A failure a later attempt may not meet: the connection, not the answer, went wrong. */
-  static boolean isTransient(Throwable error) {
-    Throwable e = unwrap(error);
-    if (e instanceof BodyTooLarge) return false;
-    if (certificateProblem(error) != null) return false; // a retry meets the same certificate
-    return e instanceof java.io.IOException
-        || e instanceof TimeoutException
-        || e.getClass().getName().startsWith("org.apache.pekko.stream.StreamTcpException")
-        || e.getClass().getName().contains("EntityStreamException")
-        || e.getClass().getName().contains("UnexpectedConnectionClosureException")
-        || String.valueOf(e.getMessage()).toLowerCase().contains("connection");
-  }
-
-  private static Throwable unwrap(Throwable error) {
-    Throwable e = error;
-    while ((e instanceof CompletionException || e.getCause() instanceof java.net.ConnectException)
-        && e.getCause() != null) {
-      e = e.getCause();
-    }
-    return e;
-  }
-
-  /** The refusal of a server's certificate in this failure's causes, or null. */
-  static Throwable certificateProblem(Throwable error) {
-    for (Throwable t = error; t != null; t = t.getCause()) {
-      if (t instanceof java.security.cert.CertificateException
-          || t instanceof java.security.cert.CertPathValidatorException
-          || t instanceof java.security.cert.CertPathBuilderException) {
-        return t;
-      }
-    }
-    return null;
-  }
-
-  static String describe(Throwable error) {
-    Throwable e = unwrap(error);
-    if (e instanceof BodyTooLarge) return e.getMessage();
-    Throwable certificate = certificateProblem(error);
-    if (certificate != null) {
-      String why = String.valueOf(certificate.getMessage());
-      String lower = why.toLowerCase(java.util.Locale.ROOT);
-      return lower.contains("subject alternative") || lower.contains("no name matching")
-          ? "TLS: the server's certificate is not for this host: " + why
-          : "TLS: the server's certificate is not trusted: " + why + " (an authority can be"
-              + " added with fetchrunner.fetch.tls.ca-file)";
-    }
-    if (e instanceof java.net.ConnectException) return "connection refused";
-    String message = e.getMessage();
-    return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
-  }
-
   private static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  static int nextPowerOfTwo(int n) {
-    int p = 1;
-    while (p < n) p <<= 1;
-    return p;
-  }
-
-  /** The body grew past the job's maxBodyBytes; the connection is closed. */
-  static final class BodyTooLarge extends RuntimeException {
-    BodyTooLarge(long limit) {
-      super("body larger than " + limit + " bytes (maxBodyBytes)");
     }
   }
 }

@@ -64,7 +64,8 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
     current = fetcher.fetch(request);
     getContext().pipeToSelf(current.result(), (outcome, error) -> new Attempted(outcome != null
         ? outcome
-        : AttemptOutcome.failure(null, 0, 0, "internal error: " + error, List.of(), false)));
+        : AttemptOutcome.failure(null, 0, 0, ErrorKind.INTERNAL, "internal error: " + error,
+            List.of(), false)));
   }
 
   @Override
@@ -92,7 +93,8 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
     if (!o.succeeded() && o.retryable() && attempts <= retry.retries()) {
       Duration wait = o.retryAfter() != null ? o.retryAfter() : backoff(attempts);
       if (wait.compareTo(retry.maxRetryAfter()) <= 0) {
-        earlier.add(new UrlResult.Attempt(o.httpStatus(), o.latencyMs(), o.error()));
+        earlier.add(new UrlResult.Attempt(o.httpStatus(), o.latencyMs(), o.error(),
+            o.errorKind().wire()));
         retryTimer = getContext().scheduleOnce(wait, getContext().getSelf(), new RetryNow());
         return this;
       }
@@ -105,7 +107,8 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
   private Behavior<Command> done(AttemptOutcome o, int attempts, String error) {
     report.accept(index, new UrlResult(o.succeeded() ? UrlState.SUCCEEDED : UrlState.FAILED,
         o.httpStatus(), o.bytes(), latencyMs, attempts, o.succeeded() ? null : error,
-        o.contentType(), o.sha256(), o.redirects(), earlier));
+        o.contentType(), o.sha256(), o.redirects(), earlier,
+        o.succeeded() ? null : o.errorKind().wire()));
     return Behaviors.stopped();
   }
 

@@ -186,8 +186,6 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private boolean dispatchMoreSent;
   /** The job's own headers, merged once per incarnation (read only). */
   private Map<String, String> jobHeaders;
-  /** The hosts with more than a small pool's worth of this job's URLs (see hostDemand). */
-  private Map<String, Integer> busyHosts;
   private ActorRef<ResultBatcher.Command> batcher;
   private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
   private boolean draining;
@@ -431,21 +429,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     String url = spec.urls().get(index);
     return new FetchRequest(url, request.method(), headers, request.body(),
         Duration.ofMillis(spec.timeoutMs()), policy.maxBodyBytes(), policy.sha256(),
-        policy.maxRedirects(), hostDemand(spec, url));
-  }
-
-  /**
-   * How many requests this job may send to the host of {@code url} at once: its concurrency,
-   * or fewer when fewer of its URLs are on that host. Only told apart above a small pool's
-   * connections ({@code HttpFetcher} sizes pools by it), so the hosts are counted only for
-   * jobs of a larger concurrency, once per incarnation, and only the busy hosts kept.
-   */
-  private int hostDemand(JobSpec spec, String url) {
-    int concurrency = spec.concurrency();
-    if (concurrency <= HttpFetcher.SMALL_POOL) return concurrency;
-    if (busyHosts == null) busyHosts = UrlHost.countsAbove(spec.urls(), HttpFetcher.SMALL_POOL);
-    return Math.min(concurrency,
-        busyHosts.getOrDefault(UrlHost.of(url), HttpFetcher.SMALL_POOL));
+        policy.maxRedirects());
   }
 
   private UrlFetcher.RetryPolicy retryPolicy(JobSpec spec) {

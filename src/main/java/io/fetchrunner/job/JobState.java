@@ -153,10 +153,10 @@ public final class JobState implements CborSerializable {
       UrlResult r = results[i];
       String url = spec.urls().get(i);
       entries.add(r == null
-          ? new JobView.Entry(url, UrlState.PENDING, null, null, null, 0, null, null, null,
+          ? new JobView.Entry(url, UrlState.PENDING, null, null, null, 0, null, null, null, null,
               List.of(), List.of())
           : new JobView.Entry(url, r.state(), r.httpStatus(), r.bytes(), r.latencyMs(),
-              r.attempts(), r.error(), r.contentType(), r.sha256(), r.redirects(),
+              r.attempts(), r.error(), r.errorKind(), r.contentType(), r.sha256(), r.redirects(),
               r.earlierAttempts()));
     }
     return new JobView(summary(), entries);

@@ -7,6 +7,6 @@ import java.util.List;
 public record JobView(JobSummary summary, List<Entry> results) implements CborSerializable {
 
   public record Entry(String url, UrlState state, Integer httpStatus, Long bytes, Long latencyMs,
-      int attempts, String error, String contentType, String sha256, List<String> redirects,
+      int attempts, String error, String errorKind, String contentType, String sha256, List<String> redirects,
       List<UrlResult.Attempt> earlierAttempts) implements CborSerializable {}
 }

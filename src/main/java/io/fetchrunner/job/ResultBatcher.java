@@ -1,5 +1,6 @@
 package io.fetchrunner.job;
 
+import io.fetchrunner.fetch.ErrorKind;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -62,7 +63,8 @@ public final class ResultBatcher {
               reported.set(gone.index());
               ctx.getLog().error("the worker of URL {} stopped without a result", gone.index());
               buffer.add(new Job.Outcome(gone.index(),
-                  UrlResult.failed("internal error: the worker stopped without a result")));
+                  UrlResult.failed(ErrorKind.INTERNAL,
+                      "internal error: the worker stopped without a result")));
               flush.run();
             }
             return Behaviors.same();

@@ -40,12 +40,4 @@ public final class UrlHost {
       return "?";
     }
   }
-
-  /** The hosts that more than {@code threshold} of {@code urls} are on, with their counts. */
-  public static Map<String, Integer> countsAbove(List<String> urls, int threshold) {
-    Map<String, Integer> counts = new HashMap<>();
-    for (String url : urls) counts.merge(of(url), 1, Integer::sum);
-    counts.values().removeIf(n -> n <= threshold);
-    return counts;
-  }
 }

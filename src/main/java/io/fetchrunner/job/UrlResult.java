@@ -1,6 +1,7 @@
 package io.fetchrunner.job;
 
 import io.fetchrunner.CborSerializable;
+import io.fetchrunner.fetch.ErrorKind;
 import java.util.List;
 
 /**
@@ -11,31 +12,61 @@ import java.util.List;
  * @param latencyMs time spent in requests, summed over attempts (waits between attempts
  *     are not counted): what fetching this URL alone would have cost
  * @param attempts requests made, counting retries (redirect hops are part of one attempt)
- * @param error why it failed; null unless FAILED
+ * @param error why it failed, for a person; null unless FAILED
  * @param contentType the final response's Content-Type, if any
  * @param sha256 hex SHA-256 of the final body, when the job asked for it
  * @param redirects the URLs the last attempt was redirected to, in order
  * @param earlierAttempts how each failed attempt before the last one ended
+ * @param errorKind why it failed, as one of the words of {@link ErrorKind} (FAILED and
+ *     CANCELLED results); results stored before it existed get it from their error text
  */
 public record UrlResult(
     UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts, String error,
-    String contentType, String sha256, List<String> redirects, List<Attempt> earlierAttempts)
+    String contentType, String sha256, List<String> redirects, List<Attempt> earlierAttempts,
+    String errorKind)
     implements CborSerializable {
 
   /** One failed attempt that was retried. */
-  public record Attempt(Integer httpStatus, long latencyMs, String error)
-      implements CborSerializable {}
+  public record Attempt(Integer httpStatus, long latencyMs, String error, String errorKind)
+      implements CborSerializable {
+    public Attempt {
+      if (errorKind == null && error != null) {
+        errorKind = ErrorKind.fromStoredText(error).wire();
+      }
+    }
+
+    public Attempt(Integer httpStatus, long latencyMs, String error) {
+      this(httpStatus, latencyMs, error, null);
+    }
+  }
 
   public UrlResult {
     redirects = redirects == null ? List.of() : List.copyOf(redirects);
     earlierAttempts = earlierAttempts == null ? List.of() : List.copyOf(earlierAttempts);
+    if (errorKind == null) {
+      if (state == UrlState.CANCELLED) {
+        errorKind = ErrorKind.CANCELLED.wire();
+      } else if (state == UrlState.FAILED) {
+        errorKind = ErrorKind.fromStoredText(error).wire();
+      }
+    }
+  }
+
+  /** A result without its kind: named from its state and error text (as a stored one). */
+  public UrlResult(UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts,
+      String error, String contentType, String sha256, List<String> redirects,
+      List<Attempt> earlierAttempts) {
+    this(state, httpStatus, bytes, latencyMs, attempts, error, contentType, sha256, redirects,
+        earlierAttempts, null);
   }
 
   public static UrlResult cancelled() {
-    return new UrlResult(UrlState.CANCELLED, null, 0, 0, 0, null, null, null, null, null);
+    return new UrlResult(UrlState.CANCELLED, null, 0, 0, 0, null, null, null, null, null,
+        ErrorKind.CANCELLED.wire());
   }
 
-  public static UrlResult failed(String error) {
-    return new UrlResult(UrlState.FAILED, null, 0, 0, 1, error, null, null, null, null);
+  public static UrlResult failed(ErrorKind kind, String error) {
+    return new UrlResult(UrlState.FAILED, null, 0, 0, 1, error, null, null, null, null,
+        kind.wire());
   }
 }

@@ -43,22 +43,4 @@ class KeepAliveTest {
       assertEquals(0, open, "every idle connection closed within 10 s of a 3 s keep-alive");
     }
   }
-
-  @Test
-  void aHostCountsAsWarmForTheKeepAliveOrThePoolsIdleTimeoutWhicheverIsShorter() {
-    assertEquals(Duration.ofSeconds(10), HttpFetcher.connectionsKeptFor(pool("10s", "30s")));
-    assertEquals(Duration.ofSeconds(30), HttpFetcher.connectionsKeptFor(pool("infinite", "30s")));
-    assertEquals(Duration.ofSeconds(5), HttpFetcher.connectionsKeptFor(pool("10s", "5s")));
-    assertEquals(Duration.ZERO, HttpFetcher.connectionsKeptFor(pool("infinite", "infinite")),
-        "no bound on how long connections live: no warm start");
-  }
-
-  private static org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings pool(
-      String keepAlive, String idle) {
-    return org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings.create(
-        com.typesafe.config.ConfigFactory.parseString(
-                "pekko.http.host-connection-pool { keep-alive-timeout = " + keepAlive
-                    + ", idle-timeout = " + idle + " }")
-            .withFallback(com.typesafe.config.ConfigFactory.defaultReference()));
-  }
 }
