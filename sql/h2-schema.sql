@@ -116,8 +116,11 @@ CREATE TABLE IF NOT EXISTS url_result (
     -- JSON arrays, as in GET /jobs/{id}
     redirects VARCHAR,
     earlier_attempts VARCHAR,
+    -- the result's errorKind (io.fetchrunner.fetch.ErrorKind); null in rows of older versions
+    error_kind VARCHAR(32),
     PRIMARY KEY (job_id, idx)
 );
+ALTER TABLE url_result ADD COLUMN IF NOT EXISTS error_kind VARCHAR(32);
 
 -- Where the read side is in the journal: the ordering of the last event it applied.
 CREATE TABLE IF NOT EXISTS read_side_offset (

@@ -96,8 +96,10 @@ CREATE TABLE IF NOT EXISTS public.url_result (
   -- JSON arrays, as in GET /jobs/{id}
   redirects VARCHAR,
   earlier_attempts VARCHAR,
+  error_kind VARCHAR(32),
   PRIMARY KEY (job_id, idx)
 );
+ALTER TABLE public.url_result ADD COLUMN IF NOT EXISTS error_kind VARCHAR(32);
 
 CREATE TABLE IF NOT EXISTS public.read_side_offset (
   projection VARCHAR(64) NOT NULL PRIMARY KEY,

@@ -141,8 +141,8 @@ public final class HistoryQueries {
 
   /** One URL's row; bytes and latency are null while it is pending (as in GET /jobs/{id}). */
   public record ResultRow(int index, String url, String state, Integer httpStatus, Long bytes,
-      Long latencyMs, int attempts, String error, String contentType, String sha256,
-      List<String> redirects, List<UrlResult.Attempt> earlierAttempts) {}
+      Long latencyMs, int attempts, String error, String errorKind, String contentType,
+      String sha256, List<String> redirects, List<UrlResult.Attempt> earlierAttempts) {}
 
   private static final com.fasterxml.jackson.core.type.TypeReference<List<String>> STRINGS =
       new com.fasterxml.jackson.core.type.TypeReference<>() {};
@@ -198,7 +198,7 @@ public final class HistoryQueries {
     int chunkNo = -1;
     try (PreparedStatement st = c.prepareStatement(
         "SELECT idx, url, state, http_status, bytes, latency_ms, attempts, error,"
-            + " content_type, sha256, redirects, earlier_attempts"
+            + " content_type, sha256, redirects, earlier_attempts, error_kind"
             + " FROM url_result WHERE job_id = ? AND idx BETWEEN ? AND ? ORDER BY idx")) {
       st.setString(1, jobId);
       st.setInt(2, from);
@@ -210,7 +210,9 @@ public final class HistoryQueries {
           if (more && rs.getInt(1) == next) {
             rows.add(new ResultRow(next, rs.getString(2), rs.getString(3),
                 (Integer) rs.getObject(4), (Long) rs.getObject(5), (Long) rs.getObject(6),
-                rs.getInt(7), rs.getString(8), rs.getString(9), rs.getString(10),
+                rs.getInt(7), rs.getString(8),
+                errorKind(rs.getString(13), rs.getString(3), rs.getString(8)),
+                rs.getString(9), rs.getString(10),
                 list(rs.getString(11), STRINGS), list(rs.getString(12), ATTEMPTS)));
             more = rs.next();
           } else {
@@ -232,10 +234,17 @@ public final class HistoryQueries {
     if (jobState == JobStatus.CANCELLED) {
       UrlResult r = UrlResult.cancelled();
       return new ResultRow(index, url, r.state().name(), r.httpStatus(), r.bytes(),
-          r.latencyMs(), r.attempts(), null, null, null, List.of(), List.of());
+          r.latencyMs(), r.attempts(), null, r.errorKind(), null, null, List.of(), List.of());
     }
-    return new ResultRow(index, url, "PENDING", null, null, null, 0, null, null, null,
+    return new ResultRow(index, url, "PENDING", null, null, null, 0, null, null, null, null,
         List.of(), List.of());
+  }
+
+  /** The stored kind; rows written before it existed get it as UrlResult gives it. */
+  private static String errorKind(String stored, String state, String error) {
+    if (stored != null) return stored;
+    return new UrlResult(io.fetchrunner.job.UrlState.valueOf(state), null, 0, 0, 0, error,
+        null, null, null, null).errorKind();
   }
 
   // ---- statistics ----

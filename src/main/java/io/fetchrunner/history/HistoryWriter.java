@@ -359,8 +359,8 @@ public final class HistoryWriter {
       if (recordSt == null) {
         recordSt = c.prepareStatement("INSERT INTO url_result (job_id, idx, url, host, state,"
             + " http_status, bytes, latency_ms, attempts, error, recorded_at, content_type,"
-            + " sha256, redirects, earlier_attempts)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            + " sha256, redirects, earlier_attempts, error_kind)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       }
       bind(recordSt, row.id, index, urlChunks.url(c, row.id, index), r, at);
       recordSt.addBatch();
@@ -388,6 +388,7 @@ public final class HistoryWriter {
       st.setString(13, r.sha256());
       st.setString(14, json(r.redirects()));
       st.setString(15, json(r.earlierAttempts()));
+      st.setString(16, r.errorKind());
     }
 
     /**

@@ -51,7 +51,7 @@ public final class HistoryRoutes extends AllDirectives {
           .toContentType();
   static final ContentType.WithCharset CSV = MediaTypes.TEXT_CSV.toContentType(HttpCharsets.UTF_8);
   static final String CSV_HEADER = "index,url,state,httpStatus,bytes,latencyMs,attempts,error,"
-      + "contentType,sha256,redirects,earlierAttempts\n";
+      + "contentType,sha256,redirects,earlierAttempts,errorKind\n";
 
   private final ActorSystem<?> system;
   private final HistoryQueries queries;
@@ -181,6 +181,7 @@ public final class HistoryRoutes extends AllDirectives {
           .append(',').append(csv(String.join(" ", r.redirects())))
           .append(',').append(csv(r.earlierAttempts().isEmpty() ? null
               : jsonText(r.earlierAttempts())))
+          .append(',').append(csv(r.errorKind()))
           .append('\n');
     }
     return ByteString.fromArray(sb.toString().getBytes(StandardCharsets.UTF_8));

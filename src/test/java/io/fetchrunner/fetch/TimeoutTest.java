@@ -116,4 +116,29 @@ class TimeoutTest {
           r.get("error").asText());
     }
   }
+
+  @Test
+  void aRedirectThatNeverGotItsTurnIsRecordedAsNotSent(@TempDir Path dataDir) {
+    // One request at a time per host: the hanging request holds the second host's turn.
+    try (TargetServer first = new TargetServer();
+         TargetServer second = new TargetServer();
+         FetchRunner service = Services.start(dataDir,
+             "fetchrunner.fetch.per-host-concurrency = 1")) {
+      Api api = new Api(service.port());
+      String holder = api.submit(Map.of("urls", List.of(second.url(HANGS + "?holds")),
+          "timeoutMs", 30_000, "retries", 0));
+      for (int i = 0; i < 100 && second.totalHits() < 1; i++) Api.sleep(50);
+      String redirected = second.url("/delay/10?redirected");
+      String id = api.submit(Map.of("urls",
+          List.of(first.url("/redirect-to?url=" + redirected)), "timeoutMs", 1_000,
+          "retries", 0));
+      JsonNode r = api.awaitFinished(id, Duration.ofSeconds(20)).get("results").get(0);
+      assertEquals("timeout-queued", r.get("errorKind").asText(), r::toString);
+      assertTrue(r.get("error").asText().endsWith("it was not sent"), r::toString);
+      assertEquals(0, second.hits("/delay/10?redirected"));
+      assertEquals(200, api.delete("/jobs/" + holder).status());
+      Api.sleep(500); // the turn it waited for is free now: it must not be sent late
+      assertEquals(0, second.hits("/delay/10?redirected"), "sent after it was recorded");
+    }
+  }
 }

@@ -222,7 +222,7 @@ class HistoryApiTest {
       assertTrue(csv.contentType().startsWith("text/csv"), csv.contentType());
       String[] rows = csv.body().split("\n");
       assertEquals("index,url,state,httpStatus,bytes,latencyMs,attempts,error,contentType,"
-          + "sha256,redirects,earlierAttempts", rows[0]);
+          + "sha256,redirects,earlierAttempts,errorKind", rows[0]);
       assertEquals(results.size() + 1, rows.length);
       for (int i = 0; i < results.size(); i++) {
         JsonNode r = results.get(i);
@@ -236,7 +236,8 @@ class HistoryApiTest {
             + text(r.get("contentType")) + "," + text(r.get("sha256")) + ","
             + String.join(" ", Api.MAPPER.convertValue(r.get("redirects"), List.class)) + ","
             + (r.get("earlierAttempts").isEmpty() ? ""
-                : csvQuote(r.get("earlierAttempts").toString()));
+                : csvQuote(r.get("earlierAttempts").toString())) + ","
+            + text(r.get("errorKind"));
         assertEquals(expected, rows[i + 1]);
       }
     }

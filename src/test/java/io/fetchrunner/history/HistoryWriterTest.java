@@ -236,7 +236,8 @@ class HistoryWriterTest {
     for (int i = 0; i < rows.size(); i++) {
       JobView.Entry e = view.results().get(i);
       assertEquals(new HistoryQueries.ResultRow(i, e.url(), e.state().name(), e.httpStatus(),
-          e.bytes(), e.latencyMs(), e.attempts(), e.error(), e.contentType(), e.sha256(),
+          e.bytes(), e.latencyMs(), e.attempts(), e.error(), e.errorKind(), e.contentType(),
+          e.sha256(),
           e.redirects(), e.earlierAttempts()), rows.get(i));
     }
   }

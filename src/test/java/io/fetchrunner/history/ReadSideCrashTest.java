@@ -257,8 +257,8 @@ class ReadSideCrashTest {
             if (results[i] == null) {
               results[i] = Api.MAPPER.createObjectNode().put("state", "CANCELLED")
                   .putNull("httpStatus").put("bytes", 0).put("latencyMs", 0)
-                  .put("attempts", 0).putNull("error").putNull("contentType")
-                  .putNull("sha256");
+                  .put("attempts", 0).putNull("error").put("errorKind", "cancelled")
+                  .putNull("contentType").putNull("sha256");
             }
           }
           last = instant(f.get("at"));
@@ -280,8 +280,8 @@ class ReadSideCrashTest {
       ObjectNode entry = out.addObject().put("url", urls.get(i));
       if (r == null) {
         entry.put("state", "PENDING").putNull("httpStatus").putNull("bytes")
-            .putNull("latencyMs").put("attempts", 0).putNull("error").putNull("contentType")
-            .putNull("sha256");
+            .putNull("latencyMs").put("attempts", 0).putNull("error").putNull("errorKind")
+            .putNull("contentType").putNull("sha256");
         entry.putArray("redirects");
         entry.putArray("earlierAttempts");
         continue;
@@ -300,6 +300,8 @@ class ReadSideCrashTest {
       entry.put("latencyMs", r.get("latencyMs").asLong());
       entry.put("attempts", r.get("attempts").asInt());
       entry.set("error", r.get("error") == null ? Api.MAPPER.nullNode() : r.get("error"));
+      entry.set("errorKind", r.get("errorKind") == null ? Api.MAPPER.nullNode()
+          : r.get("errorKind"));
       entry.set("contentType", r.get("contentType") == null ? Api.MAPPER.nullNode()
           : r.get("contentType"));
       entry.set("sha256", r.get("sha256") == null ? Api.MAPPER.nullNode() : r.get("sha256"));
