@@ -70,11 +70,12 @@ final class Connections {
 
   /**
    * An idle connection to the host (it was open and unused, and is now the caller's), or a new
-   * one that may still be connecting ({@link Connection#established()}).
+   * one that may still be connecting ({@link Connection#established()}); always a new one
+   * when {@code fresh}.
    */
-  Connection acquire(boolean secure, String host, int port) {
+  Connection acquire(boolean secure, String host, int port, boolean fresh) {
     String key = (secure ? "https://" : "http://") + host + ":" + port;
-    ConcurrentLinkedDeque<Connection> ready = idle.get(key);
+    ConcurrentLinkedDeque<Connection> ready = fresh ? null : idle.get(key);
     if (ready != null) {
       long now = nanoClock.getAsLong();
       Connection c;
@@ -131,12 +132,15 @@ final class Connections {
     return idle.values().stream().mapToInt(ConcurrentLinkedDeque::size).sum();
   }
 
-  /** The connection was closed by the server while idle. */
-  static final class ClosedBeforeResponse extends RuntimeException {
+  /** The connection closed before a response arrived. */
+  static class ClosedBeforeResponse extends RuntimeException {
     ClosedBeforeResponse() {
       super("the connection was closed before a response arrived", null, false, false);
     }
   }
+
+  /** The connection had closed (the server closed it while idle): the request was not sent. */
+  static final class NotSent extends ClosedBeforeResponse {}
 
   /** One connection: one request at a time, its response's body read before the next. */
   final class Connection {
@@ -191,9 +195,7 @@ final class Connections {
     CompletionStage<HttpResponse> send(HttpRequest request) {
       CompletionStage<Optional<HttpResponse>> response = next;
       boolean sent = !closed.get() && requests.offer(request) == QueueOfferResult.enqueued();
-      if (!sent) {
-        return CompletableFuture.failedFuture(new ClosedBeforeResponse());
-      }
+      if (!sent) return CompletableFuture.failedFuture(new NotSent());
       return response.thenApply(r -> {
         if (r.isEmpty()) throw new ClosedBeforeResponse();
         pullNext();

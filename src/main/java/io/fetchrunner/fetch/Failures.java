@@ -68,6 +68,10 @@ final class Failures {
     if (find(error, UnknownHostException.class) != null) {
       return new Failure(ErrorKind.DNS, "the host name of " + target + " did not resolve", false);
     }
+    if (e instanceof Connections.NotSent) {
+      return new Failure(ErrorKind.CLOSED,
+          "the connection closed before the request was sent", true);
+    }
     if (e instanceof Connections.ClosedBeforeResponse) {
       return new Failure(ErrorKind.CLOSED,
           "the server closed the connection before sending a response", true);

@@ -63,6 +63,8 @@ import org.apache.pekko.stream.javadsl.Sink;
 public final class HttpFetcher {
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
   private static final Set<Integer> RETRYABLE_STATUS = Set.of(429, 502, 503, 504);
+  /** New connections tried for a request whose connection closed before it was sent. */
+  private static final int MAX_RESENDS = 2;
 
   private final ActorSystem<?> system;
   private final Materializer materializer;
@@ -175,11 +177,17 @@ public final class HttpFetcher {
         gate.release(hop.hostKey); // finished while waiting for the permit
         return;
       }
+      open(hop, url, uri, false);
+    }
+
+    /** Takes a connection (a new one when {@code fresh}), and sends once it is open. */
+    private void open(Hop hop, String url, Uri uri, boolean fresh) {
       hop.phase = Phase.CONNECT;
       boolean secure = uri.getScheme().equals("https");
       Connections.Connection connection =
-          connections.acquire(secure, uri.host().address(), uri.port());
-      hop.connection.set(connection);
+          connections.acquire(secure, uri.host().address(), uri.port(), fresh);
+      Connections.Connection before = hop.connection.getAndSet(connection);
+      if (before != null) before.close();
       if (result.isDone()) { // finished meanwhile: finish() may have missed the connection
         hop.release(false);
         return;
@@ -212,7 +220,13 @@ public final class HttpFetcher {
             system.executionContext());
       }
       Stages.plain(connection.send(httpRequest)).whenComplete((response, error) -> {
-        if (error != null) {
+        if (Failures.unwrap(error) instanceof Connections.NotSent
+            && hop.resends.incrementAndGet() <= MAX_RESENDS) {
+          // The connection had closed before the request went out (a kept-alive one the
+          // server closed while idle, or, on a heavily loaded machine, a new one whose TCP
+          // actor stopped): nothing was sent, so a new connection takes it. The timeout runs on.
+          open(hop, url, uri, true);
+        } else if (error != null) {
           var f = Failures.classify(error, Phase.HEADERS, hop.hostKey, 0);
           finish(AttemptOutcome.failure(null, 0, elapsedMs(), f.kind(), f.error(), redirects,
               f.retryable()));
@@ -235,8 +249,9 @@ public final class HttpFetcher {
             after + " waiting for response headers", redirects, true));
       } else if (phase == Phase.CONNECT) {
         finish(AttemptOutcome.failure(null, 0, elapsedMs(), ErrorKind.TIMEOUT_CONNECT,
-            after + ": the connection for the redirect to " + hop.hostKey + " did not open;"
-                + " that request was not sent", redirects, true));
+            after + " waiting for a connection to " + hop.hostKey + " to open; "
+                + (redirects.isEmpty() ? "the request" : "the redirect") + " was not sent",
+            redirects, true));
       } else {
         finish(AttemptOutcome.failure(null, 0, elapsedMs(), ErrorKind.TIMEOUT_QUEUED,
             after + ": the redirect was waiting for its turn to " + (hop == null ? "its host"
@@ -402,6 +417,8 @@ public final class HttpFetcher {
     final String hostKey;
     final AtomicInteger permitState = new AtomicInteger(WAITING);
     final AtomicReference<Connections.Connection> connection = new AtomicReference<>();
+    /** Requests of this hop that went to a new connection because the last had closed. */
+    final AtomicInteger resends = new AtomicInteger();
     volatile CompletableFuture<Void> permit;
     /** Where the request is; null while it waits for a permit. */
     volatile Phase phase;

@@ -43,4 +43,53 @@ class KeepAliveTest {
       assertEquals(0, open, "every idle connection closed within 10 s of a 3 s keep-alive");
     }
   }
+
+  /**
+   * A server that closes a kept-alive connection after 200 ms unused (many do, sooner than our
+   * keep-alive-timeout): the next request goes on a new connection and succeeds at once.
+   */
+  @Test
+  void aConnectionTheServerClosedWhileIdleIsNotUsedAgain(@TempDir Path dataDir)
+      throws Exception {
+    java.util.concurrent.atomic.AtomicInteger connections =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger requests =
+        new java.util.concurrent.atomic.AtomicInteger();
+    try (java.net.ServerSocket server = new java.net.ServerSocket(0, 50,
+             java.net.InetAddress.getLoopbackAddress());
+         FetchRunner service = Services.start(dataDir, "")) {
+      Thread t = new Thread(() -> {
+        while (!server.isClosed()) {
+          try (java.net.Socket s = server.accept()) {
+            connections.incrementAndGet();
+            s.setSoTimeout(200); // closes the connection after 200 ms without a request
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                s.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+            while (true) {
+              String line = in.readLine();
+              if (line == null) break;
+              if (!line.isEmpty()) continue; // headers until the blank line
+              requests.incrementAndGet();
+              s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            }
+          } catch (java.io.IOException e) {
+            // the idle timeout, or the socket closed
+          }
+        }
+      }, "closing-server");
+      t.setDaemon(true);
+      t.start();
+      Api api = new Api(service.port());
+      String url = "http://127.0.0.1:" + server.getLocalPort() + "/";
+      for (int round = 0; round < 3; round++) {
+        String id = api.submit(Map.of("urls", List.of(url), "retries", 0));
+        JsonNode r = api.awaitFinished(id, Duration.ofSeconds(10)).get("results").get(0);
+        assertEquals("SUCCEEDED", r.get("state").asText(), "round " + round + ": " + r);
+        Api.sleep(600); // the server has closed the connection meanwhile
+      }
+      assertEquals(3, requests.get());
+      assertEquals(3, connections.get(), "one connection per request: none was reused closed");
+    }
+  }
 }
