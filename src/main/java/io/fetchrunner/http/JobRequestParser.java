@@ -3,6 +3,7 @@ package io.fetchrunner.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.Settings;
+import io.fetchrunner.fetch.HostForms;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.job.FetchPolicy;
 import io.fetchrunner.job.JobRequest;
@@ -14,6 +15,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.pekko.http.javadsl.model.Uri;
 
@@ -274,13 +276,25 @@ public final class JobRequestParser {
       throw Problem.badRequest(field,
           field + " has scheme \"" + scheme + "\"; only http and https are fetched");
     }
+    Uri parsed = null; // as the HTTP client will read it
+    RuntimeException invalid = null;
+    try {
+      parsed = Uri.create(url);
+    } catch (RuntimeException e) {
+      invalid = e;
+    }
+    // Before the host check below: java.net.URI finds no host in 127.1 or 0x7f.1.
+    var ambiguous = parsed == null ? Optional.<String>empty()
+        : HostForms.ambiguity(parsed.host().address());
+    if (ambiguous.isPresent()) {
+      throw Problem.badRequest(field, field + " has a host that parsers read as different"
+          + " addresses, in " + quote(url) + ": " + ambiguous.get());
+    }
     if (uri.getHost() == null || uri.getHost().isEmpty()) {
       throw Problem.badRequest(field, field + " has no host: " + quote(url));
     }
-    try {
-      Uri.create(url); // what the HTTP client will parse
-    } catch (RuntimeException e) {
-      throw Problem.badRequest(field, field + " is not a valid URL: " + e.getMessage());
+    if (invalid != null) {
+      throw Problem.badRequest(field, field + " is not a valid URL: " + invalid.getMessage());
     }
     var denied = targets.checkName(uri.getHost());
     if (denied.isPresent()) {
