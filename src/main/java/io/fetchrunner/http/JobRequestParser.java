@@ -1,6 +1,5 @@
 package io.fetchrunner.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.Settings;
 import io.fetchrunner.fetch.HostForms;
@@ -51,12 +50,7 @@ public final class JobRequestParser {
       Long maxRedirects, Long maxBodyBytes, Boolean sha256, Map<String, String> headers) {}
 
   public JobRequest fromJson(String body) {
-    JsonNode root;
-    try {
-      root = Json.mapper().readTree(body);
-    } catch (JsonProcessingException e) {
-      throw Problem.badRequest("body", "malformed JSON: " + e.getOriginalMessage());
-    }
+    JsonNode root = Json.readRequest(withoutByteOrderMark(body));
     if (root == null || !root.isObject()) {
       throw Problem.badRequest("body", "expected a JSON object with a \"urls\" array");
     }
@@ -176,7 +170,7 @@ public final class JobRequestParser {
       }
     }
     List<String> urls = new ArrayList<>();
-    String[] lines = body.split("\r?\n", -1);
+    String[] lines = withoutByteOrderMark(body).split("\r?\n", -1);
     int lineNo = 0;
     for (String line : lines) {
       lineNo++;
@@ -319,6 +313,11 @@ public final class JobRequestParser {
     } catch (NumberFormatException e) {
       throw Problem.badRequest(field, "\"" + field + "\" must be an integer");
     }
+  }
+
+  /** A UTF-8 byte-order mark (U+FEFF first) says how the body is encoded; it is not content. */
+  private static String withoutByteOrderMark(String body) {
+    return body.startsWith("\uFEFF") ? body.substring(1) : body;
   }
 
   private static String defaultName(List<String> urls) {
