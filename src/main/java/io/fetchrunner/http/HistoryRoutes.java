@@ -216,7 +216,7 @@ public final class HistoryRoutes extends AllDirectives {
               + " GET /admin/read-side shows how far it is (behind = 0 when done)");
           return Json.response(202, body);
         })
-        .exceptionally(HistoryRoutes::failure);
+        .exceptionally(Failures::response);
   }
 
   // ---- parameters ----
@@ -323,23 +323,7 @@ public final class HistoryRoutes extends AllDirectives {
       } catch (SQLException e) {
         throw new CompletionException(e);
       }
-    }, blocking).exceptionally(HistoryRoutes::failure);
-  }
-
-  private static HttpResponse failure(Throwable error) {
-    Throwable e = error instanceof CompletionException && error.getCause() != null
-        ? error.getCause() : error;
-    if (e instanceof Problem p) return p.toResponse();
-    if (e instanceof SQLException) {
-      return Problem.response(503, "Service unavailable", "the history store failed: "
-          + e.getMessage(), null);
-    }
-    if (e instanceof java.util.concurrent.TimeoutException
-        || e instanceof org.apache.pekko.pattern.AskTimeoutException) {
-      return Problem.response(503, "Service unavailable",
-          "the service did not answer in time; try again", null);
-    }
-    return Problem.response(500, "Internal error", e.toString(), null);
+    }, blocking).exceptionally(Failures::response);
   }
 
   private static HttpResponse noSuchJob(String id) {
