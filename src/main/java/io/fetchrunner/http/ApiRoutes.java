@@ -3,6 +3,7 @@ package io.fetchrunner.http;
 import io.fetchrunner.Settings;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -40,7 +41,10 @@ public final class ApiRoutes extends AllDirectives {
   public Route routes() {
     return failures.handle(() -> concat(
         extractRequest(r -> stopping ? complete(shuttingDown()) : reject()),
-        path("health", () -> get(() -> completeWithFuture(health.check()))),
+        path("health", () -> get(() -> parameterMultiMap(given -> {
+          QueryParameters.only(given, Set.of());
+          return completeWithFuture(health.check());
+        }))),
         authenticated(() -> concat(
             // GET /jobs, /jobs/{id}/results, /stats, /admin/read-side: the read side.
             history.routes(),

@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethod;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
@@ -94,11 +95,12 @@ final class Failures extends AllDirectives {
         .mapRejectionResponse(this::asProblem);
   }
 
-  /** 405 naming the methods the path takes. */
+  /** 405 naming the methods the path takes; HEAD wherever GET (the server answers it). */
   private Route methodNotAllowed(List<MethodRejection> rejections) {
     Set<HttpMethod> methods = new LinkedHashSet<>();
     for (MethodRejection r : rejections) {
       methods.add(r.supported());
+      if (r.supported().equals(HttpMethods.GET)) methods.add(HttpMethods.HEAD);
     }
     String names = methods.stream().map(HttpMethod::value).collect(Collectors.joining(", "));
     return extractRequest(request -> complete(Problem.response(405, "Method not allowed",

@@ -26,7 +26,8 @@ import org.apache.pekko.http.javadsl.model.Uri;
 public final class JobRequestParser {
   private static final Set<String> FIELDS = Set.of("urls", "name", "concurrency", "timeoutMs",
       "retries", "maxRedirects", "maxBodyBytes", "sha256", "headers");
-  private static final Set<String> QUERY = Set.of("name", "concurrency", "timeoutMs",
+  /** The options of a text submission, as query parameters. */
+  static final Set<String> QUERY_PARAMETERS = Set.of("name", "concurrency", "timeoutMs",
       "retries", "maxRedirects", "maxBodyBytes", "sha256");
   private static final Set<String> URL_FIELDS = Set.of("url", "method", "headers", "body");
   private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST");
@@ -161,14 +162,11 @@ public final class JobRequestParser {
     return out;
   }
 
-  /** One URL per line; blank lines and lines starting with '#' are skipped. */
+  /**
+   * One URL per line; blank lines and lines starting with '#' are skipped. {@code query}: the
+   * options, checked by {@link QueryParameters} against {@link #QUERY_PARAMETERS}.
+   */
   public JobRequest fromText(String body, Map<String, String> query) {
-    for (String key : query.keySet()) {
-      if (!QUERY.contains(key)) {
-        throw Problem.badRequest(key, "unknown query parameter \"" + key + "\"; expected "
-            + new java.util.TreeSet<>(QUERY));
-      }
-    }
     List<String> urls = new ArrayList<>();
     String[] lines = withoutByteOrderMark(body).split("\r?\n", -1);
     int lineNo = 0;

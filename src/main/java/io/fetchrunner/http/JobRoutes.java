@@ -14,7 +14,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -65,15 +68,20 @@ public final class JobRoutes extends AllDirectives {
     return pathPrefix("jobs", () -> concat(
         pathEnd(() -> post(this::submit)),
         path(PathMatchers.segment(), id -> pathEnd(() -> concat(
-            get(() -> parameterOptional("results", results ->
-                completeWithFuture(getJob(id, withResults(results.orElse(null)))))),
-            delete(() -> completeWithFuture(cancel(id))))))));
+            get(() -> parameterMultiMap(given -> {
+              var query = QueryParameters.only(given, Set.of("results"));
+              return completeWithFuture(getJob(id, withResults(query.get("results"))));
+            })),
+            delete(() -> parameterMultiMap(given -> {
+              QueryParameters.only(given, Set.of());
+              return completeWithFuture(cancel(id));
+            })))))));
   }
 
   // ---- POST /jobs ----
 
   private Route submit() {
-    return extractRequest(request -> parameterMap(query ->
+    return extractRequest(request -> parameterMultiMap(given ->
         optionalHeaderValueByName("Idempotency-Key", idempotencyKey ->
         entity(Unmarshaller.entityToString(), body -> {
           String key = idempotencyKey.map(String::strip).orElse(null);
@@ -86,14 +94,15 @@ public final class JobRoutes extends AllDirectives {
           var mediaType = contentType.mediaType();
           io.fetchrunner.job.JobRequest job;
           if (mediaType.equals(MediaTypes.APPLICATION_JSON)) {
-            if (!query.isEmpty()) {
-              String param = query.keySet().iterator().next();
+            if (!given.isEmpty()) {
+              String param = given.keySet().iterator().next();
               throw Problem.badRequest(param, "with a JSON body, options go in the body, not in"
                   + " the query (\"" + param + "\")");
             }
             job = parser.fromJson(body);
           } else if (mediaType.equals(MediaTypes.TEXT_PLAIN)) {
-            job = parser.fromText(body, query);
+            job = parser.fromText(body,
+                QueryParameters.only(given, JobRequestParser.QUERY_PARAMETERS));
           } else {
             throw new Problem(415, "Unsupported media type", "send application/json or"
                 + " text/plain (one URL per line), not "
@@ -140,8 +149,10 @@ public final class JobRoutes extends AllDirectives {
     return brokenJob(id).orElseGet(() -> Failures.response(error));
   }
 
-  private CompletionStage<HttpResponse> getJob(String id, boolean withResults) {
-    if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
+  private CompletionStage<HttpResponse> getJob(String given, boolean withResults) {
+    var jobId = jobId(given);
+    if (jobId.isEmpty()) return CompletableFuture.completedFuture(noSuchJob(given));
+    String id = jobId.get();
     var brokenAnswer = brokenJob(id);
     if (brokenAnswer.isPresent()) return CompletableFuture.completedFuture(brokenAnswer.get());
     // A job running here answers itself; the read side answers only for finished jobs.
@@ -161,8 +172,10 @@ public final class JobRoutes extends AllDirectives {
         .exceptionally(error -> failure(id, error));
   }
 
-  private CompletionStage<HttpResponse> cancel(String id) {
-    if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
+  private CompletionStage<HttpResponse> cancel(String given) {
+    var jobId = jobId(given);
+    if (jobId.isEmpty()) return CompletableFuture.completedFuture(noSuchJob(given));
+    String id = jobId.get();
     var brokenAnswer = brokenJob(id);
     if (brokenAnswer.isPresent()) return CompletableFuture.completedFuture(brokenAnswer.get());
     return Stages.plain(entity(id).<Job.CancelReply>ask(Job.Cancel::new,
@@ -182,12 +195,16 @@ public final class JobRoutes extends AllDirectives {
     return sharding.entityRefFor(Job.TYPE_KEY, id);
   }
 
-  /** Job ids are UUIDs: anything else is not a job, without asking an entity. */
-  static boolean isJobId(String id) {
+  /**
+   * Job ids are UUIDs, read in any case: the id as the service writes it (lower case), or
+   * empty when {@code segment} is no job id (then no entity is asked).
+   */
+  static Optional<String> jobId(String segment) {
+    String id = segment.toLowerCase(Locale.ROOT);
     try {
-      return UUID.fromString(id).toString().equals(id);
+      return UUID.fromString(id).toString().equals(id) ? Optional.of(id) : Optional.empty();
     } catch (IllegalArgumentException e) {
-      return false;
+      return Optional.empty();
     }
   }
 

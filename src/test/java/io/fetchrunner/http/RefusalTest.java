@@ -25,10 +25,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Walks every endpoint with what a client can get wrong: a malformed query, a wrong method, a
- * missing token. Every refusal, whoever makes it (a route, Pekko's routing, the server's
- * request parser), is application/problem+json; FailuresTest covers the request timeout and
- * unexpected exceptions.
+ * Walks every endpoint with what a client can get wrong: an unknown or repeated query
+ * parameter, a malformed query, a wrong method, a missing token; and with HEAD and
+ * upper-case job ids, which must work. Every refusal, whoever makes it (a route, Pekko's
+ * routing, the server's request parser), is application/problem+json; FailuresTest covers
+ * the request timeout and unexpected exceptions.
  */
 class RefusalTest {
   private static final String TOKEN = "refusal-token";
@@ -145,6 +146,22 @@ class RefusalTest {
   }
 
   @Test
+  void everyEndpointRefusesAQueryParameterItDoesNotKnowOrThatIsGivenTwice() {
+    for (Endpoint e : endpoints()) {
+      JsonNode unknown = assertProblem(400, "colour",
+          call(e.method(), e.uri("colour=red"), TOKEN, e.body()), e + "?colour=red");
+      assertTrue(unknown.get("detail").asText().contains("\"colour\""), unknown::toString);
+      if (e.param() != null) {
+        String twice = e.param() + "=" + e.value() + "&" + e.param() + "=" + e.value();
+        assertProblem(400, e.param(), call(e.method(), e.uri(twice), TOKEN, e.body()),
+            e + "?" + twice);
+      }
+    }
+    assertEquals("COMPLETED", api.get("/jobs/" + jobId).body().get("state").asText());
+    assertEquals(0, target.hits("/delay/0?refusal"), "no refused job was submitted");
+  }
+
+  @Test
   void everyPathAnswersAMethodItDoesNotTakeWith405() {
     for (Endpoint e : endpoints()) {
       String uri = e.uri("");
@@ -152,7 +169,47 @@ class RefusalTest {
       assertProblem(405, null, r, "PATCH " + e.path());
       String allow = r.headers().getOrDefault("allow", "");
       assertTrue(allow.contains(e.method()), () -> e + ": Allow " + allow);
+      assertEquals(allow.contains("GET"), allow.contains("HEAD"),
+          () -> e + ": HEAD is allowed wherever GET is: Allow " + allow);
     }
+    Reply head = call("HEAD", "/admin/read-side/rebuild", TOKEN, null);
+    assertEquals(405, head.status(), "HEAD where there is no GET");
+    assertTrue(head.contentType().startsWith("application/problem+json"), head::toString);
+  }
+
+  @Test
+  void headAnswersWhereverGetDoesWithTheSameHeadersAndNoBody() {
+    String unknown = "/jobs/" + java.util.UUID.randomUUID();
+    for (String uri : List.of("/health", "/jobs?limit=1", "/jobs/" + jobId,
+        "/jobs/" + jobId + "?results=false", "/jobs/" + jobId + "/results",
+        "/jobs/" + jobId + "/results?format=csv", "/stats", "/admin/read-side", unknown,
+        "/jobs?limit=0")) {
+      Reply get = call("GET", uri, TOKEN, null);
+      Reply head = call("HEAD", uri, TOKEN, null);
+      assertEquals(get.status(), head.status(), () -> "HEAD " + uri + ": " + head);
+      var getHeaders = new TreeMap<>(get.headers());
+      var headHeaders = new TreeMap<>(head.headers());
+      getHeaders.remove("date");
+      headHeaders.remove("date");
+      assertEquals(getHeaders, headHeaders, "HEAD " + uri);
+      assertEquals("", head.body(), "HEAD " + uri);
+    }
+  }
+
+  @Test
+  void jobIdsInPathsAreReadInAnyCase() {
+    String upper = jobId.toUpperCase(Locale.ROOT);
+    Reply job = call("GET", "/jobs/" + upper, TOKEN, null);
+    assertEquals(200, job.status(), job::toString);
+    assertTrue(job.body().contains("\"id\":\"" + jobId + "\""), job::toString);
+    assertEquals(200, call("GET", "/jobs/" + upper + "?results=false", TOKEN, null).status());
+    Reply export = call("GET", "/jobs/" + upper + "/results", TOKEN, null);
+    assertEquals(200, export.status(), export::toString);
+    assertTrue(export.body().contains(target.url("/delay/0?walk")), export::toString);
+    // Finished already: the job was found, and refuses to be cancelled.
+    assertProblem(409, null, call("DELETE", "/jobs/" + upper, TOKEN, null), "DELETE " + upper);
+    String mixed = jobId.substring(0, 9).toUpperCase(Locale.ROOT) + jobId.substring(9);
+    assertEquals(200, call("GET", "/jobs/" + mixed, TOKEN, null).status());
   }
 
   @Test
