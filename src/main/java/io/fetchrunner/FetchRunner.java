@@ -7,6 +7,7 @@ import io.fetchrunner.history.HistoryQueries;
 import io.fetchrunner.history.HistoryStore;
 import io.fetchrunner.history.JobHistoryProjection;
 import io.fetchrunner.http.HealthCheck;
+import io.fetchrunner.http.ApiRoutes;
 import io.fetchrunner.http.HistoryRoutes;
 import io.fetchrunner.http.JobRoutes;
 import io.fetchrunner.job.Job;
@@ -39,6 +40,7 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -105,8 +107,10 @@ public final class FetchRunner implements AutoCloseable {
               "job-history-projection"));
       var history = new HistoryRoutes(system, new HistoryQueries(historyReads), projection,
           settings);
-      var routes = new JobRoutes(system, supervisor, sharding, settings, targets, broken,
-          running, new HealthCheck(system, settings.store()), history);
+      var jobs = new JobRoutes(system, supervisor, sharding, settings, targets, broken,
+          running, history);
+      var routes = new ApiRoutes(settings.http(), new HealthCheck(system, settings.store()),
+          jobs, history);
       ServerBinding binding = bind(system, settings, routes);
       addGracefulShutdown(system, settings, binding, routes, running);
       return new FetchRunner(system, binding, settings, watchStore(system, settings));
@@ -169,7 +173,7 @@ public final class FetchRunner implements AutoCloseable {
    * actors and the store.
    */
   private static void addGracefulShutdown(ActorSystem<?> system, Settings settings,
-      ServerBinding binding, JobRoutes routes, RunningJobs running) {
+      ServerBinding binding, ApiRoutes routes, RunningJobs running) {
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(),
         "drain-running-jobs", () -> {
           routes.stopping();
@@ -210,11 +214,16 @@ public final class FetchRunner implements AutoCloseable {
     }
   }
 
-  private static ServerBinding bind(ActorSystem<?> system, Settings settings, JobRoutes routes)
+  private static ServerBinding bind(ActorSystem<?> system, Settings settings, ApiRoutes routes)
       throws StartupException {
     var http = settings.http();
+    // A call still running when the stop's deadline passes is answered like the calls
+    // during the stop (Pekko's own answer has no body).
+    var server = ServerSettings.create(system.classicSystem())
+        .withTerminationDeadlineExceededResponse(ApiRoutes.shuttingDown());
     try {
       return Http.get(system).newServerAt(http.host(), http.port())
+          .withSettings(server)
           .bind(routes.routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException e) {

@@ -15,9 +15,12 @@ import java.util.concurrent.Executor;
  * {@code fe80::/10}, a single address), checked against the name and against every address
  * the name resolves to, before each request and each redirect hop.
  *
- * <p>Order: a deny match refuses; then, if the allow list is not empty, the target must match
+ * <p>Order: a host that parsers read as different addresses is refused ({@link HostForms});
+ * then a deny match refuses; then, if the allow list is not empty, the target must match
  * it (an allow match also lifts the private-range rule); then loopback, private, and
- * unique-local addresses are refused unless {@code allowPrivate}.
+ * unique-local addresses are refused unless {@code allowPrivate}. An IPv6 address that
+ * carries an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64) is checked as that IPv4
+ * address; a deny rule on its IPv6 form applies as well.
  */
 public final class TargetPolicy {
   private static final List<Rule> PRIVATE = List.of(
@@ -40,6 +43,8 @@ public final class TargetPolicy {
    * when it is an address literal. Empty when allowed (so far), else the reason.
    */
   public Optional<String> checkName(String host) {
+    Optional<String> ambiguous = HostForms.ambiguity(host);
+    if (ambiguous.isPresent()) return ambiguous;
     return decision(normalize(host)).reason();
   }
 
@@ -82,6 +87,8 @@ public final class TargetPolicy {
 
   /** Resolves {@code host} on {@code blocking} and checks every address it resolves to. */
   public CompletableFuture<Optional<String>> check(String host, Executor blocking) {
+    Optional<String> ambiguous = HostForms.ambiguity(host);
+    if (ambiguous.isPresent()) return CompletableFuture.completedFuture(ambiguous);
     String h = normalize(host);
     ByName byName = decision(h);
     if (byName.reason().isPresent() || byName.literal()) {
@@ -102,10 +109,14 @@ public final class TargetPolicy {
     }, blocking);
   }
 
-  private Optional<String> checkAddress(String host, InetAddress a) {
+  private Optional<String> checkAddress(String host, InetAddress address) {
+    InetAddress ipv4 = embeddedIpv4(address);
+    InetAddress a = ipv4 == null ? address : ipv4;
     String shown = host.equals(a.getHostAddress()) ? host : host + " (" + a.getHostAddress() + ")";
     for (Rule r : deny) {
-      if (r.matches(host, a)) return Optional.of(shown + " matches the deny rule " + r.text);
+      if (r.matches(host, a) || (ipv4 != null && r.matches(host, address))) {
+        return Optional.of(shown + " matches the deny rule " + r.text);
+      }
     }
     if (!allow.isEmpty()) {
       if (allow.stream().anyMatch(r -> r.matches(host, a))) return Optional.empty();
@@ -116,6 +127,31 @@ public final class TargetPolicy {
           + " (allowed only while the service itself listens on loopback)");
     }
     return Optional.empty();
+  }
+
+  private static final byte[] NAT64_PREFIX = {0, 0x64, (byte) 0xff, (byte) 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+
+  /**
+   * The IPv4 address in the last 32 bits of an IPv4-mapped ({@code ::ffff:0:0/96}),
+   * IPv4-compatible ({@code ::/96} but {@code ::} and {@code ::1}) or NAT64
+   * ({@code 64:ff9b::/96}) IPv6 address; null for any other address. Java already reads a
+   * mapped literal as IPv4, but an address from DNS may still come as IPv6.
+   */
+  static InetAddress embeddedIpv4(InetAddress a) {
+    byte[] b = a.getAddress();
+    if (b.length != 16) return null;
+    boolean zeros = true;
+    for (int i = 0; i < 10; i++) zeros &= b[i] == 0;
+    boolean mapped = zeros && b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+    boolean compatible = zeros && b[10] == 0 && b[11] == 0
+        && (b[12] != 0 || b[13] != 0 || b[14] != 0 || (b[15] & 0xfe) != 0);
+    boolean nat64 = java.util.Arrays.equals(b, 0, 12, NAT64_PREFIX, 0, 12);
+    if (!mapped && !compatible && !nat64) return null;
+    try {
+      return InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16));
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException(e); // four bytes are always an address
+    }
   }
 
   private static String normalize(String host) {
@@ -172,6 +208,11 @@ public final class TargetPolicy {
         } catch (NumberFormatException e) {
           throw new IllegalArgumentException("not a CIDR range: " + text);
         }
+      }
+      var ambiguous = HostForms.ambiguity(addr);
+      if (ambiguous.isPresent()) {
+        throw new IllegalArgumentException("not a host pattern or address range: " + text
+            + " (" + ambiguous.get() + ")");
       }
       InetAddress a = literal(addr);
       if (a == null) {

@@ -71,19 +71,31 @@ public final class HistoryRoutes extends AllDirectives {
   public Route routes() {
     return concat(
         pathPrefix("jobs", () -> concat(
-            pathEnd(() -> get(() -> parameterMap(this::list))),
+            pathEnd(() -> get(() -> parameters(LIST, this::list))),
             pathPrefix(PathMatchers.segment(), id -> path("results", () ->
-                get(() -> parameterMap(query -> export(id, query))))))),
-        path("stats", () -> get(() -> parameterMap(this::stats))),
+                get(() -> parameters(EXPORT, query -> export(id, query))))))),
+        path("stats", () -> get(() -> parameters(STATS, this::stats))),
         pathPrefix("admin", () -> pathPrefix("read-side", () -> concat(
-            pathEnd(() -> get(() -> completeWithFuture(query(() -> Json.response(200, queries.status()))))),
-            path("rebuild", () -> post(() -> completeWithFuture(rebuild())))))));
+            pathEnd(() -> get(() -> parameters(Set.of(), none ->
+                completeWithFuture(query(() -> Json.response(200, queries.status())))))),
+            path("rebuild", () -> post(() -> parameters(Set.of(), none ->
+                completeWithFuture(rebuild()))))))));
+  }
+
+  private static final Set<String> LIST =
+      Set.of("state", "name", "since", "until", "limit", "cursor");
+  private static final Set<String> EXPORT = Set.of("format");
+  private static final Set<String> STATS = Set.of("since", "until", "name");
+
+  /** The query parameters, each one of {@code known} and given once (else a 400). */
+  private Route parameters(Set<String> known,
+      java.util.function.Function<Map<String, String>, Route> inner) {
+    return parameterMultiMap(given -> inner.apply(QueryParameters.only(given, known)));
   }
 
   // ---- GET /jobs ----
 
   private Route list(Map<String, String> query) {
-    onlyKnown(query, Set.of("state", "name", "since", "until", "limit", "cursor"));
     var filter = filter(query, true, settings.jobs().maxNameLength());
     int limit = settings.http().listDefaultLimit();
     if (query.containsKey("limit")) {
@@ -116,7 +128,6 @@ public final class HistoryRoutes extends AllDirectives {
   // ---- GET /stats ----
 
   private Route stats(Map<String, String> query) {
-    onlyKnown(query, Set.of("since", "until", "name"));
     var filter = filter(query, false, settings.jobs().maxNameLength());
     return completeWithFuture(query(() ->
         Json.response(200, queries.stats(filter, settings.history().slowestHosts()))));
@@ -124,13 +135,14 @@ public final class HistoryRoutes extends AllDirectives {
 
   // ---- GET /jobs/{id}/results ----
 
-  private Route export(String id, Map<String, String> query) {
-    onlyKnown(query, Set.of("format"));
+  private Route export(String given, Map<String, String> query) {
     String format = query.getOrDefault("format", "ndjson");
     if (!format.equals("ndjson") && !format.equals("csv")) {
       throw Problem.badRequest("format", "\"format\" must be ndjson or csv");
     }
-    if (!JobRoutes.isJobId(id)) return complete(noSuchJob(id));
+    var jobId = JobRoutes.jobId(given);
+    if (jobId.isEmpty()) return complete(noSuchJob(given));
+    String id = jobId.get();
     return completeWithFuture(query(() -> {
       if (!queries.exists(id)) return noSuchJob(id);
       boolean csv = format.equals("csv");
@@ -217,19 +229,10 @@ public final class HistoryRoutes extends AllDirectives {
               + " GET /admin/read-side shows how far it is (behind = 0 when done)");
           return Json.response(202, body);
         })
-        .exceptionally(HistoryRoutes::failure);
+        .exceptionally(Failures::response);
   }
 
   // ---- parameters ----
-
-  private static void onlyKnown(Map<String, String> query, Set<String> known) {
-    for (String key : query.keySet()) {
-      if (!known.contains(key)) {
-        throw Problem.badRequest(key, "unknown query parameter \"" + key + "\"; expected "
-            + String.join(", ", known.stream().sorted().toList()));
-      }
-    }
-  }
 
   private static HistoryQueries.JobFilter filter(Map<String, String> query, boolean withState,
       int maxNameLength) {
@@ -324,23 +327,7 @@ public final class HistoryRoutes extends AllDirectives {
       } catch (SQLException e) {
         throw new CompletionException(e);
       }
-    }, blocking).exceptionally(HistoryRoutes::failure);
-  }
-
-  private static HttpResponse failure(Throwable error) {
-    Throwable e = error instanceof CompletionException && error.getCause() != null
-        ? error.getCause() : error;
-    if (e instanceof Problem p) return p.toResponse();
-    if (e instanceof SQLException) {
-      return Problem.response(503, "Service unavailable", "the history store failed: "
-          + e.getMessage(), null);
-    }
-    if (e instanceof java.util.concurrent.TimeoutException
-        || e instanceof org.apache.pekko.pattern.AskTimeoutException) {
-      return Problem.response(503, "Service unavailable",
-          "the service did not answer in time; try again", null);
-    }
-    return Problem.response(500, "Internal error", e.toString(), null);
+    }, blocking).exceptionally(Failures::response);
   }
 
   private static HttpResponse noSuchJob(String id) {

@@ -1,8 +1,8 @@
 package io.fetchrunner.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.Settings;
+import io.fetchrunner.fetch.HostForms;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.job.FetchPolicy;
 import io.fetchrunner.job.JobRequest;
@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.pekko.http.javadsl.model.Uri;
 
@@ -25,7 +26,8 @@ import org.apache.pekko.http.javadsl.model.Uri;
 public final class JobRequestParser {
   private static final Set<String> FIELDS = Set.of("urls", "name", "concurrency", "timeoutMs",
       "retries", "maxRedirects", "maxBodyBytes", "sha256", "headers");
-  private static final Set<String> QUERY = Set.of("name", "concurrency", "timeoutMs",
+  /** The options of a text submission, as query parameters. */
+  static final Set<String> QUERY_PARAMETERS = Set.of("name", "concurrency", "timeoutMs",
       "retries", "maxRedirects", "maxBodyBytes", "sha256");
   private static final Set<String> URL_FIELDS = Set.of("url", "method", "headers", "body");
   private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST");
@@ -49,12 +51,7 @@ public final class JobRequestParser {
       Long maxRedirects, Long maxBodyBytes, Boolean sha256, Map<String, String> headers) {}
 
   public JobRequest fromJson(String body) {
-    JsonNode root;
-    try {
-      root = Json.mapper().readTree(body);
-    } catch (JsonProcessingException e) {
-      throw Problem.badRequest("body", "malformed JSON: " + e.getOriginalMessage());
-    }
+    JsonNode root = Json.readRequest(withoutByteOrderMark(body));
     if (root == null || !root.isObject()) {
       throw Problem.badRequest("body", "expected a JSON object with a \"urls\" array");
     }
@@ -165,16 +162,13 @@ public final class JobRequestParser {
     return out;
   }
 
-  /** One URL per line; blank lines and lines starting with '#' are skipped. */
+  /**
+   * One URL per line; blank lines and lines starting with '#' are skipped. {@code query}: the
+   * options, checked by {@link QueryParameters} against {@link #QUERY_PARAMETERS}.
+   */
   public JobRequest fromText(String body, Map<String, String> query) {
-    for (String key : query.keySet()) {
-      if (!QUERY.contains(key)) {
-        throw Problem.badRequest(key, "unknown query parameter \"" + key + "\"; expected "
-            + new java.util.TreeSet<>(QUERY));
-      }
-    }
     List<String> urls = new ArrayList<>();
-    String[] lines = body.split("\r?\n", -1);
+    String[] lines = withoutByteOrderMark(body).split("\r?\n", -1);
     int lineNo = 0;
     for (String line : lines) {
       lineNo++;
@@ -274,13 +268,25 @@ public final class JobRequestParser {
       throw Problem.badRequest(field,
           field + " has scheme \"" + scheme + "\"; only http and https are fetched");
     }
+    Uri parsed = null; // as the HTTP client will read it
+    RuntimeException invalid = null;
+    try {
+      parsed = Uri.create(url);
+    } catch (RuntimeException e) {
+      invalid = e;
+    }
+    // Before the host check below: java.net.URI finds no host in 127.1 or 0x7f.1.
+    var ambiguous = parsed == null ? Optional.<String>empty()
+        : HostForms.ambiguity(parsed.host().address());
+    if (ambiguous.isPresent()) {
+      throw Problem.badRequest(field, field + " has a host that parsers read as different"
+          + " addresses, in " + quote(url) + ": " + ambiguous.get());
+    }
     if (uri.getHost() == null || uri.getHost().isEmpty()) {
       throw Problem.badRequest(field, field + " has no host: " + quote(url));
     }
-    try {
-      Uri.create(url); // what the HTTP client will parse
-    } catch (RuntimeException e) {
-      throw Problem.badRequest(field, field + " is not a valid URL: " + e.getMessage());
+    if (invalid != null) {
+      throw Problem.badRequest(field, field + " is not a valid URL: " + invalid.getMessage());
     }
     var denied = targets.checkName(uri.getHost());
     if (denied.isPresent()) {
@@ -305,6 +311,11 @@ public final class JobRequestParser {
     } catch (NumberFormatException e) {
       throw Problem.badRequest(field, "\"" + field + "\" must be an integer");
     }
+  }
+
+  /** A UTF-8 byte-order mark (U+FEFF first) says how the body is encoded; it is not content. */
+  private static String withoutByteOrderMark(String body) {
+    return body.startsWith("\uFEFF") ? body.substring(1) : body;
   }
 
   private static String defaultName(List<String> urls) {

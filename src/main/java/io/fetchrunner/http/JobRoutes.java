@@ -14,12 +14,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -31,29 +32,28 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
-import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
-import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
-import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
-import org.apache.pekko.pattern.AskTimeoutException;
 
-/** The HTTP API. Actors never see HTTP types; this class never sees events. */
+/**
+ * The job calls: {@code POST /jobs}, {@code GET} and {@code DELETE /jobs/{id}}. Actors never
+ * see HTTP types; this class never sees events. The root ({@link ApiRoutes}) adds the token,
+ * the answers to failures and the 503 while shutting down.
+ */
 public final class JobRoutes extends AllDirectives {
   private final ActorSystem<?> system;
   private final ActorRef<JobSupervisor.Command> supervisor;
   private final ClusterSharding sharding;
   private final Settings settings;
   private final JobRequestParser parser;
-  private final HealthCheck health;
   private final BrokenJobs broken;
   private final RunningJobs running;
   private final HistoryRoutes history;
 
   public JobRoutes(ActorSystem<?> system, ActorRef<JobSupervisor.Command> supervisor,
       ClusterSharding sharding, Settings settings, TargetPolicy targets, BrokenJobs broken,
-      RunningJobs running, HealthCheck health, HistoryRoutes history) {
+      RunningJobs running, HistoryRoutes history) {
     this.broken = broken;
     this.running = running;
     this.system = system;
@@ -61,59 +61,27 @@ public final class JobRoutes extends AllDirectives {
     this.sharding = sharding;
     this.settings = settings;
     this.parser = new JobRequestParser(settings, targets);
-    this.health = health;
     this.history = history;
   }
 
-  private volatile boolean stopping;
-
-  /** From now on every call is answered 503: the node is shutting down. */
-  public void stopping() {
-    stopping = true;
-  }
-
   public Route routes() {
-    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
-        extractRequest(r -> stopping
-            ? complete(Problem.response(503, "Shutting down",
-                "this fetchrunner node is shutting down; try again shortly", null)
-                .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
-                    "Retry-After", "5")))
-            : reject()),
-        path("health", () -> get(() -> completeWithFuture(health.check()))),
-        authenticated(() -> concat(
-          // GET /jobs, /jobs/{id}/results, /stats, /admin/read-side: the read side.
-          history.routes(),
-          pathPrefix("jobs", () -> concat(
-            pathEnd(() -> post(this::submit)),
-            path(PathMatchers.segment(), id -> pathEnd(() -> concat(
-                get(() -> parameterOptional("results", results ->
-                    completeWithFuture(getJob(id, withResults(results))))),
-                delete(() -> completeWithFuture(cancel(id)))))))))))));
-  }
-
-  /** With fetchrunner.http.api-token set, every call but /health needs that bearer token. */
-  private Route authenticated(java.util.function.Supplier<Route> inner) {
-    String token = settings.http().apiToken();
-    if (token.isBlank()) return inner.get();
-    byte[] expected = ("Bearer " + token).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    return optionalHeaderValueByName("Authorization", given -> {
-      boolean ok = given.isPresent() && java.security.MessageDigest.isEqual(expected,
-          given.get().strip().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      if (ok) return inner.get();
-      return complete(Problem.response(401, "Unauthorized", given.isPresent()
-              ? "the bearer token is not the service's token"
-              : "this service needs \"Authorization: Bearer <token>\" (fetchrunner.http.api-token)",
-              "Authorization")
-          .addHeader(org.apache.pekko.http.javadsl.model.HttpHeader.parse("WWW-Authenticate",
-              "Bearer realm=\"fetchrunner\"")));
-    });
+    return pathPrefix("jobs", () -> concat(
+        pathEnd(() -> post(this::submit)),
+        path(PathMatchers.segment(), id -> pathEnd(() -> concat(
+            get(() -> parameterMultiMap(given -> {
+              var query = QueryParameters.only(given, Set.of("results"));
+              return completeWithFuture(getJob(id, withResults(query.get("results"))));
+            })),
+            delete(() -> parameterMultiMap(given -> {
+              QueryParameters.only(given, Set.of());
+              return completeWithFuture(cancel(id));
+            })))))));
   }
 
   // ---- POST /jobs ----
 
   private Route submit() {
-    return extractRequest(request -> parameterMap(query ->
+    return extractRequest(request -> parameterMultiMap(given ->
         optionalHeaderValueByName("Idempotency-Key", idempotencyKey ->
         entity(Unmarshaller.entityToString(), body -> {
           String key = idempotencyKey.map(String::strip).orElse(null);
@@ -122,21 +90,24 @@ public final class JobRoutes extends AllDirectives {
             throw Problem.badRequest("Idempotency-Key",
                 "Idempotency-Key must be 1 to 255 visible ASCII characters");
           }
-          var mediaType = request.entity().getContentType().mediaType();
+          var contentType = request.entity().getContentType();
+          var mediaType = contentType.mediaType();
           io.fetchrunner.job.JobRequest job;
           if (mediaType.equals(MediaTypes.APPLICATION_JSON)) {
-            if (!query.isEmpty()) {
-              String param = query.keySet().iterator().next();
+            if (!given.isEmpty()) {
+              String param = given.keySet().iterator().next();
               throw Problem.badRequest(param, "with a JSON body, options go in the body, not in"
                   + " the query (\"" + param + "\")");
             }
             job = parser.fromJson(body);
           } else if (mediaType.equals(MediaTypes.TEXT_PLAIN)) {
-            job = parser.fromText(body, query);
+            job = parser.fromText(body,
+                QueryParameters.only(given, JobRequestParser.QUERY_PARAMETERS));
           } else {
-            throw new Problem(415, "Unsupported media type",
-                "send application/json or text/plain (one URL per line), not " + mediaType,
-                "Content-Type");
+            throw new Problem(415, "Unsupported media type", "send application/json or"
+                + " text/plain (one URL per line), not "
+                + (contentType.equals(ContentTypes.NO_CONTENT_TYPE) ? "a body with no Content-Type"
+                    : mediaType.toString()), "Content-Type");
           }
           CompletionStage<JobSupervisor.SubmitReply> reply = Stages.plain(AskPattern.ask(
               supervisor,
@@ -154,16 +125,16 @@ public final class JobRoutes extends AllDirectives {
                   "this Idempotency-Key was used for a different request (job " + k.jobId()
                       + ")", "Idempotency-Key");
             }
-            return unavailable(((JobSupervisor.NotSubmitted) r).reason());
-          }).exceptionally(JobRoutes::failure));
+            return Failures.unavailable(((JobSupervisor.NotSubmitted) r).reason());
+          }).exceptionally(Failures::response));
         }))));
   }
 
   // ---- GET /jobs/{id} and DELETE /jobs/{id} ----
 
-  private static boolean withResults(java.util.Optional<String> results) {
-    if (results.isEmpty() || results.get().equals("true")) return true;
-    if (results.get().equals("false")) return false;
+  private static boolean withResults(String results) {
+    if (results == null || results.equals("true")) return true;
+    if (results.equals("false")) return false;
     throw Problem.badRequest("results", "\"results\" must be true or false");
   }
 
@@ -175,11 +146,13 @@ public final class JobRoutes extends AllDirectives {
   }
 
   private HttpResponse failure(String id, Throwable error) {
-    return brokenJob(id).orElseGet(() -> failure(error));
+    return brokenJob(id).orElseGet(() -> Failures.response(error));
   }
 
-  private CompletionStage<HttpResponse> getJob(String id, boolean withResults) {
-    if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
+  private CompletionStage<HttpResponse> getJob(String given, boolean withResults) {
+    var jobId = jobId(given);
+    if (jobId.isEmpty()) return CompletableFuture.completedFuture(noSuchJob(given));
+    String id = jobId.get();
     var brokenAnswer = brokenJob(id);
     if (brokenAnswer.isPresent()) return CompletableFuture.completedFuture(brokenAnswer.get());
     // A job running here answers itself; the read side answers only for finished jobs.
@@ -199,8 +172,10 @@ public final class JobRoutes extends AllDirectives {
         .exceptionally(error -> failure(id, error));
   }
 
-  private CompletionStage<HttpResponse> cancel(String id) {
-    if (!isJobId(id)) return CompletableFuture.completedFuture(noSuchJob(id));
+  private CompletionStage<HttpResponse> cancel(String given) {
+    var jobId = jobId(given);
+    if (jobId.isEmpty()) return CompletableFuture.completedFuture(noSuchJob(given));
+    String id = jobId.get();
     var brokenAnswer = brokenJob(id);
     if (brokenAnswer.isPresent()) return CompletableFuture.completedFuture(brokenAnswer.get());
     return Stages.plain(entity(id).<Job.CancelReply>ask(Job.Cancel::new,
@@ -220,12 +195,16 @@ public final class JobRoutes extends AllDirectives {
     return sharding.entityRefFor(Job.TYPE_KEY, id);
   }
 
-  /** Job ids are UUIDs: anything else is not a job, without asking an entity. */
-  static boolean isJobId(String id) {
+  /**
+   * Job ids are UUIDs, read in any case: the id as the service writes it (lower case), or
+   * empty when {@code segment} is no job id (then no entity is asked).
+   */
+  static Optional<String> jobId(String segment) {
+    String id = segment.toLowerCase(Locale.ROOT);
     try {
-      return UUID.fromString(id).toString().equals(id);
+      return UUID.fromString(id).toString().equals(id) ? Optional.of(id) : Optional.empty();
     } catch (IllegalArgumentException e) {
-      return false;
+      return Optional.empty();
     }
   }
 
@@ -255,46 +234,5 @@ public final class JobRoutes extends AllDirectives {
 
   private static HttpResponse noSuchJob(String id) {
     return Problem.notFound("no job with id \"" + id + "\"").toResponse();
-  }
-
-  private static HttpResponse unavailable(String detail) {
-    return Problem.response(503, "Service unavailable", detail, null);
-  }
-
-  private static HttpResponse failure(Throwable error) {
-    Throwable e = error instanceof CompletionException && error.getCause() != null
-        ? error.getCause() : error;
-    if (e instanceof AskTimeoutException || e instanceof TimeoutException) {
-      return unavailable("the service did not answer in time; try again");
-    }
-    if (e instanceof Problem p) return p.toResponse();
-    return Problem.response(500, "Internal error", e.toString(), null);
-  }
-
-  private ExceptionHandler exceptions() {
-    return ExceptionHandler.newBuilder()
-        .match(Problem.class, p -> complete(p.toResponse()))
-        .match(EntityStreamSizeException.class, e -> complete(tooLarge()))
-        .build();
-  }
-
-  private HttpResponse tooLarge() {
-    return Problem.response(413, "Request too large", "the request body is larger than "
-        + settings.http().maxRequestBytes() + " bytes (fetchrunner.http.max-request-bytes)",
-        "body");
-  }
-
-  /** Pekko's own rejections (unknown path, wrong method, ...) as problem bodies too. */
-  private RejectionHandler rejections() {
-    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
-      if (response.status().intValue() == 413) return tooLarge();
-      if (response.entity().getContentType().mediaType().equals(MediaTypes.TEXT_PLAIN)
-          && response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict s) {
-        String text = s.getData().utf8String();
-        return Problem.response(response.status().intValue(), response.status().reason(), text,
-            null).withHeaders(response.getHeaders());
-      }
-      return response;
-    });
   }
 }

@@ -66,9 +66,64 @@ class TargetPolicyTest {
     }
   }
 
+  /** Every policy below allows 127.0.0.0/8 only: a host read the wrong way is denied. */
+  private static TargetPolicy loopbackOnly(String... deny) {
+    var rules = new java.util.ArrayList<>(DEFAULT_DENY);
+    rules.addAll(List.of(deny));
+    return new TargetPolicy(List.of("127.0.0.0/8"), rules, false);
+  }
+
+  @Test
+  void hostFormsThatParsersReadDifferentlyAreDenied() {
+    var p = loopbackOnly();
+    // Java reads the first as 177.0.0.1, the C library (curl) as 127.0.0.1; Java sends the
+    // hexadecimal ones to DNS, the C library reads them as 127.0.0.1; and so on.
+    for (String host : List.of("0177.0.0.1", "0x7f.1", "0x7f000001", "0X7F.0.0.1",
+        "2130706433", "127.1", "127.0.1", "127.000.0.1", "127.0.0.1.", "1.2.3.4.5",
+        "256.0.0.1", "08.0.0.1", "localhost.0x", "example.123", "[::ffff:0177.0.0.1]")) {
+      Optional<String> byName = p.checkName(host);
+      assertTrue(byName.isPresent(), host + " is refused by name");
+      Optional<String> atFetch = p.check(host, Runnable::run).join(); // refused before DNS
+      assertEquals(byName, atFetch, host + " is refused at fetch time for the same reason");
+    }
+    assertTrue(p.checkName("0177.0.0.1").get().contains("leading zero"));
+    assertTrue(p.checkName("0x7f.1").get().contains("hexadecimal"));
+    assertTrue(p.checkName("127.1").get().contains("127.0.0.1"), "says how C reads it");
+    for (String host : List.of("127.0.0.1", "127.0.10.100", "[::ffff:127.0.0.1]", "localhost",
+        "host-127.example", "0x7f.example")) {
+      assertEquals(Optional.empty(), p.checkName(host), host);
+    }
+  }
+
+  @Test
+  void ipv6AddressesCarryingAnIpv4AddressAreCheckedAsThatAddress() {
+    var p = loopbackOnly("127.0.0.2/32");
+    // IPv4-mapped, IPv4-compatible and NAT64 (64:ff9b::/96), in dotted and in hex form.
+    for (String allowed : List.of("[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[::127.0.0.1]",
+        "[::7f00:1]", "[64:ff9b::127.0.0.1]", "[64:ff9b::7f00:1]")) {
+      assertEquals(Optional.empty(), p.checkName(allowed), allowed);
+    }
+    for (String denied : List.of("[::ffff:127.0.0.2]", "[::ffff:7f00:2]", "[::127.0.0.2]",
+        "[64:ff9b::7f00:2]")) {
+      Optional<String> reason = p.checkName(denied);
+      assertTrue(reason.isPresent() && reason.get().contains("(127.0.0.2) matches the deny rule"
+          + " 127.0.0.2/32"), denied + ": " + reason);
+    }
+    Optional<String> metadata = p.checkName("[64:ff9b::a9fe:a9fe]");
+    assertTrue(metadata.isPresent() && metadata.get().contains("169.254.0.0/16"),
+        metadata::toString);
+    assertTrue(p.checkName("[::1]").get().contains("not in the allow list"),
+        "::1 is IPv6 loopback, not the IPv4 address 0.0.0.1");
+    assertTrue(loopbackOnly("64:ff9b::/96").checkName("[64:ff9b::7f00:1]").isPresent(),
+        "a deny rule on the IPv6 form still applies");
+  }
+
   @Test
   void badEntriesAreRefused() {
     assertThrows(IllegalArgumentException.class, () -> TargetPolicy.validate(List.of("10.0.0.0/99")));
     assertThrows(IllegalArgumentException.class, () -> TargetPolicy.validate(List.of("exa mple")));
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> TargetPolicy.validate(List.of("0177.0.0.1")));
+    assertTrue(e.getMessage().contains("leading zero"), e.getMessage());
   }
 }

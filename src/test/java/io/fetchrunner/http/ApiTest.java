@@ -287,6 +287,39 @@ class ApiTest {
     assertEquals(before, countJobs(), "no refused job was stored");
   }
 
+  @Test
+  void jsonThatMeansTwoThingsIsRefused() {
+    String ok = target.url("/delay/0?json");
+    String other = target.url("/delay/0?json-other");
+    int before = api.awaitListed(api.submit(Map.of("urls", List.of(ok))));
+    String job = "{\"urls\": [\"" + ok + "\"]}";
+    Api.Reply second = api.post("/jobs", "application/json", job + "\n{\"urls\": [\"" + other
+        + "\"]}");
+    assertProblem(second, 400, "body");
+    assertTrue(second.body().get("detail").asText().contains("after the JSON document (line 2,"
+        + " column 1)"), second::toString);
+    assertProblem(api.post("/jobs", "application/json", job + job), 400, "body");
+    assertProblem(api.post("/jobs", "application/json", job + "]"), 400, "body");
+    assertProblem(api.post("/jobs", "application/json", job + " trailing"), 400, "body");
+    Api.Reply twice = api.post("/jobs", "application/json",
+        "{\"urls\": [\"" + ok + "\"], \"urls\": [\"" + other + "\"]}");
+    assertProblem(twice, 400, "body");
+    assertTrue(twice.body().get("detail").asText().contains("Duplicate field 'urls' at urls"), twice::toString);
+    Api.Reply nested = api.post("/jobs", "application/json", "{\"urls\": [{\"url\": \"" + ok
+        + "\", \"url\": \"" + other + "\"}]}");
+    assertProblem(nested, 400, "body");
+    assertTrue(nested.body().get("detail").asText().contains("at urls[0].url"), nested::toString);
+    assertProblem(api.post("/jobs", "application/json", "{\"urls\": [\"" + ok
+        + "\"], \"headers\": {\"X-A\": \"1\", \"X-A\": \"2\"}}"), 400, "body");
+    assertEquals(before, countJobs(), "no refused job was stored");
+    assertEquals(0, target.hits("/delay/0?json-other"));
+
+    Api.Reply withMark = api.post("/jobs", "application/json", "\uFEFF" + job);
+    assertEquals(202, withMark.status(), "a UTF-8 byte-order mark is not content: " + withMark);
+    Api.Reply textWithMark = api.post("/jobs", "text/plain", "\uFEFF" + ok + "\n");
+    assertEquals(202, textWithMark.status(), textWithMark::toString);
+  }
+
   private static int countJobs() {
     api.awaitReadSide(Duration.ofSeconds(30));
     return api.get("/jobs?limit=1000").body().get("jobs").size();

@@ -44,7 +44,7 @@ class GuardTest {
         fetchrunner.http.api-token = "%s"
         fetchrunner.fetch.targets.deny += "*.blocked.test"
         fetchrunner.fetch.targets.private = deny
-        fetchrunner.fetch.targets.allow = ["127.0.0.1/32"]
+        fetchrunner.fetch.targets.allow = ["127.0.0.0/8"]
         """.formatted(TOKEN));
   }
 
@@ -60,7 +60,9 @@ class GuardTest {
         .timeout(Duration.ofSeconds(30))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) b.header("Content-Type", "application/json");
+    if (body != null && !headers.containsKey("Content-Type")) {
+      b.header("Content-Type", "application/json");
+    }
     if (token != null) b.header("Authorization", "Bearer " + token);
     headers.forEach(b::header);
     try {
@@ -136,6 +138,58 @@ class GuardTest {
         Map.of("urls", List.of("http://10.0.0.1/")), Map.of()));
     assertEquals(before + 1, storedJobs());
     assertEquals(0, target.hits("/delay/0?deny"));
+  }
+
+  /**
+   * Hosts that parsers read as different addresses (Java reads 0177.0.0.1 as 177.0.0.1, curl
+   * as 127.0.0.1). Only 127.0.0.0/8 is allowed here, so a wrong reading is denied and nothing
+   * leaves the machine.
+   */
+  @Test
+  void hostFormsThatParsersReadDifferentlyAreRefusedAtSubmission() {
+    int before = storedJobs();
+    for (String host : List.of("0177.0.0.1", "0x7f.1", "0x7f000001", "2130706433", "127.1",
+        "127.0.1")) {
+      String url = "http://" + host + ":" + target.port() + "/delay/0?form";
+      Api.Reply r = submit(TOKEN, Map.of("urls", List.of(target.url("/delay/0?form"), url)),
+          Map.of());
+      assertRefused(400, "urls[1]", r);
+      String detail = r.body().get("detail").asText();
+      assertTrue(detail.contains(url) && detail.contains("IPv4"), detail);
+      Api.Reply text = call("POST", "/jobs", TOKEN, url + "\n",
+          Map.of("Content-Type", "text/plain"));
+      assertRefused(400, "line 1", text);
+    }
+    assertEquals(before + 1, storedJobs());
+    assertEquals(0, target.hits("/delay/0?form"));
+  }
+
+  @Test
+  void aRedirectToSuchAHostFormFailsTheUrl() {
+    List<String> urls = new java.util.ArrayList<>();
+    for (String host : List.of("127.1", "2130706433")) {
+      String to = "http://" + host + ":" + target.port() + "/delay/0?redirected";
+      urls.add(target.url("/redirect-to?url=" + java.net.URLEncoder.encode(to,
+          java.nio.charset.StandardCharsets.UTF_8)));
+    }
+    Api.Reply accepted = submit(TOKEN, Map.of("urls", urls, "retries", 0), Map.of());
+    assertEquals(202, accepted.status(), accepted::toString);
+    JsonNode job = awaitFinished(accepted.body().get("id").asText());
+    for (JsonNode result : job.get("results")) {
+      assertEquals("FAILED", result.get("state").asText(), result::toString);
+      String error = result.get("error").asText();
+      assertTrue(error.startsWith("target denied: ") && error.contains("IPv4"), error);
+    }
+    assertEquals(0, target.hits("/delay/0?redirected"));
+  }
+
+  private static JsonNode awaitFinished(String id) {
+    for (int i = 0; i < 300; i++) {
+      JsonNode job = call("GET", "/jobs/" + id, TOKEN, null, Map.of()).body();
+      if (!job.get("state").asText().equals("RUNNING")) return job;
+      Api.sleep(100);
+    }
+    throw new AssertionError("job " + id + " did not finish");
   }
 
   @Test

@@ -18,9 +18,16 @@ public final class Api {
   private final HttpClient client = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
+  private final String token;
 
   public Api(int port) {
+    this(port, null);
+  }
+
+  /** A client that sends {@code Authorization: Bearer <token>} with every call. */
+  public Api(int port, String token) {
     this.base = "http://127.0.0.1:" + port;
+    this.token = token;
   }
 
   /** A response: status, Content-Type, the Location header, and the body as JSON. */
@@ -89,7 +96,8 @@ public final class Api {
 
   public TextReply getText(String path) {
     try {
-      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + path))
+      HttpResponse<String> r = client.send(authorized(HttpRequest.newBuilder(
+                  URI.create(base + path)))
               .timeout(Duration.ofSeconds(120)).GET().build(),
           HttpResponse.BodyHandlers.ofString());
       return new TextReply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""),
@@ -140,9 +148,14 @@ public final class Api {
     }
   }
 
+  private HttpRequest.Builder authorized(HttpRequest.Builder builder) {
+    return token == null ? builder : builder.header("Authorization", "Bearer " + token);
+  }
+
   private Reply send(HttpRequest.Builder builder) {
     try {
-      HttpResponse<String> r = client.send(builder.timeout(Duration.ofSeconds(60)).build(),
+      HttpResponse<String> r = client.send(authorized(builder)
+              .timeout(Duration.ofSeconds(60)).build(),
           HttpResponse.BodyHandlers.ofString());
       JsonNode body = r.body().isEmpty() ? null : MAPPER.readTree(r.body());
       return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""),

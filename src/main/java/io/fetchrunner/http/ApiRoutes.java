@@ -1,0 +1,77 @@
+package io.fetchrunner.http;
+
+import io.fetchrunner.Settings;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The root of the API: the 503 while the node shuts down, {@code GET /health}, the token every
+ * other call needs, and {@link Failures}, which answers whatever goes wrong as a problem. The
+ * calls themselves are in {@link JobRoutes} and {@link HistoryRoutes}.
+ */
+public final class ApiRoutes extends AllDirectives {
+  private final Settings.Http settings;
+  private final HealthCheck health;
+  private final JobRoutes jobs;
+  private final HistoryRoutes history;
+  private final Failures failures;
+  private volatile boolean stopping;
+
+  public ApiRoutes(Settings.Http settings, HealthCheck health, JobRoutes jobs,
+      HistoryRoutes history) {
+    this.settings = settings;
+    this.health = health;
+    this.jobs = jobs;
+    this.history = history;
+    this.failures = new Failures(settings);
+  }
+
+  /** From now on every call is answered 503: the node is shutting down. */
+  public void stopping() {
+    stopping = true;
+  }
+
+  public Route routes() {
+    return failures.handle(() -> concat(
+        extractRequest(r -> stopping ? complete(shuttingDown()) : reject()),
+        path("health", () -> get(() -> parameterMultiMap(given -> {
+          QueryParameters.only(given, Set.of());
+          return completeWithFuture(health.check());
+        }))),
+        authenticated(() -> concat(
+            // GET /jobs, /jobs/{id}/results, /stats, /admin/read-side: the read side.
+            history.routes(),
+            jobs.routes()))));
+  }
+
+  /** The answer to every call while the node shuts down. */
+  public static HttpResponse shuttingDown() {
+    return Problem.response(503, "Shutting down",
+            "this fetchrunner node is shutting down; try again shortly", null)
+        .addHeader(RawHeader.create("Retry-After", "5"));
+  }
+
+  /** With fetchrunner.http.api-token set, every call but /health needs that bearer token. */
+  private Route authenticated(Supplier<Route> inner) {
+    String token = settings.apiToken();
+    if (token.isBlank()) return inner.get();
+    byte[] expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+    return optionalHeaderValueByName("Authorization", given -> {
+      boolean ok = given.isPresent() && MessageDigest.isEqual(expected,
+          given.get().strip().getBytes(StandardCharsets.UTF_8));
+      if (ok) return inner.get();
+      return complete(Problem.response(401, "Unauthorized", given.isPresent()
+              ? "the bearer token is not the service's token"
+              : "this service needs \"Authorization: Bearer <token>\" (fetchrunner.http.api-token)",
+              "Authorization")
+          .addHeader(HttpHeader.parse("WWW-Authenticate", "Bearer realm=\"fetchrunner\"")));
+    });
+  }
+}
