@@ -120,6 +120,8 @@ public final class HttpFetcher {
     private volatile Cancellable timer;
     private volatile UniqueKillSwitch bodySwitch;
     private volatile long firstSentNanos;
+    /** The status of the last response (a redirect's, while the next hop is under way). */
+    private volatile Integer lastStatus;
 
     private Fetch(FetchRequest request) {
       this.request = request;
@@ -150,7 +152,7 @@ public final class HttpFetcher {
       targets.check(uri.host().address(), blocking).whenComplete((denied, error) -> {
         if (error != null) {
           var f = Failures.classify(error, Phase.CONNECT, hostKey, 0);
-          finish(AttemptOutcome.failure(null, 0, elapsedMs(),
+          finish(AttemptOutcome.failure(lastStatus, 0, elapsedMs(),
               f.kind() == ErrorKind.DNS ? ErrorKind.DNS : ErrorKind.DENIED,
               f.kind() == ErrorKind.DNS ? f.error()
                   : "target denied: " + f.error() + " (fetchrunner.fetch.targets)",
@@ -158,7 +160,7 @@ public final class HttpFetcher {
           return;
         }
         if (denied.isPresent()) {
-          finish(AttemptOutcome.failure(null, 0, elapsedMs(), ErrorKind.DENIED,
+          finish(AttemptOutcome.failure(lastStatus, 0, elapsedMs(), ErrorKind.DENIED,
               "target denied: " + denied.get() + " (fetchrunner.fetch.targets)", redirects,
               false));
           return;
@@ -286,6 +288,7 @@ public final class HttpFetcher {
     private void onResponse(Hop hop, String url, HttpResponse response) {
       int status = response.status().intValue();
       hop.status = status;
+      lastStatus = status;
       if (result.isDone()) {
         response.discardEntityBytes(materializer); // its connection is closed already
         return;

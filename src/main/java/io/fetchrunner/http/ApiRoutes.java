@@ -13,7 +13,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The root of the API: the 503 while the node shuts down, {@code GET /health}, the token every
- * other call needs, and {@link Failures}, which answers whatever goes wrong as a problem. The
+ * other call needs, and {@link ProblemMapping}, which answers whatever goes wrong as a problem. The
  * calls themselves are in {@link JobRoutes} and {@link HistoryRoutes}.
  */
 public final class ApiRoutes extends AllDirectives {
@@ -21,7 +21,7 @@ public final class ApiRoutes extends AllDirectives {
   private final HealthCheck health;
   private final JobRoutes jobs;
   private final HistoryRoutes history;
-  private final Failures failures;
+  private final ProblemMapping failures;
   private volatile boolean stopping;
 
   public ApiRoutes(Settings.Http settings, HealthCheck health, JobRoutes jobs,
@@ -30,7 +30,7 @@ public final class ApiRoutes extends AllDirectives {
     this.health = health;
     this.jobs = jobs;
     this.history = history;
-    this.failures = new Failures(settings);
+    this.failures = new ProblemMapping(settings);
   }
 
   /** From now on every call is answered 503: the node is shutting down. */

@@ -229,7 +229,7 @@ public final class HistoryRoutes extends AllDirectives {
               + " GET /admin/read-side shows how far it is (behind = 0 when done)");
           return Json.response(202, body);
         })
-        .exceptionally(Failures::response);
+        .exceptionally(ProblemMapping::response);
   }
 
   // ---- parameters ----
@@ -327,7 +327,7 @@ public final class HistoryRoutes extends AllDirectives {
       } catch (SQLException e) {
         throw new CompletionException(e);
       }
-    }, blocking).exceptionally(Failures::response);
+    }, blocking).exceptionally(ProblemMapping::response);
   }
 
   private static HttpResponse noSuchJob(String id) {

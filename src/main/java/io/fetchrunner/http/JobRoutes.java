@@ -125,8 +125,8 @@ public final class JobRoutes extends AllDirectives {
                   "this Idempotency-Key was used for a different request (job " + k.jobId()
                       + ")", "Idempotency-Key");
             }
-            return Failures.unavailable(((JobSupervisor.NotSubmitted) r).reason());
-          }).exceptionally(Failures::response));
+            return ProblemMapping.unavailable(((JobSupervisor.NotSubmitted) r).reason());
+          }).exceptionally(ProblemMapping::response));
         }))));
   }
 
@@ -146,7 +146,7 @@ public final class JobRoutes extends AllDirectives {
   }
 
   private HttpResponse failure(String id, Throwable error) {
-    return brokenJob(id).orElseGet(() -> Failures.response(error));
+    return brokenJob(id).orElseGet(() -> ProblemMapping.response(error));
   }
 
   private CompletionStage<HttpResponse> getJob(String given, boolean withResults) {

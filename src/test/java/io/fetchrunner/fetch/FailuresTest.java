@@ -127,7 +127,7 @@ class FailuresTest {
           "redirect loop"));
       // Refused at submission; a redirect there is refused when it is about to be followed.
       cases.put("denied", new Case(target.url("/redirect-to?url=http://192.0.2.1/"), "denied",
-          null, "target denied"));
+          302, "target denied"));
 
       Api api = new Api(service.port());
       List<String> urls = cases.values().stream().map(Case::url).toList();

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Walks every endpoint with what a client can get wrong: an unknown or repeated query
  * parameter, a malformed query, a wrong method, a missing token; and with HEAD and
  * upper-case job ids, which must work. Every refusal, whoever makes it (a route, Pekko's
- * routing, the server's request parser), is application/problem+json; FailuresTest covers
+ * routing, the server's request parser), is application/problem+json; ProblemMappingTest covers
  * the request timeout and unexpected exceptions.
  */
 class RefusalTest {

@@ -31,16 +31,16 @@ import org.apache.pekko.pattern.AskTimeoutException;
  * wrong method, ...) and the request timeout. Requests too malformed to reach a route are
  * answered by {@link ParsingProblems}.
  */
-final class Failures extends AllDirectives {
+final class ProblemMapping extends AllDirectives {
   private final Settings.Http settings;
 
-  Failures(Settings.Http settings) {
+  ProblemMapping(Settings.Http settings) {
     this.settings = settings;
   }
 
   /** {@code inner}, with every failure answered as a problem. */
   Route handle(Supplier<Route> inner) {
-    return withRequestTimeoutResponse(Failures::requestTimeout, () ->
+    return withRequestTimeoutResponse(ProblemMapping::requestTimeout, () ->
         handleExceptions(exceptions(), () -> handleRejections(rejections(), inner)));
   }
 

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * the real API cannot be made to show on demand (a call that outlives the request timeout,
  * an exception nobody expected).
  */
-class FailuresTest extends AllDirectives {
+class ProblemMappingTest extends AllDirectives {
   static ActorSystem<Void> system;
   static ServerBinding binding;
   static final HttpClient client = HttpClient.newHttpClient();
@@ -43,9 +43,9 @@ class FailuresTest extends AllDirectives {
         pekko.http.server.request-timeout = 1 s
         """).withFallback(ConfigFactory.load()));
     var settings = new Settings.Http("127.0.0.1", 0, 4096, Duration.ofSeconds(5), 50, 1000, "");
-    Route failing = new FailuresTest().failing();
+    Route failing = new ProblemMappingTest().failing();
     binding = Http.get(system).newServerAt("127.0.0.1", 0)
-        .bind(new Failures(settings).handle(() -> failing))
+        .bind(new ProblemMapping(settings).handle(() -> failing))
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
