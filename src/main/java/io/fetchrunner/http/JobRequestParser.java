@@ -2,6 +2,7 @@ package io.fetchrunner.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fetchrunner.Secrets;
 import io.fetchrunner.Settings;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.job.FetchPolicy;
@@ -35,6 +36,8 @@ public final class JobRequestParser {
       "proxy-connection");
   private static final java.util.regex.Pattern TOKEN =
       java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+  private static final java.util.regex.Pattern UNREADABLE_TOKEN =
+      java.util.regex.Pattern.compile("(Unrecognized token) '[^']*'");
 
   private final Settings settings;
   private final TargetPolicy targets;
@@ -53,7 +56,9 @@ public final class JobRequestParser {
     try {
       root = Json.mapper().readTree(body);
     } catch (JsonProcessingException e) {
-      throw Problem.badRequest("body", "malformed JSON: " + e.getOriginalMessage());
+      // Jackson quotes the token it could not read: it may be a secret given unquoted.
+      throw Problem.badRequest("body", "malformed JSON: "
+          + UNREADABLE_TOKEN.matcher(e.getOriginalMessage()).replaceAll("$1"));
     }
     if (root == null || !root.isObject()) {
       throw Problem.badRequest("body", "expected a JSON object with a \"urls\" array");
@@ -254,6 +259,11 @@ public final class JobRequestParser {
     }
   }
 
+  /**
+   * The URL, stripped, or a refusal naming the field. A refusal quotes the URL with everything
+   * before its last '@' hidden ({@link Secrets#refusedUrl}): a URL refused for a malformed
+   * user or password may have them anywhere.
+   */
   private String checkUrl(String raw, String field) {
     String url = raw.strip();
     if (url.length() > settings.jobs().maxUrlLength()) {
@@ -264,7 +274,8 @@ public final class JobRequestParser {
     try {
       uri = new URI(url);
     } catch (URISyntaxException e) {
-      throw Problem.badRequest(field, field + " is not a valid URL: " + e.getMessage());
+      throw Problem.badRequest(field,
+          field + " is not a valid URL: " + hidden(e.getMessage(), url));
     }
     String scheme = uri.getScheme();
     if (scheme == null) {
@@ -280,7 +291,8 @@ public final class JobRequestParser {
     try {
       Uri.create(url); // what the HTTP client will parse
     } catch (RuntimeException e) {
-      throw Problem.badRequest(field, field + " is not a valid URL: " + e.getMessage());
+      throw Problem.badRequest(field,
+          field + " is not a valid URL: " + hidden(e.getMessage(), url));
     }
     var denied = targets.checkName(uri.getHost());
     if (denied.isPresent()) {
@@ -312,7 +324,14 @@ public final class JobRequestParser {
     return urls.size() == 1 ? host : host + " +" + (urls.size() - 1);
   }
 
-  private static String quote(String s) {
+  /** A refused URL, quoted and cut at 100 characters, its credentials hidden. */
+  private static String quote(String url) {
+    String s = Secrets.refusedUrl(url);
     return "\"" + (s.length() > 100 ? s.substring(0, 100) + "..." : s) + "\"";
+  }
+
+  /** A parser's message about {@code url} (which may quote it) with its credentials hidden. */
+  private static String hidden(String message, String url) {
+    return String.valueOf(message).replace(url, Secrets.refusedUrl(url));
   }
 }

@@ -1,6 +1,7 @@
 package io.fetchrunner.job;
 
 import io.fetchrunner.CborSerializable;
+import io.fetchrunner.Secrets;
 import java.util.List;
 
 /**
@@ -24,11 +25,37 @@ public record UrlResult(
 
   /** One failed attempt that was retried. */
   public record Attempt(Integer httpStatus, long latencyMs, String error)
-      implements CborSerializable {}
+      implements CborSerializable {
+
+    /** As shown: see {@link UrlResult#shown()}. */
+    public Attempt shown() {
+      String e = Secrets.text(error);
+      return e == error ? this : new Attempt(httpStatus, latencyMs, e);
+    }
+
+    /** Each attempt as shown (the same list when none changes). */
+    public static List<Attempt> shown(List<Attempt> attempts) {
+      return attempts.stream().allMatch(a -> a.shown() == a)
+          ? attempts : attempts.stream().map(Attempt::shown).toList();
+    }
+  }
 
   public UrlResult {
     redirects = redirects == null ? List.of() : List.copyOf(redirects);
     earlierAttempts = earlierAttempts == null ? List.of() : List.copyOf(earlierAttempts);
+  }
+
+  /**
+   * The result as the service shows it: credentials in its redirects and error texts
+   * redacted ({@link Secrets}); the stored result keeps them. {@code this} when there are none.
+   */
+  public UrlResult shown() {
+    String e = Secrets.text(error);
+    List<String> r = Secrets.urls(redirects);
+    List<Attempt> a = Attempt.shown(earlierAttempts);
+    return e == error && r == redirects && a == earlierAttempts ? this
+        : new UrlResult(state, httpStatus, bytes, latencyMs, attempts, e, contentType, sha256,
+            r, a);
   }
 
   public static UrlResult cancelled() {
