@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fetchrunner.job.FetchPolicy;
+import io.fetchrunner.job.JobSpec;
+import io.fetchrunner.job.UrlRequest;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -90,5 +94,19 @@ class SecretsTest {
     assertEquals("***", shown.get("x-api-key"));
     Map<String, String> harmless = Map.of("Accept", "text/html");
     assertSame(harmless, Secrets.headers(harmless));
+  }
+
+  @Test
+  void jobRecordsPrintNoSecretHeaderValueNorBody() {
+    var policy = new FetchPolicy(1, 2, 3, false,
+        Map.of("X-Api-Key", "Sesame-1", "Accept", "text/html"));
+    var request = new UrlRequest("POST", Map.of("Cookie", "Sesame-2"), "password=Sesame-3");
+    var spec = new JobSpec("id", "name", List.of("http://a/", "http://b/"), 1, 1000,
+        Instant.EPOCH, policy, Map.of(1, request));
+    String printed = spec.toString();
+    assertFalse(printed.contains("Sesame"), printed);
+    assertTrue(printed.contains("X-Api-Key=***"), printed);
+    assertTrue(printed.contains("Accept=text/html"), printed);
+    assertTrue(printed.contains("Cookie=***"), printed);
   }
 }
