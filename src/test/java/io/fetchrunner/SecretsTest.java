@@ -97,7 +97,7 @@ class SecretsTest {
   }
 
   @Test
-  void jobRecordsPrintNoSecretHeaderValueNorBody() {
+  void recordsPrintNoSecretHeaderValueBodyNorPassword() {
     var policy = new FetchPolicy(1, 2, 3, false,
         Map.of("X-Api-Key", "Sesame-1", "Accept", "text/html"));
     var request = new UrlRequest("POST", Map.of("Cookie", "Sesame-2"), "password=Sesame-3");
@@ -108,5 +108,9 @@ class SecretsTest {
     assertTrue(printed.contains("X-Api-Key=***"), printed);
     assertTrue(printed.contains("Accept=text/html"), printed);
     assertTrue(printed.contains("Cookie=***"), printed);
+
+    String store = new Settings.Store("jdbc:postgresql://fr:Sesame-4@db/fr", "fr", "Sesame-5",
+        true).toString();
+    assertFalse(store.contains("Sesame"), store);
   }
 }
