@@ -17,6 +17,7 @@ import io.fetchrunner.job.RunningJobs;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import io.fetchrunner.store.DataDirectory;
 import io.fetchrunner.store.Schema;
 import io.fetchrunner.store.StoreWatch;
 import java.io.IOException;
@@ -187,10 +188,15 @@ public final class FetchRunner implements AutoCloseable {
     binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
   }
 
+  /**
+   * Creates the data directory (its user's alone: the store holds the jobs' credentials),
+   * opens the store, applies its schema, and makes the store's files its user's alone.
+   */
   private static void prepareStore(Settings settings) throws StartupException {
     if (settings.store().isH2()) {
       try {
-        Files.createDirectories(settings.dataDir());
+        DataDirectory.prepare(settings.dataDir(), Settings.STORE_NAME)
+            .forEach(LoggerFactory.getLogger(FetchRunner.class)::warn);
       } catch (IOException e) {
         throw new StartupException("cannot create the data directory " + settings.dataDir()
             + " (fetchrunner.data-dir): " + e, e);
@@ -211,6 +217,15 @@ public final class FetchRunner implements AutoCloseable {
           ? " (is another fetchrunner running on the same data directory?)" : "";
       throw new StartupException("cannot open the store " + settings.store().url() + hint
           + ": " + e.getMessage(), e);
+    }
+    if (settings.store().isH2()) {
+      try {
+        DataDirectory.protectStore(settings.dataDir(), Settings.STORE_NAME);
+      } catch (IOException e) {
+        LoggerFactory.getLogger(FetchRunner.class).warn("the store's files in {} could not"
+            + " be made readable by their owner only ({}); chmod 600 them", settings.dataDir(),
+            e.toString());
+      }
     }
   }
 

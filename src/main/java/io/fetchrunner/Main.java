@@ -25,7 +25,7 @@ public final class Main {
       runner.system().getWhenTerminated().thenRun(() -> runner.storeLost().ifPresent(
           reason -> new Thread(() -> System.exit(3), "fetchrunner-exit").start()));
     } catch (StartupException | ConfigException | IllegalArgumentException e) {
-      System.err.println("fetchrunner: cannot start: " + e.getMessage());
+      System.err.println("fetchrunner: cannot start: " + Secrets.text(e.getMessage()));
       System.exit(1);
     }
   }

@@ -10,6 +10,9 @@ public record Settings(
     Http http, Path dataDir, Store store, Jobs jobs, Fetch fetch, History history,
     Duration shutdownDrainTimeout, Duration storeWatchInterval) {
 
+  /** The embedded store's files in data-dir are named {@code fetchrunner.*}. */
+  public static final String STORE_NAME = "fetchrunner";
+
   public record Http(
       String host, int port, long maxRequestBytes, Duration askTimeout,
       int listDefaultLimit, int listMaxLimit, String apiToken) {
@@ -26,6 +29,13 @@ public record Settings(
   public record Store(String url, String user, String password, boolean createSchema) {
     public boolean isH2() {
       return url.startsWith("jdbc:h2:");
+    }
+
+    /** As records print themselves, without the password. */
+    @Override
+    public String toString() {
+      return "Store[url=" + Secrets.text(url) + ", user=" + user + ", password="
+          + (password.isEmpty() ? "" : Secrets.MASK) + ", createSchema=" + createSchema + "]";
     }
   }
 
@@ -69,7 +79,7 @@ public record Settings(
       // of 500 ms loses the last acknowledged results when the process is killed).
       // DB_CLOSE_ON_EXIT=FALSE: the store stays open until Pekko's coordinated shutdown has
       // written the last results, instead of closing in H2's own JVM shutdown hook.
-      url = "jdbc:h2:file:" + dataDir.resolve("fetchrunner")
+      url = "jdbc:h2:file:" + dataDir.resolve(STORE_NAME)
           + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
     }
     var settings = new Settings(

@@ -1,5 +1,6 @@
 package io.fetchrunner.fetch;
 
+import io.fetchrunner.Secrets;
 import io.fetchrunner.Settings;
 import io.fetchrunner.Stages;
 import io.fetchrunner.fetch.Failures.Phase;
@@ -122,6 +123,8 @@ public final class HttpFetcher {
     private volatile long firstSentNanos;
     /** The status of the last response (a redirect's, while the next hop is under way). */
     private volatile Integer lastStatus;
+    /** scheme://host:port of the attempt's URL. */
+    private String firstOrigin;
 
     private Fetch(FetchRequest request) {
       this.request = request;
@@ -139,16 +142,20 @@ public final class HttpFetcher {
 
     private void hop(String url) {
       visited.add(url);
+      // A redirect's Location may carry user:password@: requested without it, sent as Basic.
+      Secrets.Target target = Secrets.target(url);
       Uri uri; // parsed once: for the host, and as the request's URI
       String hostKey;
       try {
-        uri = Uri.create(url);
+        uri = Uri.create(target.url());
         hostKey = hostKey(uri);
       } catch (RuntimeException e) {
         finish(AttemptOutcome.failure(null, 0, elapsedMs(), ErrorKind.INVALID_URL,
-            "invalid URL: " + url, redirects, false));
+            "invalid URL: " + Secrets.url(url), redirects, false));
         return;
       }
+      String origin = uri.getScheme() + "://" + hostKey;
+      if (firstOrigin == null) firstOrigin = origin;
       targets.check(uri.host().address(), blocking).whenComplete((denied, error) -> {
         if (error != null) {
           var f = Failures.classify(error, Phase.CONNECT, hostKey, 0);
@@ -165,7 +172,7 @@ public final class HttpFetcher {
               false));
           return;
         }
-        Hop hop = new Hop(hostKey);
+        Hop hop = new Hop(hostKey, origin.equals(firstOrigin), target.authorization());
         current = hop;
         if (result.isDone()) return;
         hop.permit = gate.acquire(hostKey);
@@ -209,7 +216,7 @@ public final class HttpFetcher {
       if (result.isDone()) return;
       HttpRequest httpRequest;
       try {
-        httpRequest = build(uri);
+        httpRequest = build(uri, hop);
       } catch (RuntimeException e) {
         finish(AttemptOutcome.failure(null, 0, elapsedMs(), ErrorKind.INVALID_URL,
             "invalid request: " + e.getMessage(), redirects, false));
@@ -262,7 +269,13 @@ public final class HttpFetcher {
       }
     }
 
-    private HttpRequest build(Uri uri) {
+    /**
+     * The request of a hop. A redirect to another origin (scheme, host or port) is sent
+     * without the job's secret headers (Authorization, Cookie, API keys: see
+     * {@link Secrets#isSecretHeader}), as curl and browsers do; a Location's own user:password
+     * is sent as its Basic authorization.
+     */
+    private HttpRequest build(Uri uri, Hop hop) {
       // Sent on a connection of its own: origin-form target, and the Host header it names.
       boolean defaultPort = uri.port() == (uri.getScheme().equals("https") ? 443 : 80);
       HttpRequest r = HttpRequest.create().withUri(uri.toRelative())
@@ -274,9 +287,14 @@ public final class HttpFetcher {
       for (Map.Entry<String, String> h : request.headers().entrySet()) {
         if (h.getKey().equalsIgnoreCase("Content-Type")) {
           bodyType = ContentTypes.parse(h.getValue());
-        } else if (!h.getKey().equalsIgnoreCase("Host")) {
+        } else if (!h.getKey().equalsIgnoreCase("Host")
+            && (hop.sameOrigin || !Secrets.isSecretHeader(h.getKey()))
+            && !(hop.authorization != null && h.getKey().equalsIgnoreCase("Authorization"))) {
           r = r.addHeader(RawHeader.create(h.getKey(), h.getValue()));
         }
+      }
+      if (hop.authorization != null) {
+        r = r.addHeader(RawHeader.create("Authorization", hop.authorization));
       }
       if (request.body() != null) {
         r = r.withEntity(HttpEntities.create(bodyType,
@@ -312,7 +330,7 @@ public final class HttpFetcher {
           return;
         }
         if (visited.contains(next)) {
-          redirects.add(next);
+          redirects.add(Secrets.url(next));
           finish(AttemptOutcome.failure(status, 0, elapsedMs(), ErrorKind.TOO_MANY_REDIRECTS,
               "redirect loop: " + next + " was already visited", redirects, false));
         } else if (redirects.size() >= request.maxRedirects()) {
@@ -322,7 +340,7 @@ public final class HttpFetcher {
           finish(AttemptOutcome.failure(status, 0, elapsedMs(), ErrorKind.BAD_REDIRECT,
               "redirect to a non-HTTP URL: " + next, redirects, false));
         } else {
-          redirects.add(next);
+          redirects.add(Secrets.url(next));
           hop(next);
         }
         return;
@@ -418,6 +436,10 @@ public final class HttpFetcher {
     static final int RELEASED = 2;
 
     final String hostKey;
+    /** Same scheme, host and port as the attempt's URL: the job's secret headers may go. */
+    final boolean sameOrigin;
+    /** The Basic authorization of a Location's user:password, or null. */
+    final String authorization;
     final AtomicInteger permitState = new AtomicInteger(WAITING);
     final AtomicReference<Connections.Connection> connection = new AtomicReference<>();
     /** Requests of this hop that went to a new connection because the last had closed. */
@@ -428,8 +450,10 @@ public final class HttpFetcher {
     volatile Integer status;
     volatile long bytes;
 
-    Hop(String hostKey) {
+    Hop(String hostKey, boolean sameOrigin, String authorization) {
       this.hostKey = hostKey;
+      this.sameOrigin = sameOrigin;
+      this.authorization = authorization;
     }
 
     /** Gives the connection back ({@code reusable}) or closes it, and frees the permit. */

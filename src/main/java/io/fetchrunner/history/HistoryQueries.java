@@ -1,5 +1,6 @@
 package io.fetchrunner.history;
 
+import io.fetchrunner.Secrets;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
@@ -139,7 +140,10 @@ public final class HistoryQueries {
     }
   }
 
-  /** One URL's row; bytes and latency are null while it is pending (as in GET /jobs/{id}). */
+  /**
+   * One URL's row; bytes and latency are null while it is pending (as in GET /jobs/{id}).
+   * Credentials in its URLs and error texts are redacted ({@link Secrets}).
+   */
   public record ResultRow(int index, String url, String state, Integer httpStatus, Long bytes,
       Long latencyMs, int attempts, String error, String errorKind, String contentType,
       String sha256, List<String> redirects, List<UrlResult.Attempt> earlierAttempts) {}
@@ -208,19 +212,19 @@ public final class HistoryQueries {
         boolean more = rs.next();
         while (next <= to) {
           if (more && rs.getInt(1) == next) {
-            rows.add(new ResultRow(next, rs.getString(2), rs.getString(3),
+            rows.add(new ResultRow(next, Secrets.url(rs.getString(2)), rs.getString(3),
                 (Integer) rs.getObject(4), (Long) rs.getObject(5), (Long) rs.getObject(6),
-                rs.getInt(7), rs.getString(8),
+                rs.getInt(7), Secrets.text(rs.getString(8)),
                 errorKind(rs.getString(13), rs.getString(3), rs.getString(8)),
-                rs.getString(9), rs.getString(10),
-                list(rs.getString(11), STRINGS), list(rs.getString(12), ATTEMPTS)));
+                rs.getString(9), rs.getString(10), Secrets.urls(list(rs.getString(11), STRINGS)),
+                UrlResult.Attempt.shown(list(rs.getString(12), ATTEMPTS))));
             more = rs.next();
           } else {
             if (next / UrlChunks.SIZE != chunkNo) {
               chunkNo = next / UrlChunks.SIZE;
               chunk = UrlChunks.load(c, jobId, chunkNo);
             }
-            rows.add(noResult(next, UrlChunks.at(chunk, next), state));
+            rows.add(noResult(next, Secrets.url(UrlChunks.at(chunk, next)), state));
           }
           next++;
         }
@@ -406,7 +410,8 @@ public final class HistoryQueries {
           + " ORDER BY ordering DESC LIMIT " + SKIPPED_LISTED);
            ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
-          listed.add(new Skipped(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4),
+          listed.add(new Skipped(rs.getLong(1), rs.getString(2), rs.getLong(3),
+              Secrets.text(rs.getString(4)),
               HistoryStore.fromDb(rs, "skipped_at")));
         }
       }

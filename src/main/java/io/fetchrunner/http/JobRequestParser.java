@@ -1,6 +1,7 @@
 package io.fetchrunner.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fetchrunner.Secrets;
 import io.fetchrunner.Settings;
 import io.fetchrunner.fetch.HostForms;
 import io.fetchrunner.fetch.TargetPolicy;
@@ -37,7 +38,6 @@ public final class JobRequestParser {
       "proxy-connection");
   private static final java.util.regex.Pattern TOKEN =
       java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
-
   private final Settings settings;
   private final TargetPolicy targets;
 
@@ -248,6 +248,11 @@ public final class JobRequestParser {
     }
   }
 
+  /**
+   * The URL, stripped, or a refusal naming the field. A refusal quotes the URL with everything
+   * before its last '@' hidden ({@link Secrets#refusedUrl}): a URL refused for a malformed
+   * user or password may have them anywhere.
+   */
   private String checkUrl(String raw, String field) {
     String url = raw.strip();
     if (url.length() > settings.jobs().maxUrlLength()) {
@@ -258,7 +263,8 @@ public final class JobRequestParser {
     try {
       uri = new URI(url);
     } catch (URISyntaxException e) {
-      throw Problem.badRequest(field, field + " is not a valid URL: " + e.getMessage());
+      throw Problem.badRequest(field,
+          field + " is not a valid URL: " + hidden(e.getMessage(), url));
     }
     String scheme = uri.getScheme();
     if (scheme == null) {
@@ -286,7 +292,8 @@ public final class JobRequestParser {
       throw Problem.badRequest(field, field + " has no host: " + quote(url));
     }
     if (invalid != null) {
-      throw Problem.badRequest(field, field + " is not a valid URL: " + invalid.getMessage());
+      throw Problem.badRequest(field,
+          field + " is not a valid URL: " + hidden(invalid.getMessage(), url));
     }
     var denied = targets.checkName(uri.getHost());
     if (denied.isPresent()) {
@@ -323,7 +330,14 @@ public final class JobRequestParser {
     return urls.size() == 1 ? host : host + " +" + (urls.size() - 1);
   }
 
-  private static String quote(String s) {
+  /** A refused URL, quoted and cut at 100 characters, its credentials hidden. */
+  private static String quote(String url) {
+    String s = Secrets.refusedUrl(url);
     return "\"" + (s.length() > 100 ? s.substring(0, 100) + "..." : s) + "\"";
+  }
+
+  /** A parser's message about {@code url} (which may quote it) with its credentials hidden. */
+  private static String hidden(String message, String url) {
+    return String.valueOf(message).replace(url, Secrets.refusedUrl(url));
   }
 }

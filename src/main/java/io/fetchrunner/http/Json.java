@@ -33,6 +33,9 @@ public final class Json {
    * second document, stray text; readers differ on whether they see it) and a key given twice
    * in one object (readers differ on which of the two they keep).
    */
+  private static final java.util.regex.Pattern UNREADABLE_TOKEN =
+      java.util.regex.Pattern.compile("(Unrecognized token) '[^']*'");
+
   public static JsonNode readRequest(String body) {
     try (JsonParser p = MAPPER.createParser(body)) {
       p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -51,7 +54,9 @@ public final class Json {
     } catch (JsonProcessingException e) {
       String path = e.getProcessor() instanceof JsonParser p ? path(p.getParsingContext()) : "";
       String at = e.getLocation() == null ? "" : " " + where(e.getLocation());
-      throw Problem.badRequest("body", "malformed JSON: " + e.getOriginalMessage()
+      // Jackson quotes the token it could not read: it may be a secret given unquoted.
+      String why = UNREADABLE_TOKEN.matcher(e.getOriginalMessage()).replaceAll("$1");
+      throw Problem.badRequest("body", "malformed JSON: " + why
           + (path.isEmpty() ? at : " at " + path + at));
     } catch (IOException e) {
       throw new UncheckedIOException(e); // a String is not read from anywhere that fails

@@ -1,6 +1,7 @@
 package io.fetchrunner.http;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fetchrunner.Secrets;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -49,12 +50,13 @@ public final class Problem extends RuntimeException {
     return response(status, title, getMessage(), field);
   }
 
+  /** The problem's answer; a URL in {@code detail} is shown without its credentials. */
   public static HttpResponse response(int status, String title, String detail, String field) {
     ObjectNode body = Json.mapper().createObjectNode();
     body.put("type", "about:blank");
     body.put("title", title);
     body.put("status", status);
-    body.put("detail", detail);
+    body.put("detail", Secrets.text(detail));
     if (field != null) body.put("field", field);
     return HttpResponse.create()
         .withStatus(StatusCodes.get(status))

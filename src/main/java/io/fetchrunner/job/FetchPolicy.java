@@ -1,6 +1,7 @@
 package io.fetchrunner.job;
 
 import io.fetchrunner.CborSerializable;
+import io.fetchrunner.Secrets;
 import java.util.Map;
 
 /**
@@ -19,5 +20,13 @@ public record FetchPolicy(
 
   public FetchPolicy {
     headers = headers == null ? Map.of() : Map.copyOf(headers);
+  }
+
+  /** As records print themselves, with the values of secret headers as *** ({@link Secrets}). */
+  @Override
+  public String toString() {
+    return "FetchPolicy[retries=" + retries + ", maxRedirects=" + maxRedirects
+        + ", maxBodyBytes=" + maxBodyBytes + ", sha256=" + sha256
+        + ", headers=" + Secrets.headers(headers) + "]";
   }
 }

@@ -1,6 +1,7 @@
 package io.fetchrunner.job;
 
 import io.fetchrunner.CborSerializable;
+import io.fetchrunner.Secrets;
 import io.fetchrunner.Settings;
 import io.fetchrunner.fetch.FetchRequest;
 import io.fetchrunner.fetch.HttpFetcher;
@@ -59,6 +60,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   /** Workers started per message at most; the rest follow in the job's next messages. */
   static final int DISPATCH_SHARE = 256;
+
+  private static final String AUTHORIZATION = "Authorization";
 
   // ---- protocol ----
 
@@ -411,7 +414,11 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     }
   }
 
-  /** The request for URL {@code index}: the job's policy, its headers under the URL's own. */
+  /**
+   * The request for URL {@code index}: the job's policy, its headers under the URL's own. A
+   * user and password in the URL are sent as Basic authorization, unless the job or the URL
+   * gives its own Authorization header; the fetcher gets the URL without them.
+   */
   private FetchRequest fetchRequest(JobSpec spec, int index) {
     FetchPolicy policy = policy(spec);
     UrlRequest request = spec.request(index);
@@ -420,13 +427,18 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       jobHeaders.putAll(policy.headers());
       jobHeaders = java.util.Collections.unmodifiableMap(jobHeaders);
     }
+    Secrets.Target target = Secrets.target(spec.urls().get(index));
+    boolean addAuthorization = target.authorization() != null
+        && !jobHeaders.containsKey(AUTHORIZATION)
+        && request.headers().keySet().stream().noneMatch(AUTHORIZATION::equalsIgnoreCase);
     Map<String, String> headers = jobHeaders; // most URLs have no headers of their own
-    if (!request.headers().isEmpty()) {
+    if (!request.headers().isEmpty() || addAuthorization) {
       headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
       headers.putAll(jobHeaders);
       headers.putAll(request.headers());
+      if (addAuthorization) headers.put(AUTHORIZATION, target.authorization());
     }
-    String url = spec.urls().get(index);
+    String url = target.url();
     return new FetchRequest(url, request.method(), headers, request.body(),
         Duration.ofMillis(spec.timeoutMs()), policy.maxBodyBytes(), policy.sha256(),
         policy.maxRedirects());

@@ -3,6 +3,7 @@ package io.fetchrunner.job;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.fetchrunner.CborSerializable;
+import io.fetchrunner.Secrets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -147,11 +148,12 @@ public final class JobState implements CborSerializable {
         Math.max(0, runs - 1), refetched);
   }
 
+  /** The summary and every URL's result, as shown: credentials redacted ({@link Secrets}). */
   public JobView view() {
     List<JobView.Entry> entries = new ArrayList<>(results.length);
     for (int i = 0; i < results.length; i++) {
-      UrlResult r = results[i];
-      String url = spec.urls().get(i);
+      UrlResult r = results[i] == null ? null : results[i].shown();
+      String url = Secrets.url(spec.urls().get(i));
       entries.add(r == null
           ? new JobView.Entry(url, UrlState.PENDING, null, null, null, 0, null, null, null, null,
               List.of(), List.of())

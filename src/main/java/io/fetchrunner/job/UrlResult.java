@@ -2,6 +2,7 @@ package io.fetchrunner.job;
 
 import io.fetchrunner.CborSerializable;
 import io.fetchrunner.fetch.ErrorKind;
+import io.fetchrunner.Secrets;
 import java.util.List;
 
 /**
@@ -38,6 +39,18 @@ public record UrlResult(
     public Attempt(Integer httpStatus, long latencyMs, String error) {
       this(httpStatus, latencyMs, error, null);
     }
+
+    /** As shown: see {@link UrlResult#shown()}. */
+    public Attempt shown() {
+      String e = Secrets.text(error);
+      return e == error ? this : new Attempt(httpStatus, latencyMs, e, errorKind);
+    }
+
+    /** Each attempt as shown (the same list when none changes). */
+    public static List<Attempt> shown(List<Attempt> attempts) {
+      return attempts.stream().allMatch(a -> a.shown() == a)
+          ? attempts : attempts.stream().map(Attempt::shown).toList();
+    }
   }
 
   public UrlResult {
@@ -58,6 +71,19 @@ public record UrlResult(
       List<Attempt> earlierAttempts) {
     this(state, httpStatus, bytes, latencyMs, attempts, error, contentType, sha256, redirects,
         earlierAttempts, null);
+  }
+
+  /**
+   * The result as the service shows it: credentials in its redirects and error texts
+   * redacted ({@link Secrets}); the stored result keeps them. {@code this} when there are none.
+   */
+  public UrlResult shown() {
+    String e = Secrets.text(error);
+    List<String> r = Secrets.urls(redirects);
+    List<Attempt> a = Attempt.shown(earlierAttempts);
+    return e == error && r == redirects && a == earlierAttempts ? this
+        : new UrlResult(state, httpStatus, bytes, latencyMs, attempts, e, contentType, sha256,
+            r, a, errorKind);
   }
 
   public static UrlResult cancelled() {

@@ -56,6 +56,15 @@ public final class ChildService implements AutoCloseable {
     return launch(cmd);
   }
 
+  /** As {@link #start}, in a process whose umask is {@code umask} (octal, e.g. "022"). */
+  public static ChildService startUnderUmask(String umask, Path dataDir,
+      String... systemProperties) {
+    List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c",
+        "umask " + umask + " && exec \"$@\"", "sh"));
+    cmd.addAll(command(dataDir, systemProperties));
+    return launch(cmd);
+  }
+
   private static ChildService launch(List<String> cmd) {
     try {
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

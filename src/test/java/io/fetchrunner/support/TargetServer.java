@@ -34,7 +34,10 @@ import org.apache.pekko.util.ByteString;
  *       requests of that path-and-query, then 200
  *   <li>{@code /redirect/{n}}: 302 to the relative {@code /redirect/{n-1}}; {@code /redirect/0}
  *       answers 200. {@code /loop/a} and {@code /loop/b} redirect to each other.
- *       {@code /redirect-to?url=...}: 302 to that URL
+ *       {@code /redirect-to?url=...}: 302 to that URL.
+ *       {@code /redirect-with-credentials/{scheme}/{rest}?query}: 302 to
+ *       {@code {scheme}://hopper:Sesame-hop@127.0.0.1:{port}/{rest}?query}, a Location with a
+ *       user and password ({@link #REDIRECT_PASSWORD}) that the request did not carry
  *   <li>{@code /echo}: 200 with a short body; the request (method, headers, body) is kept,
  *       see {@link #lastRequest(String)}
  *   <li>{@code retry-after=N} in the query of a non-2xx answer adds {@code Retry-After: N}
@@ -45,6 +48,9 @@ import org.apache.pekko.util.ByteString;
  * times a path-and-query was requested, so tests can give each URL its own identity.
  */
 public final class TargetServer implements AutoCloseable {
+  /** The password in the Location of {@code /redirect-with-credentials/...}. */
+  public static final String REDIRECT_PASSWORD = "Sesame-hop";
+
   private final ActorSystem<Void> system;
   private final ServerBinding binding;
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
@@ -250,6 +256,11 @@ public final class TargetServer implements AutoCloseable {
         return done(redirect(arg.equals("a") ? "/loop/b" : "/loop/a"));
       case "redirect-to":
         return done(redirect(uri.query().get("url").orElseThrow()));
+      case "redirect-with-credentials": {
+        String rest = path.substring(("/" + kind + "/" + arg + "/").length());
+        return done(redirect(arg + "://hopper:" + REDIRECT_PASSWORD + "@127.0.0.1:" + port()
+            + "/" + rest + uri.rawQueryString().map(q -> "?" + q).orElse("")));
+      }
       case "bytes": {
         long n = Long.parseLong(arg);
         return done(HttpResponse.create().withEntity(HttpEntities.create(
