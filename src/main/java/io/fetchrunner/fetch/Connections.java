@@ -8,7 +8,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.HttpsConnectionContext;
@@ -56,7 +55,6 @@ final class Connections {
   /** Idle connections by "scheme://host:port", most recently used first. */
   private final ConcurrentHashMap<String, ConcurrentLinkedDeque<Connection>> idle =
       new ConcurrentHashMap<>();
-  private final AtomicInteger open = new AtomicInteger();
 
   Connections(Http http, Materializer materializer, ClientConnectionSettings settings,
       HttpsConnectionContext https, Duration keepAlive, LongSupplier nanoClock) {
@@ -96,7 +94,6 @@ final class Connections {
         .toMat(Sink.queue(), Keep.both())
         .addAttributes(QUIET)
         .run(materializer);
-    open.incrementAndGet();
     return new Connection(key, m.first().first(), m.first().second(), m.second());
   }
 
@@ -112,24 +109,6 @@ final class Connections {
       // Removed only while empty, and releases add under the same key lock: none is lost.
       idle.computeIfPresent(entry.getKey(), (k, d) -> d.isEmpty() ? null : d);
     }
-  }
-
-  /** Closes every idle connection (shutdown, tests). */
-  void closeIdle() {
-    for (var deque : idle.values()) {
-      Connection c;
-      while ((c = deque.pollFirst()) != null) c.close();
-    }
-  }
-
-  /** Connections open now, idle or in use (for tests and the start-up line). */
-  int open() {
-    return open.get();
-  }
-
-  /** Idle connections kept now (for tests). */
-  int idle() {
-    return idle.values().stream().mapToInt(ConcurrentLinkedDeque::size).sum();
   }
 
   /** The connection closed before a response arrived. */
@@ -221,7 +200,6 @@ final class Connections {
     /** Closes it now, whatever it is doing: a request on it ends on the wire. */
     void close() {
       if (!closed.compareAndSet(false, true)) return;
-      open.decrementAndGet();
       requests.fail(new ClosedByUs());
       responses.cancel();
     }

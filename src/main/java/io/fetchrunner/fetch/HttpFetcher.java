@@ -106,10 +106,6 @@ public final class HttpFetcher {
     return f;
   }
 
-  /** Connections open now, idle or in use (for tests). */
-  int openConnections() {
-    return connections.open();
-  }
 
   /** One attempt in progress. {@link #cancel()} abandons it and closes its connection. */
   public final class Fetch {
