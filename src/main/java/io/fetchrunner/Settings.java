@@ -54,7 +54,7 @@ public record Settings(
   /** The read side: see the fetchrunner.history section of conf/application.conf. */
   public record History(
       Duration refreshInterval, int maxBatchEvents, Duration retryAfter,
-      int exportPageRows, int slowestHosts, int poolSize, Duration gapTimeout) {}
+      int exportPageRows, int slowestHosts, int poolSize) {}
 
   public static Settings from(Config root) {
     Config c = root.getConfig("fetchrunner");
@@ -117,8 +117,7 @@ public record Settings(
             c.getDuration("history.retry-after"),
             c.getInt("history.export-page-rows"),
             c.getInt("history.slowest-hosts"),
-            c.getInt("history.pool-size"),
-            c.getDuration("history.gap-timeout")),
+            c.getInt("history.pool-size")),
         c.getDuration("shutdown.drain-timeout"),
         c.getDuration("store.watch-interval"));
     settings.check();
@@ -190,8 +189,6 @@ public record Settings(
     require(history.slowestHosts >= 0, "fetchrunner.history.slowest-hosts",
         "must not be negative");
     require(history.poolSize >= 1, "fetchrunner.history.pool-size", "must be at least 1");
-    require(!history.gapTimeout.isNegative() && !history.gapTimeout.isZero(),
-        "fetchrunner.history.gap-timeout", "must be positive");
   }
 
   private static void require(boolean ok, String key, String rule) {

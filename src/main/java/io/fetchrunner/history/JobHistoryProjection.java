@@ -21,15 +21,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the read side up to date: polls the journal for the job events after the offset
- * stored with the rows ({@link JournalReader}), and writes each page of events with its
- * offset in one transaction ({@link HistoryWriter#apply}). Runs once per cluster (a cluster
- * singleton). One step (read a page, write it) runs at a time; a full page is followed by the
+ * stored with the rows, and for those that appeared in the gaps it read past ({@link
+ * JournalReader}), and writes each page of events with its offset and gaps in one transaction
+ * ({@link HistoryWriter}). Runs once per cluster (a cluster singleton). One step (read a page, write it) runs at a time; a full page is followed by the
  * next at once, otherwise the next poll comes after {@code refresh-interval}. A failed step is
  * tried again after {@code retry-after}, from the last committed offset.
  *
  * <p>An event that cannot be read back (corrupt, or written by a version whose classes are
  * gone) would stop the read side at it forever; it is recorded in read_side_skipped and
- * stepped over instead, in the same transaction as the readable events before it.
+ * stepped over instead, in the same transaction as the readable events of its page.
  */
 public final class JobHistoryProjection {
 
@@ -54,7 +54,7 @@ public final class JobHistoryProjection {
   public static Behavior<Command> create(HistoryStore store, Settings.History settings) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobHistoryProjection(
         ctx, timers, new HistoryWriter(store),
-        new JournalReader(store, settings.gapTimeout()), settings).polling()));
+        new JournalReader(store), settings).polling()));
   }
 
   private final ActorContext<Command> ctx;
@@ -129,15 +129,13 @@ public final class JobHistoryProjection {
         log.info("read side: its tables are in the layout of an older version; rebuilding"
             + " them from the journal");
         writer.reset();
-        reader.restartFrom(0);
       }
       layoutChecked = true;
     }
-    int limit = settings.maxBatchEvents();
-    long offset = writer.offset();
-    List<HistoryWriter.StoredEvent> page = reader.eventsAfter(offset, limit);
-    List<HistoryWriter.Envelope> readable = new ArrayList<>(page.size());
-    for (HistoryWriter.StoredEvent e : page) {
+    JournalReader.Page page = reader.next(settings.maxBatchEvents());
+    List<HistoryWriter.Envelope> readable = new ArrayList<>(page.events().size());
+    List<HistoryWriter.Unreadable> unreadable = new ArrayList<>();
+    for (HistoryWriter.StoredEvent e : page.events()) {
       String error;
       try {
         Object decoded =
@@ -151,18 +149,21 @@ public final class JobHistoryProjection {
         error = "not a job event: " + decoded.getClass().getName();
       } catch (VirtualMachineError fatal) {
         throw fatal;
-      } catch (Throwable unreadable) { // also a class that cannot be loaded or initialized
-        error = unreadable.toString();
+      } catch (Throwable unreadableEvent) { // also a class that cannot be loaded or initialized
+        error = unreadableEvent.toString();
       }
-      if (writer.applyAndSkip(offset, readable, e, error)) {
-        log.error("read side: skipped journal event {} ({} #{}), which cannot be read back:"
-            + " {} (listed by GET /admin/read-side)", e.ordering(), e.persistenceId(),
-            e.sequenceNr(), error);
-      }
-      return true; // the rest of the page comes with the next step
+      unreadable.add(new HistoryWriter.Unreadable(e, error));
     }
-    writer.apply(readable);
-    return page.size() == limit || reader.scannedFully();
+    if (!writer.apply(page, readable, unreadable)) {
+      return true; // another instance moved the read side meanwhile: read again from there
+    }
+    for (HistoryWriter.Unreadable u : unreadable) {
+      var e = u.event();
+      log.error("read side: skipped journal event {} ({} #{}), which cannot be read back:"
+          + " {} (listed by GET /admin/read-side)", e.ordering(), e.persistenceId(),
+          e.sequenceNr(), u.error());
+    }
+    return page.more();
   }
 
   /** Empties the tables (no step is running), then follows the journal from its start. */
@@ -171,7 +172,6 @@ public final class JobHistoryProjection {
     ctx.pipeToSelf(CompletableFuture.runAsync(() -> {
       try {
         writer.reset();
-        reader.restartFrom(0);
       } catch (java.sql.SQLException e) {
         throw new CompletionException(e);
       }
