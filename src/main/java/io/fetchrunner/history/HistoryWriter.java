@@ -229,7 +229,13 @@ public final class HistoryWriter {
         c.commit();
         return result;
       } catch (SQLException | RuntimeException e) {
-        c.rollback();
+        try {
+          c.rollback();
+        } catch (SQLException rollbackFailed) {
+          // HikariCP closes a connection after a timeout (a lock not granted): the store
+          // rolls back, and the error worth reporting is the first one.
+          e.addSuppressed(rollbackFailed);
+        }
         // The cache may hold lists of jobs whose rows were just rolled back: start afresh.
         urlChunks.clear();
         throw e;

@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.slf4j.Logger;
@@ -36,8 +37,12 @@ public final class JobHistoryProjection {
   public sealed interface Command extends CborSerializable
       permits Rebuild, Poll, StepDone, ResetDone {}
 
-  /** Empty the read side and replay the whole journal into it. */
-  public record Rebuild(ActorRef<RebuildStarted> replyTo) implements Command {}
+  /**
+   * Empty the read side and replay the whole journal into it. Answered once the tables are
+   * empty, or with an error if they could not be emptied (the read side then goes on as it
+   * was: emptying is one transaction).
+   */
+  public record Rebuild(ActorRef<StatusReply<RebuildStarted>> replyTo) implements Command {}
 
   /** The read side was emptied; it is being rebuilt from the start of the journal. */
   public record RebuildStarted() implements CborSerializable {}
@@ -67,8 +72,8 @@ public final class JobHistoryProjection {
   private boolean stepping;
   /** Whether the tables' layout was checked (once, at the first step). */
   private boolean layoutChecked;
-  /** Rebuilds asked for while a step was running: done once it ends. */
-  private final List<ActorRef<RebuildStarted>> rebuildAfterStep = new ArrayList<>();
+  /** Rebuilds asked for and not answered yet: done once the running step or reset ends. */
+  private final List<ActorRef<StatusReply<RebuildStarted>>> rebuilds = new ArrayList<>();
 
   private JobHistoryProjection(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       HistoryWriter writer, JournalReader reader, Settings.History settings) {
@@ -91,7 +96,7 @@ public final class JobHistoryProjection {
         })
         .onMessage(StepDone.class, msg -> {
           stepping = false;
-          if (!rebuildAfterStep.isEmpty()) return reset();
+          if (!rebuilds.isEmpty()) return reset();
           if (msg.failure() != null) {
             ctx.getLog().warn("read side: step failed ({}); trying again in {}", msg.failure(),
                 settings.retryAfter());
@@ -104,7 +109,7 @@ public final class JobHistoryProjection {
           return Behaviors.same();
         })
         .onMessage(Rebuild.class, cmd -> {
-          rebuildAfterStep.add(cmd.replyTo());
+          rebuilds.add(cmd.replyTo());
           return stepping ? Behaviors.same() : reset();
         })
         .onMessage(ResetDone.class, msg -> Behaviors.same())
@@ -178,17 +183,23 @@ public final class JobHistoryProjection {
     }, blocking), (ok, error) -> new ResetDone(error));
     return Behaviors.receive(Command.class)
         .onMessage(ResetDone.class, msg -> {
+          StatusReply<RebuildStarted> reply;
           if (msg.failure() != null) {
-            ctx.getLog().error("read side: rebuild failed to empty the tables", msg.failure());
+            Throwable cause = msg.failure() instanceof CompletionException c
+                && c.getCause() != null ? c.getCause() : msg.failure();
+            ctx.getLog().error("read side: rebuild failed to empty the tables", cause);
+            reply = StatusReply.error("the read side could not be emptied, so it was not"
+                + " rebuilt and goes on as it was: " + cause.getMessage());
           } else {
             ctx.getLog().info("read side emptied; rebuilding from the start of the journal");
-            rebuildAfterStep.forEach(r -> r.tell(new RebuildStarted()));
+            reply = StatusReply.success(new RebuildStarted());
           }
-          rebuildAfterStep.clear();
+          rebuilds.forEach(r -> r.tell(reply));
+          rebuilds.clear();
           return polling();
         })
         .onMessage(Rebuild.class, cmd -> {
-          cmd.replyTo().tell(new RebuildStarted()); // one rebuild serves both
+          rebuilds.add(cmd.replyTo()); // this reset serves it too, once it has ended
           return Behaviors.same();
         })
         .onMessage(Poll.class, msg -> Behaviors.same())

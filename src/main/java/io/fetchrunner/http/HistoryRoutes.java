@@ -207,7 +207,7 @@ public final class HistoryRoutes extends AllDirectives {
   // ---- POST /admin/read-side/rebuild ----
 
   private CompletionStage<HttpResponse> rebuild() {
-    return Stages.plain(AskPattern.ask(projection, JobHistoryProjection.Rebuild::new,
+    return Stages.plain(AskPattern.askWithStatus(projection, JobHistoryProjection.Rebuild::new,
             settings.http().askTimeout(), system.scheduler()))
         .thenApply(started -> {
           ObjectNode body = Json.mapper().createObjectNode();
@@ -330,6 +330,9 @@ public final class HistoryRoutes extends AllDirectives {
     Throwable e = error instanceof CompletionException && error.getCause() != null
         ? error.getCause() : error;
     if (e instanceof Problem p) return p.toResponse();
+    if (e instanceof org.apache.pekko.pattern.StatusReply.ErrorMessage refused) {
+      return Problem.response(503, "Service unavailable", refused.getMessage(), null);
+    }
     if (e instanceof SQLException) {
       return Problem.response(503, "Service unavailable", "the history store failed: "
           + e.getMessage(), null);
