@@ -79,7 +79,8 @@ public final class FetchRunner implements AutoCloseable {
           fetch.allowPrivate(settings.http()));
       HttpFetcher fetcher = new HttpFetcher(system, fetch, targets);
       ActorRef<JobSupervisor.Command> supervisor = ClusterSingleton.get(system).init(
-          SingletonActor.of(JobSupervisor.create(sharding, settings.http().askTimeout()),
+          SingletonActor.of(JobSupervisor.create(sharding, settings.http().askTimeout(),
+              settings.jobs().idempotencyKeyRetention()),
               "job-supervisor"));
       RunningJobs running = new RunningJobs();
       BrokenJobs broken = new BrokenJobs();

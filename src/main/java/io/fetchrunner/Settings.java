@@ -31,7 +31,8 @@ public record Settings(
 
   public record Jobs(
       int defaultConcurrency, int maxConcurrency, int maxUrlsPerJob, int maxUrlLength,
-      int maxNameLength, int resultBatchMax, int snapshotEvery, Duration idleUnloadAfter) {}
+      int maxNameLength, int resultBatchMax, int snapshotEvery, Duration idleUnloadAfter,
+      Duration idempotencyKeyRetention) {}
 
   public record Fetch(
       Duration defaultTimeout, Duration maxTimeout, Duration connectTimeout, long maxBodyBytes,
@@ -88,7 +89,8 @@ public record Settings(
             c.getInt("jobs.max-name-length"),
             c.getInt("jobs.result-batch-max"),
             c.getInt("jobs.snapshot-every"),
-            c.getDuration("jobs.idle-unload-after")),
+            c.getDuration("jobs.idle-unload-after"),
+            c.getDuration("jobs.idempotency-key-retention")),
         new Fetch(
             c.getDuration("fetch.default-timeout"),
             c.getDuration("fetch.max-timeout"),
@@ -145,6 +147,8 @@ public record Settings(
     require(jobs.maxUrlsPerJob >= 1, "fetchrunner.jobs.max-urls-per-job", "must be at least 1");
     require(jobs.resultBatchMax >= 1, "fetchrunner.jobs.result-batch-max", "must be at least 1");
     require(jobs.snapshotEvery >= 100, "fetchrunner.jobs.snapshot-every", "must be at least 100");
+    require(!jobs.idempotencyKeyRetention.isNegative(),
+        "fetchrunner.jobs.idempotency-key-retention", "must not be negative");
     require(!fetch.defaultTimeout.isNegative() && !fetch.defaultTimeout.isZero()
             && fetch.defaultTimeout.compareTo(fetch.maxTimeout) <= 0,
         "fetchrunner.fetch.default-timeout", "must be positive and at most max-timeout");
