@@ -109,19 +109,23 @@ final class JournalReader {
         st.setInt(2, limit);
         read(st, after, orderings);
       }
+      // A gap is below the offset, unless someone emptied read_side_offset by hand: the
+      // journal is then read again from there, and gaps above it are dropped.
+      List<Gap> below = gaps.stream().filter(g -> g.last() <= offset).toList();
       List<HistoryWriter.StoredEvent> events = new ArrayList<>();
       List<Gap> watched = new ArrayList<>();
-      if (!gaps.isEmpty()) {
+      if (!below.isEmpty()) {
         List<Long> found = new ArrayList<>();
         try (PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS
             + " FROM read_side_gap g JOIN \"event_journal\" j"
             + " ON j.\"ordering\" BETWEEN g.first_ordering AND g.last_ordering"
-            + " WHERE g.projection = ? ORDER BY j.\"ordering\"")) {
+            + " WHERE g.projection = ? AND g.last_ordering <= ? ORDER BY j.\"ordering\"")) {
           st.setString(1, HistoryWriter.PROJECTION);
+          st.setLong(2, offset);
           read(st, events, found);
         }
         int i = 0;
-        for (Gap gap : gaps) {
+        for (Gap gap : below) {
           List<Long> inGap = new ArrayList<>();
           while (i < found.size() && found.get(i) <= gap.last()) {
             if (found.get(i) >= gap.first()) inGap.add(found.get(i));

@@ -174,6 +174,22 @@ class JournalReaderTest {
   }
 
   @Test
+  void anOffsetEmptiedByHandReadsTheJournalAgainWithoutItsOldGaps() throws Exception {
+    try (Connection slow = store.connect(); Connection fast = store.connect();
+         Statement st = fast.createStatement()) {
+      slow.setAutoCommit(false);
+      long first = insert(slow, "Job|a", 1);
+      long second = insert(fast, "Job|b", 1);
+      assertEquals(List.of(second), poll());
+      slow.commit();
+      st.executeUpdate("DELETE FROM read_side_offset"); // as an older store is taken over
+      assertEquals(List.of(first, second), poll(), "each once, from the start");
+      assertEquals(List.of(), watched());
+      assertEquals(List.of(), poll());
+    }
+  }
+
+  @Test
   void returnsOnlyJobEventsInOrderingOrderAndPagesByLimit() throws Exception {
     try (Connection c = store.connect()) {
       long a = insert(c, "Job|a", 1);
