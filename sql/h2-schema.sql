@@ -139,3 +139,17 @@ CREATE TABLE IF NOT EXISTS read_side_skipped (
     error VARCHAR(2000) NOT NULL,
     skipped_at TIMESTAMP(9) WITH TIME ZONE NOT NULL
 );
+
+-- Orderings the read side has read past while they were missing from the journal: a write
+-- still open then (it may yet commit: its events are applied when they appear), or one that
+-- never will commit (rolled back, or values a crash lost). Each range is looked up again at
+-- every poll until its rows appear or no transaction that could still write them is open
+-- (JournalReader). Written with the offset, in the same transaction; emptied by a rebuild.
+CREATE TABLE IF NOT EXISTS read_side_gap (
+    projection VARCHAR(64) NOT NULL,
+    first_ordering BIGINT NOT NULL,
+    last_ordering BIGINT NOT NULL,
+    -- when the read side first saw these orderings missing (the store's clock)
+    seen_at TIMESTAMP(9) WITH TIME ZONE NOT NULL,
+    PRIMARY KEY (projection, first_ordering)
+);

@@ -117,3 +117,14 @@ CREATE TABLE IF NOT EXISTS public.read_side_skipped (
     error VARCHAR(2000) NOT NULL,
     skipped_at TIMESTAMPTZ NOT NULL
 );
+
+-- Orderings the read side has read past while they were missing from the journal (see
+-- sql/h2-schema.sql): looked up again until their rows appear or no transaction that could
+-- still write them is open.
+CREATE TABLE IF NOT EXISTS public.read_side_gap (
+    projection VARCHAR(64) NOT NULL,
+    first_ordering BIGINT NOT NULL,
+    last_ordering BIGINT NOT NULL,
+    seen_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (projection, first_ordering)
+);

@@ -54,6 +54,8 @@ public final class FetchRunner implements AutoCloseable {
   private final ServerBinding binding;
   private final Settings settings;
   private final CompletableFuture<String> storeLost;
+  /** Set by {@link #close}: the stop that follows was asked for. */
+  private volatile boolean closing;
 
   private FetchRunner(ActorSystem<Void> system, ServerBinding binding, Settings settings,
       CompletableFuture<String> storeLost) {
@@ -82,7 +84,8 @@ public final class FetchRunner implements AutoCloseable {
           fetch.allowPrivate(settings.http()));
       HttpFetcher fetcher = new HttpFetcher(system, fetch, targets);
       ActorRef<JobSupervisor.Command> supervisor = ClusterSingleton.get(system).init(
-          SingletonActor.of(JobSupervisor.create(sharding, settings.http().askTimeout()),
+          SingletonActor.of(JobSupervisor.create(sharding, settings.http().askTimeout(),
+              settings.jobs().idempotencyKeyRetention()),
               "job-supervisor"));
       RunningJobs running = new RunningJobs();
       BrokenJobs broken = new BrokenJobs();
@@ -165,6 +168,30 @@ public final class FetchRunner implements AutoCloseable {
   /** Why the service stopped by itself, if it did: the store was closed under it. */
   public java.util.Optional<String> storeLost() {
     return java.util.Optional.ofNullable(storeLost.getNow(null));
+  }
+
+  /** A stop nobody asked for: the process's exit status and why. */
+  public record UnplannedStop(int status, String reason) {}
+
+  /**
+   * Whether the actor system has stopped without being asked to, and then with which exit
+   * status: 3 when the store was closed under it ({@link #watchStore}), 4 for anything else (a
+   * guardian failure, this node downed or removed by the cluster, ...): the node can do nothing
+   * more. Empty while it runs, and after a stop that was asked for (SIGTERM, {@link #close}).
+   */
+  public Optional<UnplannedStop> unplannedStop() {
+    if (!system.getWhenTerminated().toCompletableFuture().isDone() || closing) {
+      return Optional.empty();
+    }
+    Optional<String> lost = storeLost();
+    if (lost.isPresent()) return Optional.of(new UnplannedStop(3, "the store was closed"));
+    Optional<CoordinatedShutdown.Reason> reason =
+        CoordinatedShutdown.get(system).getShutdownReason();
+    if (reason.isPresent() && reason.get() == CoordinatedShutdown.jvmExitReason()) {
+      return Optional.empty(); // SIGTERM: the JVM is exiting already
+    }
+    return Optional.of(new UnplannedStop(4, reason.map(r -> r.getClass().getSimpleName()
+        .replace("$", "")).orElse("no reason given")));
   }
 
   /**
@@ -270,6 +297,7 @@ public final class FetchRunner implements AutoCloseable {
   /** Stops the service the way SIGTERM does (coordinated shutdown) and waits for it. */
   @Override
   public void close() {
+    closing = true;
     system.terminate();
     awaitQuietly(system);
   }

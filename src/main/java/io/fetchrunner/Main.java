@@ -20,10 +20,17 @@ public final class Main {
           + AppConfig.userConfigOrigin() + ", open-file limit "
           + (openFiles.isPresent() ? String.valueOf(openFiles.getAsLong()) : "unknown")
           + ", fetches in flight at most " + runner.settings().fetch().maxInFlight() + ")");
-      // The service stops by itself only when its store was closed under it: exit non-zero,
-      // so that a supervisor (systemd, Docker's restart policy) starts it again.
-      runner.system().getWhenTerminated().thenRun(() -> runner.storeLost().ifPresent(
-          reason -> new Thread(() -> System.exit(3), "fetchrunner-exit").start()));
+      // An actor system that stops without being asked to (the store closed under it, a
+      // guardian failure, the node downed by the cluster) leaves a process that can do
+      // nothing, and may not even end by itself: exit non-zero, so that a supervisor (systemd,
+      // Docker's restart policy) starts it again. Off the terminating thread: System.exit
+      // waits for the shutdown hooks, one of which waits for the actor system.
+      runner.system().getWhenTerminated().thenRun(() -> runner.unplannedStop().ifPresent(
+          stop -> new Thread(() -> {
+            System.err.println("fetchrunner: the actor system stopped unasked (" + stop.reason()
+                + "); exiting with status " + stop.status());
+            System.exit(stop.status());
+          }, "fetchrunner-exit").start()));
     } catch (StartupException | ConfigException | IllegalArgumentException e) {
       System.err.println("fetchrunner: cannot start: " + Secrets.text(e.getMessage()));
       System.exit(1);

@@ -41,7 +41,8 @@ public record Settings(
 
   public record Jobs(
       int defaultConcurrency, int maxConcurrency, int maxUrlsPerJob, int maxUrlLength,
-      int maxNameLength, int resultBatchMax, int snapshotEvery, Duration idleUnloadAfter) {}
+      int maxNameLength, int resultBatchMax, int snapshotEvery, Duration idleUnloadAfter,
+      Duration idempotencyKeyRetention) {}
 
   public record Fetch(
       Duration defaultTimeout, Duration maxTimeout, Duration connectTimeout,
@@ -68,7 +69,7 @@ public record Settings(
   /** The read side: see the fetchrunner.history section of conf/application.conf. */
   public record History(
       Duration refreshInterval, int maxBatchEvents, Duration retryAfter,
-      int exportPageRows, int slowestHosts, int poolSize, Duration gapTimeout) {}
+      int exportPageRows, int slowestHosts, int poolSize) {}
 
   public static Settings from(Config root) {
     Config c = root.getConfig("fetchrunner");
@@ -102,7 +103,8 @@ public record Settings(
             c.getInt("jobs.max-name-length"),
             c.getInt("jobs.result-batch-max"),
             c.getInt("jobs.snapshot-every"),
-            c.getDuration("jobs.idle-unload-after")),
+            c.getDuration("jobs.idle-unload-after"),
+            c.getDuration("jobs.idempotency-key-retention")),
         new Fetch(
             c.getDuration("fetch.default-timeout"),
             c.getDuration("fetch.max-timeout"),
@@ -133,8 +135,7 @@ public record Settings(
             c.getDuration("history.retry-after"),
             c.getInt("history.export-page-rows"),
             c.getInt("history.slowest-hosts"),
-            c.getInt("history.pool-size"),
-            c.getDuration("history.gap-timeout")),
+            c.getInt("history.pool-size")),
         c.getDuration("shutdown.drain-timeout"),
         c.getDuration("store.watch-interval"));
     settings.check();
@@ -161,6 +162,8 @@ public record Settings(
     require(jobs.maxUrlsPerJob >= 1, "fetchrunner.jobs.max-urls-per-job", "must be at least 1");
     require(jobs.resultBatchMax >= 1, "fetchrunner.jobs.result-batch-max", "must be at least 1");
     require(jobs.snapshotEvery >= 100, "fetchrunner.jobs.snapshot-every", "must be at least 100");
+    require(!jobs.idempotencyKeyRetention.isNegative(),
+        "fetchrunner.jobs.idempotency-key-retention", "must not be negative");
     require(!fetch.defaultTimeout.isNegative() && !fetch.defaultTimeout.isZero()
             && fetch.defaultTimeout.compareTo(fetch.maxTimeout) <= 0,
         "fetchrunner.fetch.default-timeout", "must be positive and at most max-timeout");
@@ -205,8 +208,6 @@ public record Settings(
     require(history.slowestHosts >= 0, "fetchrunner.history.slowest-hosts",
         "must not be negative");
     require(history.poolSize >= 1, "fetchrunner.history.pool-size", "must be at least 1");
-    require(!history.gapTimeout.isNegative() && !history.gapTimeout.isZero(),
-        "fetchrunner.history.gap-timeout", "must be positive");
   }
 
   private static void require(boolean ok, String key, String rule) {

@@ -90,8 +90,8 @@ public final class HistoryQueries {
   /**
    * The summary of a finished job as the read side holds it, or empty while the job runs, is
    * not on the read side yet, or may be incomplete there: an event of it was skipped, or a
-   * result is missing (a journal gap passed after gap-timeout whose write came later); then
-   * only the job itself can tell. A finished job never changes again, and has no URL
+   * result is missing (which the read side's rules rule out; checked all the same); then only
+   * the job itself can tell. A finished job never changes again, and has no URL
    * pending, so this equals what the job would answer.
    */
   public Optional<JobSummary> finished(String jobId) throws SQLException {
@@ -362,10 +362,12 @@ public final class HistoryQueries {
   // ---- lag ----
 
   /**
-   * How far the read side is: the journal ordering of the last job event applied, how many
-   * job events are in the journal beyond it, and when the offset last moved.
+   * How far the read side is: the journal ordering it has read to, how many job events are in
+   * the journal beyond it or in the gaps it read past (not applied yet), how many orderings
+   * below it are missing and still watched (writes that may yet commit), and when the offset
+   * last moved.
    */
-  public record Status(long offset, long behind, Instant updatedAt, long skipped,
+  public record Status(long offset, long behind, long gaps, Instant updatedAt, long skipped,
       List<Skipped> skippedEvents) {}
 
   /** A journal event the read side stepped over because it cannot be read back. */
@@ -398,6 +400,20 @@ public final class HistoryQueries {
           behind = rs.getLong(1);
         }
       }
+      long gaps;
+      try (PreparedStatement st = c.prepareStatement("SELECT COALESCE(SUM(g.last_ordering"
+          + " - g.first_ordering + 1), 0), (SELECT COUNT(*) FROM read_side_gap w"
+          + " JOIN \"event_journal\" j ON j.\"ordering\" BETWEEN w.first_ordering"
+          + " AND w.last_ordering WHERE w.projection = ? AND " + JournalReader.JOB_EVENT + ")"
+          + " FROM read_side_gap g WHERE g.projection = ?")) {
+        st.setString(1, HistoryWriter.PROJECTION);
+        st.setString(2, HistoryWriter.PROJECTION);
+        try (ResultSet rs = st.executeQuery()) {
+          rs.next();
+          gaps = rs.getLong(1);
+          behind += rs.getLong(2);
+        }
+      }
       long skipped;
       try (PreparedStatement st = c.prepareStatement("SELECT COUNT(*) FROM read_side_skipped");
            ResultSet rs = st.executeQuery()) {
@@ -415,7 +431,7 @@ public final class HistoryQueries {
               HistoryStore.fromDb(rs, "skipped_at")));
         }
       }
-      return new Status(offset, behind, updatedAt, skipped, listed);
+      return new Status(offset, behind, gaps, updatedAt, skipped, listed);
     }
   }
 

@@ -83,6 +83,22 @@ public final class HistoryWriter {
     }
   }
 
+  /** The orderings the read side read past while they were missing, ascending. */
+  static List<JournalReader.Gap> gaps(Connection c) throws SQLException {
+    List<JournalReader.Gap> gaps = new ArrayList<>();
+    try (PreparedStatement st = c.prepareStatement("SELECT first_ordering, last_ordering,"
+        + " seen_at FROM read_side_gap WHERE projection = ? ORDER BY first_ordering")) {
+      st.setString(1, PROJECTION);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          gaps.add(new JournalReader.Gap(rs.getLong(1), rs.getLong(2),
+              HistoryStore.fromDb(rs, "seen_at")));
+        }
+      }
+    }
+    return gaps;
+  }
+
   /**
    * True when the tables hold jobs in the layout of versions before job_url_chunk (which kept
    * a PENDING row per URL): such a read side must be rebuilt ({@link #reset}) before use.
@@ -104,6 +120,7 @@ public final class HistoryWriter {
         st.executeUpdate("DELETE FROM job_url_chunk");
         st.executeUpdate("DELETE FROM job_run");
         st.executeUpdate("DELETE FROM read_side_skipped");
+        st.executeUpdate("DELETE FROM read_side_gap");
         st.executeUpdate("DELETE FROM read_side_offset");
       }
       saveOffset(c, 0); // the rebuild starts from the journal's first event
@@ -133,32 +150,70 @@ public final class HistoryWriter {
   public record StoredEvent(long ordering, String persistenceId, long sequenceNr,
       int serializerId, String manifest, byte[] payload) {}
 
+  /** A journal event that cannot be read back, and why: recorded and stepped over. */
+  public record Unreadable(StoredEvent event, String error) {}
+
   /**
-   * Steps over an event that cannot be read back, in one transaction: applies the readable
-   * events before it, records it in read_side_skipped and moves the offset to it. Does nothing
-   * (false) unless the offset is still {@code offsetBefore}, where the events were found.
+   * Applies one page of the journal reader in one transaction: the readable events in ordering
+   * order, the unreadable ones recorded in read_side_skipped (so that one bad event cannot stop
+   * the history of every later job), the new offset and the gaps still watched. Does nothing
+   * (false) unless the offset and the watched gaps are still those the page was read from:
+   * then no event is ever applied twice, wherever it sits.
    */
-  public boolean applyAndSkip(long offsetBefore, List<Envelope> before, StoredEvent poison,
-      String error) throws SQLException {
+  boolean apply(JournalReader.Page page, List<Envelope> readable, List<Unreadable> unreadable)
+      throws SQLException {
     return inTransaction(c -> {
-      if (lockedOffset(c) != offsetBefore) return false;
-      try (var tx = new Batch(c)) {
-        for (Envelope e : before) tx.apply(e.jobId(), e.event());
-        tx.flush();
+      if (lockedOffset(c) != page.offset() || !ranges(gaps(c)).equals(ranges(page.gaps()))) {
+        return false;
       }
-      try (PreparedStatement in = c.prepareStatement("INSERT INTO read_side_skipped"
-          + " (ordering, persistence_id, sequence_number, error, skipped_at)"
-          + " VALUES (?, ?, ?, ?, ?)")) {
-        in.setLong(1, poison.ordering());
-        in.setString(2, poison.persistenceId());
-        in.setLong(3, poison.sequenceNr());
-        in.setString(4, error.length() > 2000 ? error.substring(0, 2000) : error);
-        in.setObject(5, HistoryStore.toDb(Instant.now()));
-        in.executeUpdate();
+      if (!readable.isEmpty()) {
+        try (var tx = new Batch(c)) {
+          for (Envelope e : readable) tx.apply(e.jobId(), e.event());
+          tx.flush();
+        }
       }
-      saveOffset(c, poison.ordering());
+      for (Unreadable u : unreadable) skip(c, u.event(), u.error());
+      if (!page.gaps().equals(page.nextGaps())) saveGaps(c, page.nextGaps());
+      if (page.nextOffset() != page.offset()) saveOffset(c, page.nextOffset());
       return true;
     });
+  }
+
+  private static List<List<Long>> ranges(List<JournalReader.Gap> gaps) {
+    return gaps.stream().map(g -> List.of(g.first(), g.last())).toList();
+  }
+
+  private static void skip(Connection c, StoredEvent poison, String error) throws SQLException {
+    try (PreparedStatement in = c.prepareStatement("INSERT INTO read_side_skipped"
+        + " (ordering, persistence_id, sequence_number, error, skipped_at)"
+        + " VALUES (?, ?, ?, ?, ?)")) {
+      in.setLong(1, poison.ordering());
+      in.setString(2, poison.persistenceId());
+      in.setLong(3, poison.sequenceNr());
+      in.setString(4, error.length() > 2000 ? error.substring(0, 2000) : error);
+      in.setObject(5, HistoryStore.toDb(Instant.now()));
+      in.executeUpdate();
+    }
+  }
+
+  private static void saveGaps(Connection c, List<JournalReader.Gap> gaps) throws SQLException {
+    try (PreparedStatement del = c.prepareStatement(
+        "DELETE FROM read_side_gap WHERE projection = ?")) {
+      del.setString(1, PROJECTION);
+      del.executeUpdate();
+    }
+    if (gaps.isEmpty()) return;
+    try (PreparedStatement in = c.prepareStatement("INSERT INTO read_side_gap"
+        + " (projection, first_ordering, last_ordering, seen_at) VALUES (?, ?, ?, ?)")) {
+      for (JournalReader.Gap g : gaps) {
+        in.setString(1, PROJECTION);
+        in.setLong(2, g.first());
+        in.setLong(3, g.last());
+        in.setObject(4, HistoryStore.toDb(g.seenAt()));
+        in.addBatch();
+      }
+      in.executeBatch();
+    }
   }
 
   private interface Work<T> {
@@ -174,7 +229,13 @@ public final class HistoryWriter {
         c.commit();
         return result;
       } catch (SQLException | RuntimeException e) {
-        c.rollback();
+        try {
+          c.rollback();
+        } catch (SQLException rollbackFailed) {
+          // HikariCP closes a connection after a timeout (a lock not granted): the store
+          // rolls back, and the error worth reporting is the first one.
+          e.addSuppressed(rollbackFailed);
+        }
         // The cache may hold lists of jobs whose rows were just rolled back: start afresh.
         urlChunks.clear();
         throw e;

@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.slf4j.Logger;
@@ -21,23 +22,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the read side up to date: polls the journal for the job events after the offset
- * stored with the rows ({@link JournalReader}), and writes each page of events with its
- * offset in one transaction ({@link HistoryWriter#apply}). Runs once per cluster (a cluster
- * singleton). One step (read a page, write it) runs at a time; a full page is followed by the
+ * stored with the rows, and for those that appeared in the gaps it read past ({@link
+ * JournalReader}), and writes each page of events with its offset and gaps in one transaction
+ * ({@link HistoryWriter}). Runs once per cluster (a cluster singleton). One step (read a page, write it) runs at a time; a full page is followed by the
  * next at once, otherwise the next poll comes after {@code refresh-interval}. A failed step is
  * tried again after {@code retry-after}, from the last committed offset.
  *
  * <p>An event that cannot be read back (corrupt, or written by a version whose classes are
  * gone) would stop the read side at it forever; it is recorded in read_side_skipped and
- * stepped over instead, in the same transaction as the readable events before it.
+ * stepped over instead, in the same transaction as the readable events of its page.
  */
 public final class JobHistoryProjection {
 
   public sealed interface Command extends CborSerializable
       permits Rebuild, Poll, StepDone, ResetDone {}
 
-  /** Empty the read side and replay the whole journal into it. */
-  public record Rebuild(ActorRef<RebuildStarted> replyTo) implements Command {}
+  /**
+   * Empty the read side and replay the whole journal into it. Answered once the tables are
+   * empty, or with an error if they could not be emptied (the read side then goes on as it
+   * was: emptying is one transaction).
+   */
+  public record Rebuild(ActorRef<StatusReply<RebuildStarted>> replyTo) implements Command {}
 
   /** The read side was emptied; it is being rebuilt from the start of the journal. */
   public record RebuildStarted() implements CborSerializable {}
@@ -54,7 +59,7 @@ public final class JobHistoryProjection {
   public static Behavior<Command> create(HistoryStore store, Settings.History settings) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobHistoryProjection(
         ctx, timers, new HistoryWriter(store),
-        new JournalReader(store, settings.gapTimeout()), settings).polling()));
+        new JournalReader(store), settings).polling()));
   }
 
   private final ActorContext<Command> ctx;
@@ -67,8 +72,8 @@ public final class JobHistoryProjection {
   private boolean stepping;
   /** Whether the tables' layout was checked (once, at the first step). */
   private boolean layoutChecked;
-  /** Rebuilds asked for while a step was running: done once it ends. */
-  private final List<ActorRef<RebuildStarted>> rebuildAfterStep = new ArrayList<>();
+  /** Rebuilds asked for and not answered yet: done once the running step or reset ends. */
+  private final List<ActorRef<StatusReply<RebuildStarted>>> rebuilds = new ArrayList<>();
 
   private JobHistoryProjection(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       HistoryWriter writer, JournalReader reader, Settings.History settings) {
@@ -91,7 +96,7 @@ public final class JobHistoryProjection {
         })
         .onMessage(StepDone.class, msg -> {
           stepping = false;
-          if (!rebuildAfterStep.isEmpty()) return reset();
+          if (!rebuilds.isEmpty()) return reset();
           if (msg.failure() != null) {
             ctx.getLog().warn("read side: step failed ({}); trying again in {}", msg.failure(),
                 settings.retryAfter());
@@ -104,7 +109,7 @@ public final class JobHistoryProjection {
           return Behaviors.same();
         })
         .onMessage(Rebuild.class, cmd -> {
-          rebuildAfterStep.add(cmd.replyTo());
+          rebuilds.add(cmd.replyTo());
           return stepping ? Behaviors.same() : reset();
         })
         .onMessage(ResetDone.class, msg -> Behaviors.same())
@@ -129,15 +134,13 @@ public final class JobHistoryProjection {
         log.info("read side: its tables are in the layout of an older version; rebuilding"
             + " them from the journal");
         writer.reset();
-        reader.restartFrom(0);
       }
       layoutChecked = true;
     }
-    int limit = settings.maxBatchEvents();
-    long offset = writer.offset();
-    List<HistoryWriter.StoredEvent> page = reader.eventsAfter(offset, limit);
-    List<HistoryWriter.Envelope> readable = new ArrayList<>(page.size());
-    for (HistoryWriter.StoredEvent e : page) {
+    JournalReader.Page page = reader.next(settings.maxBatchEvents());
+    List<HistoryWriter.Envelope> readable = new ArrayList<>(page.events().size());
+    List<HistoryWriter.Unreadable> unreadable = new ArrayList<>();
+    for (HistoryWriter.StoredEvent e : page.events()) {
       String error;
       try {
         Object decoded =
@@ -151,18 +154,21 @@ public final class JobHistoryProjection {
         error = "not a job event: " + decoded.getClass().getName();
       } catch (VirtualMachineError fatal) {
         throw fatal;
-      } catch (Throwable unreadable) { // also a class that cannot be loaded or initialized
-        error = unreadable.toString();
+      } catch (Throwable unreadableEvent) { // also a class that cannot be loaded or initialized
+        error = unreadableEvent.toString();
       }
-      if (writer.applyAndSkip(offset, readable, e, error)) {
-        log.error("read side: skipped journal event {} ({} #{}), which cannot be read back:"
-            + " {} (listed by GET /admin/read-side)", e.ordering(), e.persistenceId(),
-            e.sequenceNr(), error);
-      }
-      return true; // the rest of the page comes with the next step
+      unreadable.add(new HistoryWriter.Unreadable(e, error));
     }
-    writer.apply(readable);
-    return page.size() == limit || reader.scannedFully();
+    if (!writer.apply(page, readable, unreadable)) {
+      return true; // another instance moved the read side meanwhile: read again from there
+    }
+    for (HistoryWriter.Unreadable u : unreadable) {
+      var e = u.event();
+      log.error("read side: skipped journal event {} ({} #{}), which cannot be read back:"
+          + " {} (listed by GET /admin/read-side)", e.ordering(), e.persistenceId(),
+          e.sequenceNr(), u.error());
+    }
+    return page.more();
   }
 
   /** Empties the tables (no step is running), then follows the journal from its start. */
@@ -171,24 +177,29 @@ public final class JobHistoryProjection {
     ctx.pipeToSelf(CompletableFuture.runAsync(() -> {
       try {
         writer.reset();
-        reader.restartFrom(0);
       } catch (java.sql.SQLException e) {
         throw new CompletionException(e);
       }
     }, blocking), (ok, error) -> new ResetDone(error));
     return Behaviors.receive(Command.class)
         .onMessage(ResetDone.class, msg -> {
+          StatusReply<RebuildStarted> reply;
           if (msg.failure() != null) {
-            ctx.getLog().error("read side: rebuild failed to empty the tables", msg.failure());
+            Throwable cause = msg.failure() instanceof CompletionException c
+                && c.getCause() != null ? c.getCause() : msg.failure();
+            ctx.getLog().error("read side: rebuild failed to empty the tables", cause);
+            reply = StatusReply.error("the read side could not be emptied, so it was not"
+                + " rebuilt and goes on as it was: " + cause.getMessage());
           } else {
             ctx.getLog().info("read side emptied; rebuilding from the start of the journal");
-            rebuildAfterStep.forEach(r -> r.tell(new RebuildStarted()));
+            reply = StatusReply.success(new RebuildStarted());
           }
-          rebuildAfterStep.clear();
+          rebuilds.forEach(r -> r.tell(reply));
+          rebuilds.clear();
           return polling();
         })
         .onMessage(Rebuild.class, cmd -> {
-          cmd.replyTo().tell(new RebuildStarted()); // one rebuild serves both
+          rebuilds.add(cmd.replyTo()); // this reset serves it too, once it has ended
           return Behaviors.same();
         })
         .onMessage(Poll.class, msg -> Behaviors.same())

@@ -5,12 +5,16 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Reads the job events that follow an offset straight from the journal's tables, in ordering
- * order, never past a gap that may still fill.
+ * Reads the job events that follow the read side's offset straight from the journal's tables,
+ * in ordering order, and the events that have since appeared at orderings it read past while
+ * they were missing (the watched gaps, {@code read_side_gap}).
  *
  * <p>Job events are known by their persistence id ({@link Job#PERSISTENCE_ID_PREFIX}); they carry
  * no tags (see there).
@@ -22,11 +26,28 @@ import java.util.List;
  * event_tag, and 0.2 to 4.5 ms for the query below at 94,665 events: bench/ReadQueryBench.java,
  * docs/BENCHMARKS.md).
  *
- * <p>Gaps: journal rows are written by concurrent transactions, so ordering 105 may be visible
- * before 104 commits. Events are only read up to the highest ordering below which every value
- * is present (the "safe" bound). A gap that stays open longer than {@code gapTimeout} is a
- * write that was rolled back, or identity values a crash lost, and is passed; every gap is
- * timed from its first sighting, all at once. Not thread-safe: one caller at a time.
+ * <p>Gaps. Journal rows are written by concurrent transactions, so ordering 105 may be visible
+ * before 104 commits; 104 may also never come (a write rolled back, or identity values a crash
+ * lost: H2 reserves them 1,000 at a time). Waiting at a gap until it fills or a timeout passes
+ * froze the read side for the whole timeout after every crash, and lost a write that committed
+ * after it. So the reader never waits: it reads past a gap, and the writer stores the gap with
+ * the offset; every poll looks the gap up again and applies what appeared in it. Applying an
+ * event after later ones is sound because the read side's rows of a job depend on that job's
+ * events alone, and those never arrive out of order: a job entity persists its next events only
+ * after the previous write committed, so its later events take higher orderings and are not
+ * visible before its earlier ones (a single writer per persistence id, and an ordering sequence
+ * that hands out increasing values: H2's identity, PostgreSQL's BIGSERIAL without a cache).
+ *
+ * <p>A gap is given up only when no transaction that could still write into it is open. Its
+ * orderings were taken before it was first seen (a higher one was already visible), and
+ * {@code seenAt} is taken after that, on the store's clock ({@link OpenWrites}). A later look at
+ * the store that finds every open transaction begun after {@code seenAt} proves that the
+ * transactions holding those orderings have ended: committed, and then their rows are found by
+ * the lookup that follows the look, or rolled back. Several writers (PostgreSQL, an H2 server)
+ * change nothing in this. The orderings a crash lost are given up as soon as every session
+ * of the restarted service has been seen between transactions once; a rebuild meets them as
+ * gaps again and gives them up the same way. Neither waits at them. Not thread-safe: one caller
+ * at a time.
  */
 final class JournalReader {
   /**
@@ -37,95 +58,127 @@ final class JournalReader {
   static final String JOB_EVENT = "LEFT(j.\"persistence_id\", "
       + Job.PERSISTENCE_ID_PREFIX.length() + ") = '" + Job.PERSISTENCE_ID_PREFIX + "'";
 
-  /** Orderings inspected per poll when looking for the safe bound. */
-  private static final int ORDERINGS_PER_POLL = 20_000;
+  private static final Logger log = LoggerFactory.getLogger(JournalReader.class);
+
+  /** Orderings {@code first} to {@code last} missing since {@code seenAt} (the store's clock). */
+  record Gap(long first, long last, Instant seenAt) {
+    /** What is left of this gap once {@code found} (ascending, within it) appeared. */
+    List<Gap> without(List<Long> found) {
+      List<Gap> left = new ArrayList<>();
+      long from = first;
+      for (long o : found) {
+        if (o > from) left.add(new Gap(from, o - 1, seenAt));
+        from = o + 1;
+      }
+      if (from <= last) left.add(new Gap(from, last, seenAt));
+      return left;
+    }
+  }
+
+  /**
+   * One poll: the offset and watched gaps it was read from (it is applied only if they are still
+   * those), the job events to apply in ordering order, the offset and watched gaps after it, and
+   * whether more can be read at once.
+   */
+  record Page(long offset, List<Gap> gaps, List<HistoryWriter.StoredEvent> events,
+      long nextOffset, List<Gap> nextGaps, boolean more) {}
 
   private final HistoryStore store;
-  private final long gapTimeoutNanos;
-  private static final org.slf4j.Logger log =
-      org.slf4j.LoggerFactory.getLogger(JournalReader.class);
+  private final OpenWrites openWrites = new OpenWrites();
+  /** The last look at the store's open transactions, taken after the last poll's lookups. */
+  private OpenWrites.Look lastLook;
 
-  private long safe = -1;
-  private int scanned;
-  /** Gaps by their first missing ordering, and when each was first seen. */
-  private final java.util.TreeMap<Long, Long> missingSince = new java.util.TreeMap<>();
-
-  JournalReader(HistoryStore store, java.time.Duration gapTimeout) {
+  JournalReader(HistoryStore store) {
     this.store = store;
-    this.gapTimeoutNanos = gapTimeout.toNanos();
   }
 
-  /** Forget the safe bound (the read side was reset to an earlier offset). */
-  void restartFrom(long offset) {
-    safe = offset;
-    missingSince.clear();
-  }
-
-  /** Up to {@code limit} job events after {@code offset} and not past the safe bound. */
-  List<HistoryWriter.StoredEvent> eventsAfter(long offset, int limit) throws SQLException {
+  /** The next page: up to {@code limit} rows after the offset, and what appeared in the gaps. */
+  Page next(int limit) throws SQLException {
     try (Connection c = store.connect()) {
-      if (safe < offset) restartFrom(offset);
-      advanceSafeBound(c);
-      if (safe <= offset) return List.of();
-      try (PreparedStatement st = c.prepareStatement(
-          "SELECT j.\"ordering\", j.\"persistence_id\", j.\"sequence_number\","
-              + " j.\"event_ser_id\", j.\"event_ser_manifest\", j.\"event_payload\""
-              + " FROM \"event_journal\" j"
-              + " WHERE " + JOB_EVENT + " AND j.\"ordering\" > ? AND j.\"ordering\" <= ?"
-              + " AND j.\"deleted\" = FALSE ORDER BY j.\"ordering\" LIMIT ?")) {
+      long offset = HistoryWriter.offset(c);
+      List<Gap> gaps = HistoryWriter.gaps(c);
+      // After the offset first, the gaps then, each in one statement: an event read here has
+      // every earlier event of its job in this page or an earlier one. Its job's earlier events
+      // committed before it was written, so the gaps' lookup, which comes later, sees them.
+      List<HistoryWriter.StoredEvent> after = new ArrayList<>();
+      List<Long> orderings = new ArrayList<>();
+      try (PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS
+          + " FROM \"event_journal\" j WHERE j.\"ordering\" > ?"
+          + " ORDER BY j.\"ordering\" LIMIT ?")) {
         st.setLong(1, offset);
-        st.setLong(2, safe);
-        st.setInt(3, limit);
-        List<HistoryWriter.StoredEvent> out = new ArrayList<>();
-        try (ResultSet rs = st.executeQuery()) {
-          while (rs.next()) {
-            out.add(new HistoryWriter.StoredEvent(rs.getLong(1), rs.getString(2),
-                rs.getLong(3), rs.getInt(4), rs.getString(5), rs.getBytes(6)));
-          }
-        }
-        return out;
+        st.setInt(2, limit);
+        read(st, after, orderings);
       }
-    }
-  }
-
-  /** Whether the last call moved the safe bound by a full scan (more may follow at once). */
-  boolean scannedFully() {
-    return scanned == ORDERINGS_PER_POLL;
-  }
-
-  private void advanceSafeBound(Connection c) throws SQLException {
-    scanned = 0;
-    long now = System.nanoTime();
-    boolean contiguous = true; // every ordering up to here is present or given up
-    long expected = safe + 1;
-    try (PreparedStatement st = c.prepareStatement("SELECT \"ordering\" FROM \"event_journal\""
-        + " WHERE \"ordering\" > ? ORDER BY \"ordering\" LIMIT " + ORDERINGS_PER_POLL)) {
-      st.setLong(1, safe);
-      try (ResultSet rs = st.executeQuery()) {
-        while (rs.next()) {
-          long ordering = rs.getLong(1);
-          // Every gap in the scan is timed from when it was first seen, all at once: after
-          // a crash there are many (H2 hands out identity values in cached blocks).
-          boolean expired = true;
-          if (ordering > expected) { // a gap, known by its first missing ordering
-            Long seen = missingSince.putIfAbsent(expected, now);
-            expired = seen != null && now - seen >= gapTimeoutNanos;
+      // A gap is below the offset, unless someone emptied read_side_offset by hand: the
+      // journal is then read again from there, and gaps above it are dropped.
+      List<Gap> below = gaps.stream().filter(g -> g.last() <= offset).toList();
+      List<HistoryWriter.StoredEvent> events = new ArrayList<>();
+      List<Gap> watched = new ArrayList<>();
+      if (!below.isEmpty()) {
+        List<Long> found = new ArrayList<>();
+        try (PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS
+            + " FROM read_side_gap g JOIN \"event_journal\" j"
+            + " ON j.\"ordering\" BETWEEN g.first_ordering AND g.last_ordering"
+            + " WHERE g.projection = ? AND g.last_ordering <= ? ORDER BY j.\"ordering\"")) {
+          st.setString(1, HistoryWriter.PROJECTION);
+          st.setLong(2, offset);
+          read(st, events, found);
+        }
+        int i = 0;
+        for (Gap gap : below) {
+          List<Long> inGap = new ArrayList<>();
+          while (i < found.size() && found.get(i) <= gap.last()) {
+            if (found.get(i) >= gap.first()) inGap.add(found.get(i));
+            i++;
           }
-          if (contiguous && !expired) contiguous = false;
-          if (contiguous) {
-            if (ordering != safe + 1) {
-              log.warn("read side: journal orderings {} to {} are missing for longer than"
-                  + " fetchrunner.history.gap-timeout (a write that was rolled back, or"
-                  + " identity values lost in a crash); passed", safe + 1, ordering - 1);
+          for (Gap missing : gap.without(inGap)) {
+            if (lastLook != null && lastLook.provesOver(missing.seenAt())) {
+              log.info("read side: journal orderings {} to {} were never written and no"
+                  + " longer can be (every open transaction began after they were seen"
+                  + " missing: a write rolled back, or values a crash lost); no longer watched",
+                  missing.first(), missing.last());
+            } else {
+              watched.add(missing);
             }
-            safe = ordering;
-            scanned++;
           }
-          expected = ordering + 1;
         }
       }
+      events.addAll(after);
+      long next = orderings.isEmpty() ? offset : orderings.get(orderings.size() - 1);
+      List<long[]> newGaps = new ArrayList<>();
+      long expected = offset + 1;
+      for (long o : orderings) {
+        if (o > expected) newGaps.add(new long[] {expected, o - 1});
+        expected = o + 1;
+      }
+      if (!watched.isEmpty() || !newGaps.isEmpty()) {
+        lastLook = openWrites.look(c); // after the lookups: the next poll relies on it
+        for (long[] g : newGaps) watched.add(new Gap(g[0], g[1], lastLook.at()));
+      }
+      return new Page(offset, gaps, events, next, watched, orderings.size() == limit);
     }
-    missingSince.headMap(safe, true).clear();
   }
 
+  /** Job events (with a payload) and all orderings, in the order the statement returns them. */
+  private static void read(PreparedStatement st, List<HistoryWriter.StoredEvent> events,
+      List<Long> orderings) throws SQLException {
+    try (ResultSet rs = st.executeQuery()) {
+      while (rs.next()) {
+        orderings.add(rs.getLong(1));
+        byte[] payload = rs.getBytes(6); // null unless a job event
+        if (payload != null) events.add(event(rs, payload));
+      }
+    }
+  }
+
+  /** The columns {@link #read} takes; the payload of job events only. */
+  private static final String COLUMNS = "j.\"ordering\", j.\"persistence_id\","
+      + " j.\"sequence_number\", j.\"event_ser_id\", j.\"event_ser_manifest\", CASE WHEN "
+      + JOB_EVENT + " AND j.\"deleted\" = FALSE THEN j.\"event_payload\" END";
+
+  private static HistoryWriter.StoredEvent event(ResultSet rs, byte[] payload)
+      throws SQLException {
+    return new HistoryWriter.StoredEvent(rs.getLong(1), rs.getString(2), rs.getLong(3),
+        rs.getInt(4), rs.getString(5), payload);
+  }
 }

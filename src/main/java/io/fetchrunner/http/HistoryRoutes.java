@@ -220,7 +220,7 @@ public final class HistoryRoutes extends AllDirectives {
   // ---- POST /admin/read-side/rebuild ----
 
   private CompletionStage<HttpResponse> rebuild() {
-    return Stages.plain(AskPattern.ask(projection, JobHistoryProjection.Rebuild::new,
+    return Stages.plain(AskPattern.askWithStatus(projection, JobHistoryProjection.Rebuild::new,
             settings.http().askTimeout(), system.scheduler()))
         .thenApply(started -> {
           ObjectNode body = Json.mapper().createObjectNode();

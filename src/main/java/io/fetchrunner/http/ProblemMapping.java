@@ -55,6 +55,9 @@ final class ProblemMapping extends AllDirectives {
     if (e instanceof SQLException) {
       return unavailable("the history store failed: " + e.getMessage());
     }
+    if (e instanceof org.apache.pekko.pattern.StatusReply.ErrorMessage refused) {
+      return unavailable(refused.getMessage()); // e.g. a read-side rebuild whose reset failed
+    }
     if (e instanceof EntityStreamSizeException size) {
       return tooLarge(size.limit());
     }

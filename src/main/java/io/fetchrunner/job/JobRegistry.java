@@ -4,18 +4,27 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.fetchrunner.CborSerializable;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The supervisor's state: every job ever accepted, in submission order, with its final
- * summary once it has ended (to wake the unfinished ones after a restart, and to answer a
- * repeated Idempotency-Key). The history users query is the read side, not this. Mutable inside for O(1) updates (tens of thousands of jobs);
- * it never leaves the supervisor except as an immutable {@link Snapshot}.
+ * The supervisor's state: the jobs it must still know about, in submission order. Those are
+ * the jobs that have not ended (to wake them after a restart) and, for
+ * {@code keyRetention} after their submission, the ended jobs accepted under an
+ * Idempotency-Key (to answer a repeated submission with them). Every other job is forgotten as
+ * soon as it ends: it used to stay for good, with its final summary, so the state, each of its
+ * snapshots and every recovery grew with every job ever accepted. Pruning depends on the
+ * events alone (their instants, not the clock), so a replay reaches the same state. The
+ * history users query is the read side, not this. Mutable inside for O(1) updates; it never
+ * leaves the supervisor except as an immutable {@link Snapshot}.
  */
 public final class JobRegistry implements CborSerializable {
+
+  /** How long an Idempotency-Key is remembered after its job was submitted, by default. */
+  public static final Duration DEFAULT_KEY_RETENTION = Duration.ofHours(24);
 
   /** One accepted job. {@code finalSummary} is null while it runs. */
   public record Entry(String id, String name, Instant submittedAt, int total,
@@ -26,16 +35,31 @@ public final class JobRegistry implements CborSerializable {
       return new Entry(id, name, submittedAt, total, summary, abandoned, idempotencyKey,
           fingerprint);
     }
+
+    boolean ended() {
+      return finalSummary != null || abandoned;
+    }
   }
 
   public record Snapshot(List<Entry> entries) implements CborSerializable {}
 
-  private final List<Entry> entries = new ArrayList<>();
-  private final Map<String, Integer> positions = new HashMap<>();
-  private final Map<String, Integer> byIdempotencyKey = new HashMap<>();
+  private final Duration keyRetention;
+  /** By id, in submission order. */
+  private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
+  /** Job ids by Idempotency-Key. */
+  private final Map<String, String> byIdempotencyKey = new HashMap<>();
+
+  public JobRegistry() {
+    this(DEFAULT_KEY_RETENTION);
+  }
+
+  public JobRegistry(Duration keyRetention) {
+    this.keyRetention = keyRetention;
+  }
 
   public JobRegistry apply(JobSupervisor.Event event) {
     if (event instanceof JobSupervisor.JobRegistered e) {
+      forgetKeysSubmittedBefore(e.submittedAt().minus(keyRetention));
       add(new Entry(e.id(), e.name(), e.submittedAt(), e.total(), null, false,
           e.idempotencyKey(), e.fingerprint()));
     } else if (event instanceof JobSupervisor.JobRecordedAsEnded e) {
@@ -47,41 +71,84 @@ public final class JobRegistry implements CborSerializable {
   }
 
   private void add(Entry e) {
-    positions.put(e.id(), entries.size());
-    if (e.idempotencyKey() != null) byIdempotencyKey.put(e.idempotencyKey(), entries.size());
-    entries.add(e);
+    entries.put(e.id(), e);
+    if (e.idempotencyKey() != null) byIdempotencyKey.put(e.idempotencyKey(), e.id());
+    forgetIfDone(e);
   }
 
-  /** The job accepted under this Idempotency-Key, if any (abandoned ones do not count). */
+  /** An ended job is kept only while its Idempotency-Key may be repeated. */
+  private void forgetIfDone(Entry e) {
+    if (e.ended() && (e.idempotencyKey() == null || e.abandoned())) remove(e);
+  }
+
+  private void remove(Entry e) {
+    entries.remove(e.id());
+    if (e.idempotencyKey() != null && e.id().equals(byIdempotencyKey.get(e.idempotencyKey()))) {
+      byIdempotencyKey.remove(e.idempotencyKey());
+    }
+  }
+
+  /** Ended jobs submitted before {@code cutoff}, oldest first, until a later one. */
+  private void forgetKeysSubmittedBefore(Instant cutoff) {
+    var it = entries.values().iterator();
+    while (it.hasNext()) {
+      Entry e = it.next();
+      if (!e.submittedAt().isBefore(cutoff)) break;
+      if (!e.ended()) continue; // still running: kept, whatever its age
+      it.remove();
+      if (e.idempotencyKey() != null && e.id().equals(byIdempotencyKey.get(e.idempotencyKey()))) {
+        byIdempotencyKey.remove(e.idempotencyKey());
+      }
+    }
+  }
+
+  /** The job accepted under this Idempotency-Key, if remembered (abandoned ones do not count). */
   public Entry byIdempotencyKey(String key) {
-    Integer pos = byIdempotencyKey.get(key);
-    if (pos == null || entries.get(pos).abandoned()) return null;
-    return entries.get(pos);
+    String id = byIdempotencyKey.get(key);
+    Entry e = id == null ? null : entries.get(id);
+    return e == null || e.abandoned() ? null : e;
   }
 
   private void update(String id, java.util.function.UnaryOperator<Entry> change) {
-    Integer pos = positions.get(id);
-    if (pos != null) entries.set(pos, change.apply(entries.get(pos)));
+    Entry old = entries.get(id);
+    if (old == null) return;
+    Entry changed = change.apply(old);
+    entries.put(id, changed);
+    forgetIfDone(changed);
   }
 
+  /** The job, while the registry knows it (not ended, or ended under a remembered key). */
   public Entry get(String id) {
-    Integer pos = positions.get(id);
-    return pos == null ? null : entries.get(pos);
+    return entries.get(id);
   }
 
   /** Jobs that were accepted and have not been recorded as ended or abandoned. */
   public List<Entry> unfinished() {
-    return entries.stream().filter(e -> e.finalSummary() == null && !e.abandoned()).toList();
+    return entries.values().stream().filter(e -> !e.ended()).toList();
+  }
+
+  /** How many jobs the registry knows. */
+  public int size() {
+    return entries.size();
   }
 
   @JsonValue
   public Snapshot toSnapshot() {
-    return new Snapshot(List.copyOf(entries));
+    return new Snapshot(List.copyOf(entries.values()));
   }
 
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public static JobRegistry fromSnapshot(Snapshot snapshot) {
-    JobRegistry r = new JobRegistry();
+    return fromSnapshot(snapshot, DEFAULT_KEY_RETENTION);
+  }
+
+  /**
+   * The registry a snapshot holds. One written before jobs were forgotten holds every job
+   * ever accepted: the ended ones without a key are dropped here, the others once a job is
+   * submitted after their retention.
+   */
+  public static JobRegistry fromSnapshot(Snapshot snapshot, Duration keyRetention) {
+    JobRegistry r = new JobRegistry(keyRetention);
     snapshot.entries().forEach(r::add);
     return r;
   }

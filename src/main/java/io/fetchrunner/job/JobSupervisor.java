@@ -75,25 +75,33 @@ public final class JobSupervisor
   /** Registered, but its entity was never stored (a crash in between): it never was accepted. */
   public record JobAbandoned(String id) implements Event {}
 
-  public static Behavior<Command> create(ClusterSharding sharding, Duration askTimeout) {
-    return Behaviors.setup(ctx -> new JobSupervisor(ctx, sharding, askTimeout));
+  /**
+   * {@code keyRetention}: how long after its submission an ended job accepted under an
+   * Idempotency-Key is remembered (see {@link JobRegistry}).
+   */
+  public static Behavior<Command> create(ClusterSharding sharding, Duration askTimeout,
+      Duration keyRetention) {
+    return Behaviors.setup(ctx -> new JobSupervisor(ctx, sharding, askTimeout, keyRetention));
   }
 
   private final ActorContext<Command> ctx;
   private final ClusterSharding sharding;
   private final Duration askTimeout;
+  private final Duration keyRetention;
 
-  private JobSupervisor(ActorContext<Command> ctx, ClusterSharding sharding, Duration askTimeout) {
+  private JobSupervisor(ActorContext<Command> ctx, ClusterSharding sharding, Duration askTimeout,
+      Duration keyRetention) {
     super(PersistenceId.ofUniqueId("job-supervisor"),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
     this.ctx = ctx;
     this.sharding = sharding;
     this.askTimeout = askTimeout;
+    this.keyRetention = keyRetention;
   }
 
   @Override
   public JobRegistry emptyState() {
-    return new JobRegistry();
+    return new JobRegistry(keyRetention);
   }
 
   @Override
@@ -217,7 +225,7 @@ public final class JobSupervisor
 
       @Override
       public JobRegistry fromJournal(Object from) {
-        return JobRegistry.fromSnapshot((JobRegistry.Snapshot) from);
+        return JobRegistry.fromSnapshot((JobRegistry.Snapshot) from, keyRetention);
       }
     };
   }

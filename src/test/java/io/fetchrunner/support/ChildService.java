@@ -101,6 +101,11 @@ public final class ChildService implements AutoCloseable {
     return port.join();
   }
 
+  /** The child's process id (to attach to it). */
+  public long pid() {
+    return process.pid();
+  }
+
   /** SIGKILL: no shutdown hook, no flush, nothing. */
   public void kill() {
     process.destroyForcibly();

@@ -58,6 +58,16 @@ public final class Journal {
     }
   }
 
+  /** A stored payload's fields (as {@link StoredEvent#fields}), gzipped or not. */
+  public static JsonNode fields(byte[] stored) throws java.io.IOException {
+    return CBOR.readTree(payload(stored));
+  }
+
+  /** Fields as a stored payload (CBOR, not gzipped: either form reads back). */
+  public static byte[] payloadOf(JsonNode fields) throws java.io.IOException {
+    return CBOR.writeValueAsBytes(fields);
+  }
+
   /** How many UrlFetched events each URL index has in the journal. */
   public static int[] resultsPerUrl(Path dataDir, String jobId, int total) {
     int[] counts = new int[total];
