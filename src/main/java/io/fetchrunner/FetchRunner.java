@@ -125,6 +125,9 @@ public final class FetchRunner implements AutoCloseable {
   private static CompletableFuture<String> watchStore(ActorSystem<?> system, Settings settings)
       throws StartupException {
     CompletableFuture<String> lost = new CompletableFuture<>();
+    // Only H2 closes a store for good under the service; the pools on a PostgreSQL server
+    // that restarts open new connections.
+    if (!settings.store().isH2()) return lost;
     StoreWatch watch;
     try {
       watch = StoreWatch.start(system, settings.store(), settings.storeWatchInterval(),
@@ -197,11 +200,10 @@ public final class FetchRunner implements AutoCloseable {
       }
     }
     try {
-      if (settings.store().createSchema()) {
-        Schema.apply(settings.store());
-      } else {
-        Schema.connect(settings.store()).close();
-      }
+      Schema.prepare(settings.store());
+    } catch (Schema.Refused e) {
+      throw new StartupException("the store " + settings.store().url() + " cannot be used: "
+          + e.getMessage(), e);
     } catch (Exception e) {
       String hint = String.valueOf(e.getMessage()).contains("already in use")
           ? " (is another fetchrunner running on the same data directory?)" : "";

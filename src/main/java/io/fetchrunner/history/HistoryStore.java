@@ -26,6 +26,9 @@ public final class HistoryStore implements AutoCloseable {
     config.setPassword(store.password());
     config.setMaximumPoolSize(poolSize);
     config.setMinimumIdle(1);
+    config.setConnectionTimeout(store.pool().connectionTimeout().toMillis());
+    config.setIdleTimeout(store.pool().idleTimeout().toMillis());
+    config.setMaxLifetime(store.pool().maxLifetime().toMillis());
     this.pool = new HikariDataSource(config);
   }
 
