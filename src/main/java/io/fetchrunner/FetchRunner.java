@@ -20,6 +20,7 @@ import io.fetchrunner.store.Schema;
 import io.fetchrunner.store.StoreWatch;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -187,6 +188,13 @@ public final class FetchRunner implements AutoCloseable {
   }
 
   private static void prepareStore(Settings settings) throws StartupException {
+    Path h2File = settings.dataDir().resolve("fetchrunner.mv.db");
+    if (!settings.store().isH2() && Files.exists(h2File)) {
+      // Switching stores moves nothing: say so rather than show an empty history.
+      LoggerFactory.getLogger(FetchRunner.class).warn("{} holds an H2 store (jobs and history"
+          + " of an earlier run) that this service, on {}, does not read: nothing is migrated"
+          + " (README, \"PostgreSQL\")", h2File, Main.storeLabel(settings));
+    }
     if (settings.store().isH2()) {
       try {
         Files.createDirectories(settings.dataDir());

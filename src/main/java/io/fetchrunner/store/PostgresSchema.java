@@ -138,7 +138,7 @@ final class PostgresSchema {
     checkPrivileges(c, role, database, schema, tables);
   }
 
-  /** The role can use what exists: USAGE on the schema, DML on the tables, the journal's sequence. */
+  /** The role can use what exists: the schema, its tables, and the journal's sequence. */
   private static void checkPrivileges(Connection c, String role, String database, String schema,
       List<String> tables) throws SQLException {
     List<String> lacking = new ArrayList<>();
@@ -155,7 +155,8 @@ final class PostgresSchema {
       }
     }
     String sequence = null;
-    try (PreparedStatement st = c.prepareStatement("SELECT pg_get_serial_sequence(?, 'ordering')")) {
+    try (PreparedStatement st =
+        c.prepareStatement("SELECT pg_get_serial_sequence(?, 'ordering')")) {
       st.setString(1, schema + ".event_journal");
       try (ResultSet rs = st.executeQuery()) {
         if (rs.next()) sequence = rs.getString(1);

@@ -105,17 +105,25 @@ class PostgresStoreTest {
         JsonNode again = api.get("/jobs/" + id).body();
         assertEquals("COMPLETED", again.get("state").asText(), again::toString);
         assertEquals(id, api.get("/jobs?limit=1").body().get("jobs").get(0).get("id").asText());
-        String second = api.submit(Map.of("urls", List.of(target.url("/delay/0?2"))));
+        // PostgreSQL text cannot hold U+0000: the read side stores it as U+FFFD, and goes on.
+        String second = api.submit(Map.of("name", "nul\u0000name",
+            "urls", List.of(target.url("/delay/0?2"))));
         assertEquals(1, api.awaitFinished(second, Duration.ofSeconds(30))
             .get("succeeded").asInt());
+        api.awaitReadSide(Duration.ofSeconds(30));
+        JsonNode listed = api.get("/jobs?limit=1").body().get("jobs").get(0);
+        assertEquals(second, listed.get("id").asText());
+        assertEquals("nul\uFFFDname", listed.get("name").asText());
       }
     }
   }
 
   @Test
   void aRoleThatMayNotCreateTheSchemaIsRefusedNamingTheSettingAndTheGrant(
-      @TempDir Path dataDir) {
+      @TempDir Path dataDir) throws Exception {
     try (var db = TestPostgres.createDatabase(); var role = new Role()) {
+      // An H2 store left in the data directory is named, not silently ignored.
+      java.nio.file.Files.writeString(dataDir.resolve("fetchrunner.mv.db"), "");
       // The real service in a child JVM: it prints why and exits non-zero.
       var exit = ChildService.startExpectingFailure(dataDir, concat(
           db.systemProperties("fetchrunner"), "-Dfetchrunner.store.user=" + role.name));
@@ -125,6 +133,9 @@ class PostgresStoreTest {
           exit.output());
       assertTrue(exit.output().contains("GRANT CREATE ON DATABASE " + db.name() + " TO "
           + role.name), exit.output());
+      assertTrue(exit.output().contains("fetchrunner.mv.db holds an H2 store"), exit.output());
+      System.out.println("refused start-up, as printed: " + exit.output().lines()
+          .filter(l -> l.startsWith("fetchrunner: cannot start")).findFirst().orElse("?"));
 
       // In public, which PostgreSQL 15 no longer lets every role create in.
       var refused = assertThrows(Schema.Refused.class,
@@ -153,7 +164,8 @@ class PostgresStoreTest {
             + role.name);
       }
       refused = assertThrows(Schema.Refused.class, () -> Schema.prepare(asRole));
-      assertTrue(refused.getMessage().contains("USAGE ON SEQUENCE managed.event_journal_ordering_seq"),
+      assertTrue(refused.getMessage().contains(
+          "USAGE ON SEQUENCE managed.event_journal_ordering_seq"),
           refused.getMessage());
       try (Connection c = db.connect(); Statement st = c.createStatement()) {
         st.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA managed TO " + role.name);
@@ -198,7 +210,8 @@ class PostgresStoreTest {
     // A qualified name (public.x) would put a table outside fetchrunner.store.schema.
     String script = java.nio.file.Files.readString(Path.of("sql", "postgres-schema.sql"));
     for (String statement : Schema.statements(script)) {
-      assertFalse(statement.matches("(?is).*\\b(TABLE|INDEX|EXISTS|ON|REFERENCES)\\s+\\w+\\.\\w+.*"),
+      assertFalse(
+          statement.matches("(?is).*\\b(TABLE|INDEX|EXISTS|ON|REFERENCES)\\s+\\w+\\.\\w+.*"),
           "schema-qualified: " + statement);
     }
   }
