@@ -1,8 +1,16 @@
 -- fetchrunner event store, PostgreSQL (pekko-persistence-jdbc 1.1.1 layout).
--- Idempotent: safe to run on every start. Not yet wired as a runtime option (H2 is the
--- default store); kept here so the PostgreSQL layout is versioned next to the H2 one.
+-- Idempotent. At start-up the service (store/PostgresSchema) creates the schema named by
+-- fetchrunner.store.schema when missing and runs, inside it, the statements below whose
+-- table, index or column is missing. Names are unqualified: the connection's currentSchema
+-- (the setting) decides where they go; a schema-qualified name here is refused. To apply
+-- it by hand: PGOPTIONS="-c search_path=<schema>" psql -v ON_ERROR_STOP=1 -f sql/postgres-schema.sql
+-- Kept in step with h2-schema.sql (same tables, columns and indexes; each column added to an
+-- existing table there is added here with ALTER TABLE ... ADD COLUMN IF NOT EXISTS). Not
+-- here: H2's identity cache (SET CACHE 1000); a PostgreSQL sequence caches per session, so
+-- a cache would hand concurrent writers far-apart orderings, each gap waited out by the read
+-- side.
 
-CREATE TABLE IF NOT EXISTS public.event_journal(
+CREATE TABLE IF NOT EXISTS event_journal(
   ordering BIGSERIAL,
   persistence_id VARCHAR(255) NOT NULL,
   sequence_number BIGINT NOT NULL,
@@ -19,9 +27,9 @@ CREATE TABLE IF NOT EXISTS public.event_journal(
   PRIMARY KEY(persistence_id, sequence_number)
 );
 
-CREATE UNIQUE INDEX IF NOT EXISTS event_journal_ordering_idx ON public.event_journal(ordering);
+CREATE UNIQUE INDEX IF NOT EXISTS event_journal_ordering_idx ON event_journal(ordering);
 
-CREATE TABLE IF NOT EXISTS public.event_tag(
+CREATE TABLE IF NOT EXISTS event_tag(
   event_id BIGINT,
   tag VARCHAR(256),
   PRIMARY KEY(event_id, tag),
@@ -31,7 +39,7 @@ CREATE TABLE IF NOT EXISTS public.event_tag(
     ON DELETE CASCADE
 );
 
-CREATE TABLE IF NOT EXISTS public.snapshot (
+CREATE TABLE IF NOT EXISTS snapshot (
   persistence_id VARCHAR(255) NOT NULL,
   sequence_number BIGINT NOT NULL,
   created BIGINT NOT NULL,
@@ -45,9 +53,10 @@ CREATE TABLE IF NOT EXISTS public.snapshot (
 );
 
 -- ---- Read side (io.fetchrunner.history), same layout as in h2-schema.sql ----
--- timestamptz keeps microseconds (H2 keeps nanoseconds).
+-- timestamptz keeps microseconds (H2 keeps nanoseconds): jobs read their clock to the
+-- microsecond (job/JobClock), so the read side holds their instants exactly on both.
 
-CREATE TABLE IF NOT EXISTS public.job_run (
+CREATE TABLE IF NOT EXISTS job_run (
   job_id VARCHAR(64) NOT NULL PRIMARY KEY,
   name TEXT NOT NULL,
   state VARCHAR(16) NOT NULL,
@@ -69,17 +78,17 @@ CREATE TABLE IF NOT EXISTS public.job_run (
   refetched INT NOT NULL DEFAULT 0
 );
 
-CREATE INDEX IF NOT EXISTS job_run_submitted_idx ON public.job_run (submitted_at, job_id);
-CREATE INDEX IF NOT EXISTS job_run_state_submitted_idx ON public.job_run (state, submitted_at, job_id);
+CREATE INDEX IF NOT EXISTS job_run_submitted_idx ON job_run (submitted_at, job_id);
+CREATE INDEX IF NOT EXISTS job_run_state_submitted_idx ON job_run (state, submitted_at, job_id);
 
-CREATE TABLE IF NOT EXISTS public.job_url_chunk (
+CREATE TABLE IF NOT EXISTS job_url_chunk (
   job_id VARCHAR(64) NOT NULL,
   chunk INTEGER NOT NULL,
   urls TEXT NOT NULL,
   PRIMARY KEY (job_id, chunk)
 );
 
-CREATE TABLE IF NOT EXISTS public.url_result (
+CREATE TABLE IF NOT EXISTS url_result (
   job_id VARCHAR(64) NOT NULL,
   idx INTEGER NOT NULL,
   url TEXT NOT NULL,
@@ -99,9 +108,9 @@ CREATE TABLE IF NOT EXISTS public.url_result (
   error_kind VARCHAR(32),
   PRIMARY KEY (job_id, idx)
 );
-ALTER TABLE public.url_result ADD COLUMN IF NOT EXISTS error_kind VARCHAR(32);
+ALTER TABLE url_result ADD COLUMN IF NOT EXISTS error_kind VARCHAR(32);
 
-CREATE TABLE IF NOT EXISTS public.read_side_offset (
+CREATE TABLE IF NOT EXISTS read_side_offset (
   projection VARCHAR(64) NOT NULL PRIMARY KEY,
   last_ordering BIGINT NOT NULL,
   updated_at TIMESTAMPTZ NOT NULL
@@ -110,7 +119,7 @@ CREATE TABLE IF NOT EXISTS public.read_side_offset (
 -- Journal events the read side could not read back (they fail to deserialize) and stepped
 -- over, so that one bad event cannot stop the history of every later job. Shown by
 -- GET /admin/read-side; emptied by a rebuild (which meets and records them again).
-CREATE TABLE IF NOT EXISTS public.read_side_skipped (
+CREATE TABLE IF NOT EXISTS read_side_skipped (
     ordering BIGINT NOT NULL PRIMARY KEY,
     persistence_id VARCHAR(255) NOT NULL,
     sequence_number BIGINT NOT NULL,
@@ -121,7 +130,7 @@ CREATE TABLE IF NOT EXISTS public.read_side_skipped (
 -- Orderings the read side has read past while they were missing from the journal (see
 -- sql/h2-schema.sql): looked up again until their rows appear or no transaction that could
 -- still write them is open.
-CREATE TABLE IF NOT EXISTS public.read_side_gap (
+CREATE TABLE IF NOT EXISTS read_side_gap (
     projection VARCHAR(64) NOT NULL,
     first_ordering BIGINT NOT NULL,
     last_ordering BIGINT NOT NULL,

@@ -41,10 +41,15 @@ public final class AppConfig {
     Settings settings = Settings.from(resolved);
     // The shutdown phase that drains running jobs must outlast the drain itself.
     String drainPhase = settings.shutdownDrainTimeout().plusSeconds(5).toMillis() + "ms";
-    return ConfigFactory.parseMap(Map.of(
-            "pekko-persistence-jdbc.shared-databases.default.db.url", settings.store().url(),
-            "pekko.coordinated-shutdown.phases.before-service-unbind.timeout", drainPhase))
-        .withFallback(resolved);
+    String db = "pekko-persistence-jdbc.shared-databases.default";
+    var derived = new java.util.HashMap<String, Object>(Map.of(
+        db + ".db.url", settings.store().url(),
+        "pekko.coordinated-shutdown.phases.before-service-unbind.timeout", drainPhase));
+    if (settings.store().isPostgres()) {
+      derived.put(db + ".profile", "slick.jdbc.PostgresProfile$");
+      derived.put(db + ".db.driver", "org.postgresql.Driver");
+    }
+    return ConfigFactory.parseMap(derived).withFallback(resolved);
   }
 
   private static Config parseFile(Path path) {

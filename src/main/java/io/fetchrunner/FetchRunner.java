@@ -22,6 +22,7 @@ import io.fetchrunner.store.Schema;
 import io.fetchrunner.store.StoreWatch;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -133,6 +134,9 @@ public final class FetchRunner implements AutoCloseable {
   private static CompletableFuture<String> watchStore(ActorSystem<?> system, Settings settings)
       throws StartupException {
     CompletableFuture<String> lost = new CompletableFuture<>();
+    // Only H2 closes a store for good under the service; the pools on a PostgreSQL server
+    // that restarts open new connections.
+    if (!settings.store().isH2()) return lost;
     StoreWatch watch;
     try {
       watch = StoreWatch.start(system, settings.store(), settings.storeWatchInterval(),
@@ -220,6 +224,13 @@ public final class FetchRunner implements AutoCloseable {
    * opens the store, applies its schema, and makes the store's files its user's alone.
    */
   private static void prepareStore(Settings settings) throws StartupException {
+    Path h2File = settings.dataDir().resolve("fetchrunner.mv.db");
+    if (!settings.store().isH2() && Files.exists(h2File)) {
+      // Switching stores moves nothing: say so rather than show an empty history.
+      LoggerFactory.getLogger(FetchRunner.class).warn("{} holds an H2 store (jobs and history"
+          + " of an earlier run) that this service, on {}, does not read: nothing is migrated"
+          + " (README, \"PostgreSQL\")", h2File, Main.storeLabel(settings));
+    }
     if (settings.store().isH2()) {
       try {
         DataDirectory.prepare(settings.dataDir(), Settings.STORE_NAME)
@@ -234,11 +245,10 @@ public final class FetchRunner implements AutoCloseable {
       }
     }
     try {
-      if (settings.store().createSchema()) {
-        Schema.apply(settings.store());
-      } else {
-        Schema.connect(settings.store()).close();
-      }
+      Schema.prepare(settings.store());
+    } catch (Schema.Refused e) {
+      throw new StartupException("the store " + settings.store().url() + " cannot be used: "
+          + e.getMessage(), e);
     } catch (Exception e) {
       String hint = String.valueOf(e.getMessage()).contains("already in use")
           ? " (is another fetchrunner running on the same data directory?)" : "";

@@ -16,7 +16,7 @@ public final class Main {
       FetchRunner runner = init();
       var openFiles = OpenFiles.limit();
       System.out.println("fetchrunner listening on http://" + runner.host() + ":" + runner.port()
-          + " (data: " + runner.settings().dataDir() + ", config: "
+          + " (" + storeLabel(runner.settings()) + ", config: "
           + AppConfig.userConfigOrigin() + ", open-file limit "
           + (openFiles.isPresent() ? String.valueOf(openFiles.getAsLong()) : "unknown")
           + ", fetches in flight at most " + runner.settings().fetch().maxInFlight() + ")");
@@ -35,6 +35,15 @@ public final class Main {
       System.err.println("fetchrunner: cannot start: " + Secrets.text(e.getMessage()));
       System.exit(1);
     }
+  }
+
+  /** Where the service keeps its records: the data directory, or the database and schema. */
+  static String storeLabel(Settings settings) {
+    var store = settings.store();
+    if (store.isH2()) return "data: " + settings.dataDir();
+    String url = store.url();
+    int query = url.indexOf('?'); // parameters may hold a password
+    return "store: " + (query < 0 ? url : url.substring(0, query)) + ", schema " + store.schema();
   }
 
   /** The whole start-up, testable: configuration from the usual places (see AppConfig). */

@@ -26,7 +26,18 @@ public record Settings(
     }
   }
 
-  public record Store(String url, String user, String password, boolean createSchema) {
+  /**
+   * The store: {@code url} is the JDBC URL the service connects with (for PostgreSQL it names
+   * {@code schema} as the connection's currentSchema); {@code schema} is empty on H2.
+   */
+  public record Store(String url, String user, String password, boolean createSchema,
+      String schema, Pool pool) {
+
+    /** An H2 store with the default pool (tests). */
+    public Store(String url, String user, String password, boolean createSchema) {
+      this(url, user, password, createSchema, "", Pool.DEFAULT);
+    }
+
     public boolean isH2() {
       return url.startsWith("jdbc:h2:");
     }
@@ -35,8 +46,49 @@ public record Settings(
     @Override
     public String toString() {
       return "Store[url=" + Secrets.text(url) + ", user=" + user + ", password="
-          + (password.isEmpty() ? "" : Secrets.MASK) + ", createSchema=" + createSchema + "]";
+          + (password.isEmpty() ? "" : Secrets.MASK) + ", createSchema=" + createSchema
+          + ", schema=" + schema + ", pool=" + pool + "]";
     }
+
+    public boolean isPostgres() {
+      return url.startsWith("jdbc:postgresql:");
+    }
+  }
+
+  /** The journal's connection pool (see fetchrunner.store.pool in conf/application.conf). */
+  public record Pool(int maxConnections, int minConnections, Duration connectionTimeout,
+      Duration idleTimeout, Duration maxLifetime) {
+    static final Pool DEFAULT = new Pool(8, 2, Duration.ofSeconds(5), Duration.ofMinutes(10),
+        Duration.ofMinutes(30));
+  }
+
+  /** Schema names the service accepts: plain lower-case SQL identifiers, never quoted. */
+  private static final java.util.regex.Pattern SCHEMA_NAME =
+      java.util.regex.Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+  /**
+   * The JDBC URL of the store: the embedded H2 file in {@code dataDir} when {@code url} is
+   * empty; for PostgreSQL, {@code url} with the schema as currentSchema (so the journal, the
+   * read side and the start-up check all find their tables there without naming it).
+   */
+  static String storeUrl(String url, Path dataDir, String schema) {
+    if (url.isBlank()) {
+      // WRITE_DELAY=0: a commit reaches the file before it is acknowledged (H2's default
+      // of 500 ms loses the last acknowledged results when the process is killed).
+      // DB_CLOSE_ON_EXIT=FALSE: the store stays open until Pekko's coordinated shutdown has
+      // written the last results, instead of closing in H2's own JVM shutdown hook.
+      return "jdbc:h2:file:" + dataDir.resolve(STORE_NAME)
+          + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
+    }
+    if (url.startsWith("jdbc:postgresql:")) {
+      require(SCHEMA_NAME.matcher(schema).matches(), "fetchrunner.store.schema",
+          "must be a lower-case SQL name (letters, digits, _), not \"" + schema + "\"");
+      require(!url.toLowerCase(java.util.Locale.ROOT).contains("currentschema="),
+          "fetchrunner.store.url", "must not set currentSchema: set fetchrunner.store.schema"
+              + " (FETCHRUNNER_STORE_SCHEMA) instead");
+      return url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+    }
+    return url;
   }
 
   public record Jobs(
@@ -74,15 +126,8 @@ public record Settings(
   public static Settings from(Config root) {
     Config c = root.getConfig("fetchrunner");
     Path dataDir = Path.of(c.getString("data-dir")).toAbsolutePath().normalize();
-    String url = c.getString("store.url");
-    if (url.isBlank()) {
-      // WRITE_DELAY=0: a commit reaches the file before it is acknowledged (H2's default
-      // of 500 ms loses the last acknowledged results when the process is killed).
-      // DB_CLOSE_ON_EXIT=FALSE: the store stays open until Pekko's coordinated shutdown has
-      // written the last results, instead of closing in H2's own JVM shutdown hook.
-      url = "jdbc:h2:file:" + dataDir.resolve(STORE_NAME)
-          + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
-    }
+    String url = storeUrl(c.getString("store.url").strip(), dataDir,
+        c.getString("store.schema").strip());
     var settings = new Settings(
         new Http(
             c.getString("http.host"),
@@ -94,7 +139,14 @@ public record Settings(
             c.getString("http.api-token")),
         dataDir,
         new Store(url, c.getString("store.user"), c.getString("store.password"),
-            c.getBoolean("store.create-schema")),
+            c.getBoolean("store.create-schema"),
+            url.startsWith("jdbc:postgresql:") ? c.getString("store.schema").strip() : "",
+            new Pool(
+                c.getInt("store.pool.max-connections"),
+                c.getInt("store.pool.min-connections"),
+                c.getDuration("store.pool.connection-timeout"),
+                c.getDuration("store.pool.idle-timeout"),
+                c.getDuration("store.pool.max-lifetime"))),
         new Jobs(
             c.getInt("jobs.default-concurrency"),
             c.getInt("jobs.max-concurrency"),
@@ -148,8 +200,21 @@ public record Settings(
   }
 
   private void check() {
-    require(store.isH2(), "fetchrunner.store.url",
-        "must be an H2 URL (jdbc:h2:...): other stores are not supported yet");
+    require(store.isH2() || store.isPostgres(), "fetchrunner.store.url",
+        "must be empty (the embedded H2 file in data-dir), jdbc:h2:... or"
+            + " jdbc:postgresql://host:port/database");
+    require(store.pool.maxConnections >= 1, "fetchrunner.store.pool.max-connections",
+        "must be at least 1");
+    require(store.pool.minConnections >= 0
+            && store.pool.minConnections <= store.pool.maxConnections,
+        "fetchrunner.store.pool.min-connections", "must be 0..max-connections");
+    // HikariCP refuses a connection timeout under 250 ms.
+    require(store.pool.connectionTimeout.toMillis() >= 250,
+        "fetchrunner.store.pool.connection-timeout", "must be at least 250ms");
+    require(!store.pool.idleTimeout.isNegative(), "fetchrunner.store.pool.idle-timeout",
+        "must not be negative");
+    require(!store.pool.maxLifetime.isNegative(), "fetchrunner.store.pool.max-lifetime",
+        "must not be negative");
     require(!storeWatchInterval.isNegative() && !storeWatchInterval.isZero(),
         "fetchrunner.store.watch-interval", "must be positive");
     require(http.port >= 0 && http.port <= 65535, "fetchrunner.http.port", "must be 0..65535");

@@ -65,7 +65,7 @@ public final class HistoryQueries {
 
   public Page list(JobFilter filter, Cursor after, int limit) throws SQLException {
     var where = new Where();
-    where.window(filter, "");
+    where.window(filter, "", store);
     if (after != null) {
       where.add("(submitted_at < ? OR (submitted_at = ? AND job_id < ?))",
           HistoryStore.toDb(after.submittedAt()), HistoryStore.toDb(after.submittedAt()),
@@ -289,7 +289,7 @@ public final class HistoryQueries {
       long failed = 0;
       long cancelled = 0;
       var where = new Where();
-      where.window(filter, "");
+      where.window(filter, "", store);
       try (PreparedStatement st = where.prepare(c, "SELECT state, COUNT(*), SUM(total),"
           + " SUM(succeeded), SUM(failed), SUM(cancelled) FROM job_run" + where.sql()
           + " GROUP BY state"); ResultSet rs = st.executeQuery()) {
@@ -312,7 +312,7 @@ public final class HistoryQueries {
           total - succeeded - failed - cancelled, successRate);
 
       var finished = new Where();
-      finished.window(filter, "");
+      finished.window(filter, "", store);
       finished.add("state <> ?", JobStatus.RUNNING.name());
       Wall wall;
       try (PreparedStatement st = finished.prepare(c, "SELECT COUNT(*), "
@@ -325,7 +325,7 @@ public final class HistoryQueries {
       Double speedup = speedup(wall.sumLatencyMs(), wall.sum());
 
       var fetched = new Where();
-      fetched.window(filter, "j.");
+      fetched.window(filter, "j.", store);
       fetched.add("u.state IN ('SUCCEEDED', 'FAILED')");
       String from = " FROM url_result u JOIN job_run j ON j.job_id = u.job_id" + fetched.sql();
       Latency latency;
@@ -447,14 +447,14 @@ public final class HistoryQueries {
       params.addAll(List.of(values));
     }
 
-    void window(JobFilter f, String alias) {
+    void window(JobFilter f, String alias, HistoryStore store) {
       if (f.state() != null) add(alias + "state = ?", f.state().name());
       if (f.name() != null) {
         add("LOWER(" + alias + "name) LIKE ? ESCAPE '!'",
             "%" + likeEscape(f.name().toLowerCase(Locale.ROOT)) + "%");
       }
-      if (f.since() != null) add(alias + "submitted_at >= ?", HistoryStore.toDb(f.since()));
-      if (f.until() != null) add(alias + "submitted_at < ?", HistoryStore.toDb(f.until()));
+      if (f.since() != null) add(alias + "submitted_at >= ?", store.bound(f.since()));
+      if (f.until() != null) add(alias + "submitted_at < ?", store.bound(f.until()));
     }
 
     String sql() {

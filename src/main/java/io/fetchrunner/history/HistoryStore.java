@@ -17,8 +17,11 @@ import java.time.ZoneOffset;
  */
 public final class HistoryStore implements AutoCloseable {
   private final HikariDataSource pool;
+  /** PostgreSQL: stored instants are whole microseconds (timestamptz), text has no U+0000. */
+  private final boolean microseconds;
 
   public HistoryStore(Settings.Store store, String name, int poolSize) {
+    this.microseconds = store.isPostgres();
     var config = new HikariConfig();
     config.setPoolName(name);
     config.setJdbcUrl(store.url());
@@ -26,6 +29,9 @@ public final class HistoryStore implements AutoCloseable {
     config.setPassword(store.password());
     config.setMaximumPoolSize(poolSize);
     config.setMinimumIdle(1);
+    config.setConnectionTimeout(store.pool().connectionTimeout().toMillis());
+    config.setIdleTimeout(store.pool().idleTimeout().toMillis());
+    config.setMaxLifetime(store.pool().maxLifetime().toMillis());
     this.pool = new HikariDataSource(config);
   }
 
@@ -36,6 +42,28 @@ public final class HistoryStore implements AutoCloseable {
   @Override
   public void close() {
     pool.close();
+  }
+
+  /**
+   * {@code at} as a bound to compare stored instants with ({@code >=} or {@code <}). On
+   * PostgreSQL, which keeps microseconds (its driver sends a parameter to the microsecond, so
+   * until = x + 1 ns became x and left x out), the first whole microsecond at or after
+   * {@code at}: a stored instant, a whole number of microseconds, is at or after (or before)
+   * {@code at} exactly when it is so of that.
+   */
+  Object bound(Instant at) {
+    if (!microseconds || at.getNano() % 1000 == 0) return toDb(at);
+    return toDb(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS).plusNanos(1000));
+  }
+
+  /**
+   * Text as the store can hold it: PostgreSQL refuses the character U+0000 in text (the whole
+   * transaction fails, so one job named with it would stop the read side for every job);
+   * there it is stored as U+FFFD. Unchanged on H2.
+   */
+  String text(String s) {
+    if (!microseconds || s == null || s.indexOf('\u0000') < 0) return s;
+    return s.replace('\u0000', '\uFFFD');
   }
 
   static OffsetDateTime toDb(Instant at) {

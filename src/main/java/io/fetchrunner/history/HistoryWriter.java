@@ -368,7 +368,7 @@ public final class HistoryWriter {
           + " last_result_at)"
           + " VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, ?, NULL, 0, 0, 0, 0, NULL, NULL)")) {
         st.setString(1, jobId);
-        st.setString(2, spec.name());
+        st.setString(2, store.text(spec.name()));
         st.setString(3, JobStatus.RUNNING.name());
         st.setInt(4, spec.urls().size());
         st.setInt(5, spec.concurrency());
@@ -443,9 +443,9 @@ public final class HistoryWriter {
       st.setLong(7, r.bytes());
       st.setLong(8, r.latencyMs());
       st.setInt(9, r.attempts());
-      st.setString(10, r.error());
+      st.setString(10, store.text(r.error()));
       st.setObject(11, HistoryStore.toDb(at));
-      st.setString(12, r.contentType());
+      st.setString(12, store.text(r.contentType()));
       st.setString(13, r.sha256());
       st.setString(14, json(r.redirects()));
       st.setString(15, json(r.earlierAttempts()));

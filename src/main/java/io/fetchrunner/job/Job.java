@@ -257,7 +257,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     JobSpec spec = cmd.spec();
     int upTo = Math.min(spec.concurrency(), spec.urls().size()); // nothing has a result yet
     return Effect()
-        .persist(List.of(new JobSubmitted(spec), new RunStarted(Instant.now(), 0),
+        .persist(List.of(new JobSubmitted(spec), new RunStarted(JobClock.now(), 0),
             new FetchesStarted(upTo)))
         .thenRun(s -> {
           // Answer first: the submitter waits for this, not for the workers.
@@ -269,7 +269,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private Effect<Event, JobState> onBeginRun(JobState state, BeginRun cmd) {
     if (batcher != null) return Effect().none(); // already running in this incarnation
     int upTo = plan(state, 0, state.spec().concurrency());
-    return Effect().persist(List.of(new RunStarted(Instant.now(), state.inFlightAtStop()),
+    return Effect().persist(List.of(new RunStarted(JobClock.now(), state.inFlightAtStop()),
             new FetchesStarted(upTo)))
         .thenRun(s -> startRun(s, upTo));
   }
@@ -289,7 +289,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   }
 
   private Effect<Event, JobState> onRecordResults(JobState state, RecordResults cmd) {
-    Instant now = Instant.now();
+    Instant now = JobClock.now();
     List<Event> events = new ArrayList<>(cmd.outcomes().size() + 1);
     Set<Integer> seen = new HashSet<>();
     for (Outcome o : cmd.outcomes()) {
@@ -339,7 +339,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   }
 
   private Effect<Event, JobState> onCancel(JobState state, Cancel cmd) {
-    return Effect().persist(new JobCancelled(Instant.now()))
+    return Effect().persist(new JobCancelled(JobClock.now()))
         .thenRun(s -> {
           // Stopping a worker abandons its request and frees the connection.
           inFlight.values().forEach(ctx::stop);

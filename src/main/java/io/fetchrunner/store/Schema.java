@@ -13,9 +13,36 @@ import java.sql.Statement;
 public final class Schema {
   private Schema() {}
 
+  /** The store cannot be used as it is; the message says which setting or grant would fix it. */
+  public static final class Refused extends SQLException {
+    Refused(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Readies the store at start-up: on H2 the whole file is applied when
+   * fetchrunner.store.create-schema is on (else the store is only opened); on PostgreSQL
+   * what is missing is created, or {@link Refused} says why it cannot be
+   * ({@link PostgresSchema}).
+   */
+  public static void prepare(Settings.Store store) throws SQLException {
+    if (store.isPostgres()) {
+      PostgresSchema.prepare(store, read("sql/postgres-schema.sql"));
+    } else if (store.createSchema()) {
+      apply(store);
+    } else {
+      connect(store).close();
+    }
+  }
+
+  /** Runs every statement of the store's schema file (H2; on PostgreSQL see {@link #prepare}). */
   public static void apply(Settings.Store store) throws SQLException {
-    String resource = store.isH2() ? "sql/h2-schema.sql" : "sql/postgres-schema.sql";
-    String script = read(resource);
+    if (store.isPostgres()) {
+      prepare(store);
+      return;
+    }
+    String script = read("sql/h2-schema.sql");
     try (Connection conn = connect(store); Statement st = conn.createStatement()) {
       for (String statement : statements(script)) {
         st.execute(statement);

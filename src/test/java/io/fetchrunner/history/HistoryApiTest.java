@@ -10,6 +10,7 @@ import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
+import io.fetchrunner.support.TestStore;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -20,18 +21,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The read side's API on a real server: the list with its filters and cursor, the results
- * export, the statistics, and every refusal. Expected figures come from the live view
- * (GET /jobs/{id}), computed here, never from the read side's own code.
+ * The read side's API on a real server, on H2 and on PostgreSQL: the list with its filters
+ * and cursor, the results export, the statistics, and every refusal. Expected figures come
+ * from the live view (GET /jobs/{id}), computed here, never from the read side's own code.
  */
+@ParameterizedClass(name = "on {0}")
+@EnumSource(TestStore.Kind.class)
 class HistoryApiTest {
+  /** The store of this run of the class (injected; the lifecycle methods take it too). */
+  @Parameter TestStore.Kind kind;
+
   @TempDir static Path dataDir;
+  static TestStore store;
   static TargetServer target;
   static FetchRunner service;
   static Api api;
@@ -42,10 +52,11 @@ class HistoryApiTest {
   static String odd;
   static String cancelled;
 
-  @BeforeAll
-  static void start() {
+  @BeforeParameterizedClassInvocation
+  static void start(TestStore.Kind kind) {
+    store = TestStore.open(kind, dataDir);
     target = new TargetServer();
-    service = Services.start(dataDir, "");
+    service = Services.start(dataDir, store.config());
     api = new Api(service.port());
     alpha1 = api.submit(Map.of("name", "alpha-1 " + RUN, "urls", List.of(
         target.url("/delay/20?a1=0"), target.url("/delay/40?a1=1"),
@@ -63,10 +74,11 @@ class HistoryApiTest {
     api.awaitReadSide(Duration.ofSeconds(30));
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void stop() {
     if (service != null) service.close();
     if (target != null) target.close();
+    if (store != null) store.close();
   }
 
   private static JsonNode live(String id) {

@@ -10,6 +10,7 @@ import io.fetchrunner.support.Api;
 import io.fetchrunner.support.Journal;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
+import io.fetchrunner.support.TestStore;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -20,21 +21,25 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A journal write that commits long after later ones: its ordering is a gap the read side reads
- * past at once, and its event still reaches the history when it commits, below the offset.
+ * past at once, and its event still reaches the history when it commits, below the offset: on
+ * H2, and on PostgreSQL, where several nodes write one journal.
  */
 class LateEventTest {
 
-  @Test
-  void anEventWrittenIntoAGapLongAfterItWasReadPastIsInTheHistory(@TempDir Path dataDir)
-      throws Exception {
+  @ParameterizedTest
+  @EnumSource(TestStore.Kind.class)
+  void anEventWrittenIntoAGapLongAfterItWasReadPastIsInTheHistory(TestStore.Kind kind,
+      @TempDir Path dataDir) throws Exception {
     String run = UUID.randomUUID().toString().substring(0, 8);
-    try (TargetServer target = new TargetServer();
-         FetchRunner service = Services.start(dataDir, "")) {
+    try (TestStore store = TestStore.open(kind, dataDir);
+         TargetServer target = new TargetServer();
+         FetchRunner service = Services.start(dataDir, store.config())) {
       Api api = new Api(service.port());
       String first = api.submit(Map.of("name", "first " + run,
           "urls", List.of(target.url("/delay/1?a=0"), target.url("/delay/1?a=1"))));
@@ -107,7 +112,7 @@ class LateEventTest {
       st.executeUpdate();
       try (ResultSet keys = st.getGeneratedKeys()) {
         keys.next();
-        return keys.getLong(1);
+        return keys.getLong("ordering");
       }
     }
   }

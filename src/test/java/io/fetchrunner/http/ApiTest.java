@@ -10,6 +10,7 @@ import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
 import io.fetchrunner.support.TargetServer;
 import io.fetchrunner.support.Services;
+import io.fetchrunner.support.TestStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,26 +20,39 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** Every endpoint and every refusal, through a real bound server on a real H2 file. */
+/**
+ * Every endpoint and every refusal, through a real bound server on a real store: the H2 file,
+ * then a PostgreSQL database.
+ */
+@ParameterizedClass(name = "on {0}")
+@EnumSource(TestStore.Kind.class)
 class ApiTest {
   private static final int MAX_URLS = 50;
   private static final long MAX_REQUEST_BYTES = 64 * 1024;
   private static final long MAX_BODY_BYTES = 1024 * 1024;
 
+  /** The store of this run of the class (injected; the lifecycle methods take it too). */
+  @Parameter TestStore.Kind kind;
+
   @TempDir static Path dataDir;
+  static TestStore store;
   static TargetServer target;
   static FetchRunner service;
   static Api api;
 
-  @BeforeAll
-  static void start() {
+  @BeforeParameterizedClassInvocation
+  static void start(TestStore.Kind kind) {
+    store = TestStore.open(kind, dataDir);
     target = new TargetServer();
-    service = Services.start(dataDir, """
+    service = Services.start(dataDir, store.config() + """
         fetchrunner.jobs.max-urls-per-job = %d
         fetchrunner.http.max-request-bytes = %d
         fetchrunner.fetch.max-body-bytes = %d
@@ -47,10 +61,11 @@ class ApiTest {
     awaitHealthy();
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void stop() {
     if (service != null) service.close();
     if (target != null) target.close();
+    if (store != null) store.close();
   }
 
   static void awaitHealthy() {

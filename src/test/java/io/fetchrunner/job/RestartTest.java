@@ -8,6 +8,7 @@ import io.fetchrunner.support.Api;
 import io.fetchrunner.support.ChildService;
 import io.fetchrunner.support.Journal;
 import io.fetchrunner.support.TargetServer;
+import io.fetchrunner.support.TestStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,12 +22,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The service is stopped mid-job (SIGKILL, or SIGTERM) in a child JVM, started again on the
- * same H2 file, and must finish the job by itself: every URL ends with exactly one stored
- * result, URLs whose result was stored are not fetched again, and the downtime is not
- * counted in wallMs.
+ * same store (SIGKILL: the H2 file and a PostgreSQL database), and must finish the job by
+ * itself: every URL ends with exactly one stored result, URLs whose result was stored are not
+ * fetched again, and the downtime is not counted in wallMs.
  */
 class RestartTest {
   private static final int URLS = 60;
@@ -45,9 +48,14 @@ class RestartTest {
     target.close();
   }
 
-  @Test
-  void unfinishedJobResumesAfterSigkill(@TempDir Path dataDir) {
-    JsonNode job = interruptAndResume(dataDir, "kill", ChildService::kill);
+  @ParameterizedTest(name = "on {0}")
+  @EnumSource(TestStore.Kind.class)
+  void unfinishedJobResumesAfterSigkill(TestStore.Kind kind, @TempDir Path dataDir) {
+    JsonNode job;
+    try (TestStore store = TestStore.open(kind, dataDir)) {
+      // The target counts hits per path: a tag of its own per store.
+      job = interruptAndResume(store, dataDir, "kill-" + kind, ChildService::kill);
+    }
     int fetchedTwice = job.get("fetchedTwice").asInt();
     int refetched = job.get("refetched").asInt();
     assertTrue(fetchedTwice <= refetched && refetched <= CONCURRENCY,
@@ -57,24 +65,26 @@ class RestartTest {
 
   @Test
   void unfinishedJobResumesAfterSigterm(@TempDir Path dataDir) {
-    JsonNode job = interruptAndResume(dataDir, "term", child -> {
-      int code = child.terminate();
-      assertTrue(code == 0 || code == 143, "graceful stop exits cleanly, got " + code
-          + "\n" + child.output());
-    });
+    JsonNode job = interruptAndResume(TestStore.open(TestStore.Kind.H2, dataDir), dataDir,
+        "term", child -> {
+          int code = child.terminate();
+          assertTrue(code == 0 || code == 143, "graceful stop exits cleanly, got " + code
+              + "\n" + child.output());
+        });
     assertEquals(0, job.get("fetchedTwice").asInt(),
         "a graceful stop stores the results of fetches in flight");
     assertEquals(0, job.get("refetched").asInt());
   }
 
   /** Returns the finished job, with "fetchedTwice": how many URLs the target saw twice. */
-  private JsonNode interruptAndResume(Path dataDir, String tag, Consumer<ChildService> stop) {
+  private JsonNode interruptAndResume(TestStore store, Path dataDir, String tag,
+      Consumer<ChildService> stop) {
     List<String> paths = IntStream.range(0, URLS)
         .mapToObj(i -> "/delay/300?" + tag + "=" + i).toList();
     List<String> urls = paths.stream().map(target::url).toList();
     String id;
     Set<String> storedBeforeStop = new HashSet<>();
-    try (ChildService first = ChildService.start(dataDir)) {
+    try (ChildService first = ChildService.start(dataDir, store.systemProperties())) {
       Api api = new Api(first.port());
       id = api.submit(Map.of("name", "restart-" + tag, "urls", urls,
           "concurrency", CONCURRENCY));
@@ -87,7 +97,7 @@ class RestartTest {
     Api.sleep(DOWNTIME_MS);
 
     JsonNode job;
-    try (ChildService second = ChildService.start(dataDir)) {
+    try (ChildService second = ChildService.start(dataDir, store.systemProperties())) {
       Api api = new Api(second.port());
       job = api.awaitFinished(id, Duration.ofSeconds(60));
       api.awaitReadSide(Duration.ofSeconds(60)); // the list comes from the read side
@@ -115,7 +125,7 @@ class RestartTest {
       if (hits == 2) refetched++;
     }
 
-    int[] stored = Journal.resultsPerUrl(dataDir, id, URLS);
+    int[] stored = Journal.resultsPerUrl(store, id, URLS);
     for (int i = 0; i < URLS; i++) {
       assertEquals(1, stored[i], "URL " + i + " must have exactly one stored result");
     }

@@ -4,15 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.ConfigFactory;
 import io.fetchrunner.AppConfig;
+import io.fetchrunner.FetchRunner;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.UrlResult;
 import io.fetchrunner.job.UrlState;
+import io.fetchrunner.support.Api;
 import io.fetchrunner.support.Journal;
+import io.fetchrunner.support.Services;
+import io.fetchrunner.support.TargetServer;
+import io.fetchrunner.support.TestStore;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -24,11 +32,15 @@ import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Stored events keep their instants to the nanosecond, written as numbers; events stored by
  * earlier versions, with instants as ISO text, read back the same. Large payloads (a big
- * job's URL list) are stored gzipped.
+ * job's URL list) are stored gzipped. A job's events and snapshots read back alike from H2
+ * and from PostgreSQL.
  */
 class EventFormatTest {
   static ActorTestKit testKit;
@@ -95,5 +107,59 @@ class EventFormatTest {
 
     byte[] small = serialization.serialize(EVENT).get();
     assertFalse(Journal.gzipped(small), "a URL's result is not worth compressing");
+  }
+
+  /**
+   * What a job stores, read straight from each kind of store: events in sequence, the large
+   * submission gzipped and the results not, instants as numbers equal to what the API shows;
+   * and the job recovered from its snapshots by a second start answers the same.
+   */
+  @ParameterizedTest(name = "on {0}")
+  @EnumSource(TestStore.Kind.class)
+  void aJobIsStoredAndRecoveredAlikeOnEitherStore(TestStore.Kind kind, @TempDir Path dataDir)
+      throws Exception {
+    int total = 400;
+    try (TestStore store = TestStore.open(kind, dataDir);
+        TargetServer target = new TargetServer()) {
+      List<String> urls = java.util.stream.IntStream.range(0, total)
+          .mapToObj(i -> target.url("/delay/0?stored-as-written-" + "x".repeat(60) + "=" + i))
+          .toList();
+      String config = store.config() + "fetchrunner.jobs.snapshot-every = 100\n";
+      String id;
+      JsonNode job;
+      try (FetchRunner service = Services.start(dataDir, config)) {
+        Api api = new Api(service.port());
+        id = api.submit(java.util.Map.of("name", "stored", "urls", urls, "concurrency", 50));
+        job = api.awaitFinished(id, Duration.ofSeconds(60));
+        assertEquals(total, job.get("succeeded").asInt(), job::toString);
+      }
+      List<Journal.StoredEvent> events = Journal.events(store, id);
+      for (int i = 0; i < events.size(); i++) assertEquals(i + 1, events.get(i).sequenceNr());
+      Journal.StoredEvent submitted = events.get(0);
+      assertEquals("JobSubmitted", submitted.type());
+      assertTrue(submitted.gzipped(), "the submission's URL list is over 32 KiB");
+      JsonNode at = submitted.fields().get("spec").get("submittedAt");
+      assertTrue(at.isNumber(), "an instant is stored as a number: " + at);
+      java.math.BigDecimal seconds = at.decimalValue();
+      assertEquals(Instant.parse(job.get("submittedAt").asText()), Instant.ofEpochSecond(
+          seconds.longValue(), seconds.remainder(java.math.BigDecimal.ONE).movePointRight(9)
+              .intValue()));
+      int[] results = Journal.resultsPerUrl(store, id, total);
+      for (int i = 0; i < total; i++) assertEquals(1, results[i], "results of URL " + i);
+      events.stream().filter(e -> e.type().equals("UrlFetched"))
+          .forEach(e -> assertFalse(e.gzipped(), "a result is stored as it is"));
+      try (var c = store.connect(); var st = c.prepareStatement(
+          "SELECT COUNT(*) FROM \"snapshot\" WHERE \"persistence_id\" = ?")) {
+        st.setString(1, "Job|" + id);
+        try (var rs = st.executeQuery()) {
+          rs.next();
+          assertTrue(rs.getInt(1) >= 1, "a job of " + events.size() + " events has snapshots");
+        }
+      }
+      try (FetchRunner service = Services.start(dataDir, config)) {
+        assertEquals(job, new Api(service.port()).get("/jobs/" + id).body(),
+            "recovered from its snapshot and the events after it");
+      }
+    }
   }
 }

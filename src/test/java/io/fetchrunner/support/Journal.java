@@ -12,7 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads a job's events straight from the H2 file, independently of the service's code, so
+ * Reads a job's events straight from the store (the H2 file, or a test's PostgreSQL
+ * database), independently of the service's code, so
  * tests can check what is actually stored. Open it only while no service uses the file.
  */
 public final class Journal {
@@ -20,14 +21,30 @@ public final class Journal {
 
   private Journal() {}
 
-  /** One stored event: its simple type name and its decoded fields. */
-  public record StoredEvent(long sequenceNr, String type, JsonNode fields) {}
+  /** One stored event: its simple type name, its decoded fields, whether it was gzipped. */
+  public record StoredEvent(long sequenceNr, String type, JsonNode fields, boolean gzipped) {}
 
   public static List<StoredEvent> events(Path dataDir, String jobId) {
     String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fetchrunner");
+    try (Connection c = DriverManager.getConnection(url, "sa", "")) {
+      return events(c, jobId);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read the journal in " + dataDir + ": " + e, e);
+    }
+  }
+
+  /** As {@link #events(Path, String)}, from either kind of store. */
+  public static List<StoredEvent> events(TestStore store, String jobId) {
+    try (Connection c = store.connect()) {
+      return events(c, jobId);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read the journal of " + store + ": " + e, e);
+    }
+  }
+
+  private static List<StoredEvent> events(Connection c, String jobId) throws Exception {
     List<StoredEvent> out = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection(url, "sa", "");
-         PreparedStatement st = c.prepareStatement(
+    try (PreparedStatement st = c.prepareStatement(
              "SELECT \"sequence_number\", \"event_ser_manifest\", \"event_payload\""
                  + " FROM \"event_journal\" WHERE \"persistence_id\" = ?"
                  + " ORDER BY \"sequence_number\"")) {
@@ -36,11 +53,11 @@ public final class Journal {
         while (rs.next()) {
           String manifest = rs.getString(2);
           String type = manifest.substring(manifest.lastIndexOf('$') + 1);
-          out.add(new StoredEvent(rs.getLong(1), type, CBOR.readTree(payload(rs.getBytes(3)))));
+          byte[] stored = rs.getBytes(3);
+          out.add(new StoredEvent(rs.getLong(1), type, CBOR.readTree(payload(stored)),
+              gzipped(stored)));
         }
       }
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot read the journal in " + dataDir + ": " + e, e);
     }
     return out;
   }
@@ -70,8 +87,16 @@ public final class Journal {
 
   /** How many UrlFetched events each URL index has in the journal. */
   public static int[] resultsPerUrl(Path dataDir, String jobId, int total) {
+    return resultsPerUrl(events(dataDir, jobId), total);
+  }
+
+  public static int[] resultsPerUrl(TestStore store, String jobId, int total) {
+    return resultsPerUrl(events(store, jobId), total);
+  }
+
+  private static int[] resultsPerUrl(List<StoredEvent> events, int total) {
     int[] counts = new int[total];
-    for (StoredEvent e : events(dataDir, jobId)) {
+    for (StoredEvent e : events) {
       if (e.type().equals("UrlFetched")) counts[e.fields().get("index").asInt()]++;
     }
     return counts;
