@@ -76,13 +76,19 @@ public final class FetchRunner implements AutoCloseable {
           + ", beyond this machine, but has no token: set fetchrunner.http.api-token"
           + " (FETCHRUNNER_API_TOKEN), or listen on 127.0.0.1", null);
     }
+    var fetch = settings.fetch();
+    TargetPolicy targets;
+    try { // every rule parsed now: a bad list stops the start with its text
+      targets = new TargetPolicy(fetch.allowTargets(), fetch.denyTargets(),
+          fetch.allowPrivate(settings.http()));
+    } catch (IllegalArgumentException e) {
+      throw new StartupException("configuration: fetchrunner.fetch.targets: " + e.getMessage(),
+          null);
+    }
     prepareStore(settings);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "fetchrunner", config);
     try {
       ClusterSharding sharding = ClusterSharding.get(system);
-      var fetch = settings.fetch();
-      var targets = new TargetPolicy(fetch.allowTargets(), fetch.denyTargets(),
-          fetch.allowPrivate(settings.http()));
       HttpFetcher fetcher = new HttpFetcher(system, fetch, targets);
       ActorRef<JobSupervisor.Command> supervisor = ClusterSingleton.get(system).init(
           SingletonActor.of(JobSupervisor.create(sharding, settings.http().askTimeout(),

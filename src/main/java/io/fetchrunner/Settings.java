@@ -244,13 +244,6 @@ public record Settings(
         "fetchrunner.fetch.max-redirects", "must be 0..max-redirects-limit");
     require(java.util.Set.of("auto", "allow", "deny").contains(fetch.privateTargets),
         "fetchrunner.fetch.targets.private", "must be auto, allow or deny");
-    try {
-      io.fetchrunner.fetch.TargetPolicy.validate(fetch.allowTargets);
-      io.fetchrunner.fetch.TargetPolicy.validate(fetch.denyTargets);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("configuration: fetchrunner.fetch.targets: "
-          + e.getMessage());
-    }
     require(fetch.perHostConcurrency >= 1 && fetch.perHostConcurrency <= 32768,
         "fetchrunner.fetch.per-host-concurrency", "must be 1..32768");
     require(fetch.tlsCaFile.isBlank() || java.nio.file.Files.isReadable(Path.of(fetch.tlsCaFile)),

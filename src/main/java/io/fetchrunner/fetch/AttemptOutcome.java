@@ -18,7 +18,7 @@ public record AttemptOutcome(boolean succeeded, Integer httpStatus, long bytes, 
     String error, ErrorKind errorKind, String contentType, String sha256, List<String> redirects,
     boolean retryable, Duration retryAfter) {
 
-  static AttemptOutcome failure(Integer status, long bytes, long latencyMs, ErrorKind kind,
+  public static AttemptOutcome failure(Integer status, long bytes, long latencyMs, ErrorKind kind,
       String error, List<String> redirects, boolean retryable) {
     return new AttemptOutcome(false, status, bytes, latencyMs, error, kind, null, null,
         redirects, retryable, null);

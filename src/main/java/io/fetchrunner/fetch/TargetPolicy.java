@@ -2,7 +2,6 @@ package io.fetchrunner.fetch;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -248,15 +247,5 @@ public final class TargetPolicy {
       int mask = (0xff << (8 - rest)) & 0xff;
       return (b[full] & mask) == (network[full] & mask);
     }
-  }
-
-  /** Parses every entry now, so a bad list stops the service at start-up with its text. */
-  public static List<String> validate(List<String> entries) {
-    List<String> out = new ArrayList<>();
-    for (String e : entries) {
-      Rule.parse(e);
-      out.add(e);
-    }
-    return out;
   }
 }

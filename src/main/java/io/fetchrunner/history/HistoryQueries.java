@@ -157,7 +157,7 @@ public final class HistoryQueries {
       com.fasterxml.jackson.core.type.TypeReference<List<T>> type) {
     if (json == null) return List.of();
     try {
-      return io.fetchrunner.http.Json.mapper().readValue(json, type);
+      return io.fetchrunner.JsonMapper.get().readValue(json, type);
     } catch (java.io.IOException e) {
       throw new IllegalStateException("unreadable list in the read side: " + json, e);
     }

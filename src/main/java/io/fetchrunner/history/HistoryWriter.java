@@ -265,7 +265,7 @@ public final class HistoryWriter {
   private static String json(List<?> values) {
     if (values == null || values.isEmpty()) return null;
     try {
-      return io.fetchrunner.http.Json.mapper().writeValueAsString(values);
+      return io.fetchrunner.JsonMapper.get().writeValueAsString(values);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

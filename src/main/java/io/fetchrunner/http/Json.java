@@ -6,8 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.fetchrunner.JsonMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -15,11 +14,9 @@ import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 
-/** The one JSON mapper of the API: ISO-8601 instants, field names as in the records. */
+/** JSON in and out of the API, with the service's one mapper ({@link JsonMapper}). */
 public final class Json {
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .registerModule(new JavaTimeModule())
-      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+  private static final ObjectMapper MAPPER = JsonMapper.get();
 
   private Json() {}
 

@@ -5,7 +5,6 @@ import io.fetchrunner.Secrets;
 import io.fetchrunner.Settings;
 import io.fetchrunner.fetch.FetchRequest;
 import io.fetchrunner.fetch.HttpFetcher;
-import io.fetchrunner.fetch.UrlFetcher;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -120,10 +120,10 @@ class TargetPolicyTest {
 
   @Test
   void badEntriesAreRefused() {
-    assertThrows(IllegalArgumentException.class, () -> TargetPolicy.validate(List.of("10.0.0.0/99")));
-    assertThrows(IllegalArgumentException.class, () -> TargetPolicy.validate(List.of("exa mple")));
+    assertThrows(IllegalArgumentException.class, () -> new TargetPolicy(List.of("10.0.0.0/99"), List.of(), false));
+    assertThrows(IllegalArgumentException.class, () -> new TargetPolicy(List.of(), List.of("exa mple"), false));
     var e = assertThrows(IllegalArgumentException.class,
-        () -> TargetPolicy.validate(List.of("0177.0.0.1")));
+        () -> new TargetPolicy(List.of("0177.0.0.1"), List.of(), false));
     assertTrue(e.getMessage().contains("leading zero"), e.getMessage());
   }
 }

@@ -1,7 +1,9 @@
-package io.fetchrunner.fetch;
+package io.fetchrunner.job;
 
-import io.fetchrunner.job.UrlResult;
-import io.fetchrunner.job.UrlState;
+import io.fetchrunner.fetch.AttemptOutcome;
+import io.fetchrunner.fetch.ErrorKind;
+import io.fetchrunner.fetch.FetchRequest;
+import io.fetchrunner.fetch.HttpFetcher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
