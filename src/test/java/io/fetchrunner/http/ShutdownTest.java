@@ -31,7 +31,10 @@ class ShutdownTest {
       Api api = new Api(service.port());
       id = api.submit(Map.of("urls", paths.stream().map(target::url).toList(),
           "concurrency", 4));
-      for (int i = 0; i < 100 && target.hits(paths.get(3)) == 0; i++) Api.sleep(20);
+      // all four in flight, in whatever order they arrive
+      for (int i = 0; i < 100 && paths.stream().anyMatch(p -> target.hits(p) == 0); i++) {
+        Api.sleep(20);
+      }
 
       CompletableFuture<Void> stopped = CompletableFuture.runAsync(service::close);
       while (!stopped.isDone()) {
