@@ -1,5 +1,6 @@
 package io.fetchrunner.fetch;
 
+import io.fetchrunner.Stages;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.Optional;
@@ -94,7 +95,9 @@ final class Connections {
         .toMat(Sink.queue(), Keep.both())
         .addAttributes(QUIET)
         .run(materializer);
-    return new Connection(key, m.first().first(), m.first().second(), m.second());
+    // Stages.plain: callbacks on Pekko's own futures would each start a thread (see there).
+    return new Connection(key, m.first().first(), Stages.plain(m.first().second()),
+        m.second());
   }
 
   /** Closes the idle connections unused for longer than keep-alive; called every second. */
@@ -163,7 +166,7 @@ final class Connections {
 
     /** Pulls the next response ahead of time, so a close by the server is seen while idle. */
     private void pullNext() {
-      CompletionStage<Optional<HttpResponse>> pull = responses.pull();
+      CompletionStage<Optional<HttpResponse>> pull = Stages.plain(responses.pull());
       next = pull;
       pull.whenComplete((response, error) -> {
         if (error != null || response.isEmpty()) close();

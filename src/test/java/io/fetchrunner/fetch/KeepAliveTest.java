@@ -92,4 +92,20 @@ class KeepAliveTest {
       assertEquals(3, connections.get(), "one connection per request: none was reused closed");
     }
   }
+
+  @Test
+  void connectionsAreReusedBetweenRequests(@TempDir Path dataDir) {
+    try (TargetServer target = new TargetServer();
+         FetchRunner service = Services.start(dataDir, "")) {
+      Api api = new Api(service.port());
+      List<String> urls = IntStream.range(0, 500)
+          .mapToObj(i -> target.url("/delay/0?reuse=" + i)).toList();
+      String id = api.submit(Map.of("urls", urls, "concurrency", 10));
+      JsonNode job = api.awaitFinished(id, Duration.ofSeconds(60));
+      assertEquals(500, job.get("succeeded").asInt(), job::toString);
+      System.out.println("PEAK " + target.peakConnections() + " OPEN " + target.openConnections());
+      assertTrue(target.peakConnections() <= 20,
+          "500 requests, 10 at a time, over at most 20 connections: " + target.peakConnections());
+    }
+  }
 }
