@@ -197,15 +197,7 @@ public final class HttpFetcher {
         hop.release(false);
         return;
       }
-      connection.established().whenComplete((open, error) -> {
-        if (error != null) {
-          var f = Failures.classify(error, Phase.CONNECT, hop.hostKey, 0);
-          finish(AttemptOutcome.failure(null, 0, elapsedMs(), f.kind(), f.error(), redirects,
-              f.retryable()));
-        } else {
-          send(hop, url, uri, connection);
-        }
-      });
+      send(hop, url, uri, connection);
     }
 
     private void send(Hop hop, String url, Uri uri, Connections.Connection connection) {
@@ -218,12 +210,12 @@ public final class HttpFetcher {
             "invalid request: " + e.getMessage(), redirects, false));
         return;
       }
-      hop.phase = Phase.HEADERS;
-      if (firstSentNanos == 0) {
-        firstSentNanos = System.nanoTime();
-        timer = system.scheduler().scheduleOnce(request.timeout(), this::timedOut,
-            system.executionContext());
-      }
+      // Queued at once: a new connection writes it as soon as it is open, and the timeout
+      // starts then (at once on a kept-alive connection).
+      connection.established().thenRun(() -> {
+        hop.phase = Phase.HEADERS;
+        startTimer();
+      });
       Stages.plain(connection.send(httpRequest)).whenComplete((response, error) -> {
         if (Failures.unwrap(error) instanceof Connections.NotSent
             && hop.resends.incrementAndGet() <= MAX_RESENDS) {
@@ -232,13 +224,26 @@ public final class HttpFetcher {
           // actor stopped): nothing was sent, so a new connection takes it. The timeout runs on.
           open(hop, url, uri, true);
         } else if (error != null) {
-          var f = Failures.classify(error, Phase.HEADERS, hop.hostKey, 0);
-          finish(AttemptOutcome.failure(null, 0, elapsedMs(), f.kind(), f.error(), redirects,
-              f.retryable()));
+          // Failed before it was open (refused, no route, connect timeout) or after.
+          connection.established().whenComplete((open, notOpened) -> {
+            var f = notOpened != null
+                ? Failures.classify(notOpened, Phase.CONNECT, hop.hostKey, 0)
+                : Failures.classify(error, Phase.HEADERS, hop.hostKey, 0);
+            finish(AttemptOutcome.failure(null, 0, elapsedMs(), f.kind(), f.error(), redirects,
+                f.retryable()));
+          });
         } else {
           onResponse(hop, url, response);
         }
       });
+    }
+
+    /** The attempt's time starts with its first request on an open connection. */
+    private synchronized void startTimer() {
+      if (firstSentNanos != 0 || result.isDone()) return;
+      firstSentNanos = System.nanoTime();
+      timer = system.scheduler().scheduleOnce(request.timeout(), this::timedOut,
+          system.executionContext());
     }
 
     /** The attempt's time ran out: what it was waiting for names the failure. */
