@@ -23,6 +23,8 @@ class LogRedactionTest {
     PrintStream out = System.out;
     var context = new LoggerContext();
     context.setMDCAdapter(new LogbackMDCAdapter());
+    Path logs = java.nio.file.Files.createTempDirectory("log-redaction");
+    context.putProperty("test.logs.dir", logs.toString()); // the test configuration's file
     try {
       // The console appender takes System.out when it starts, while the file is read.
       System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
@@ -37,7 +39,9 @@ class LogRedactionTest {
       context.stop();
       System.setOut(out);
     }
-    String text = captured.toString(StandardCharsets.UTF_8);
+    Path logFile = logs.resolve("tests.log");
+    String text = captured.toString(StandardCharsets.UTF_8)
+        + (java.nio.file.Files.exists(logFile) ? java.nio.file.Files.readString(logFile) : "");
     assertTrue(text.contains("fetching http://alice:***@127.0.0.1:9/a failed"), text);
     assertTrue(text.contains("IllegalStateException: cannot read https://***@h/x"), text);
     assertTrue(text.contains("because of http://bob:***@h/"), text);
