@@ -37,7 +37,10 @@ public final class ChildService implements AutoCloseable {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx512m",
         "-Dfetchrunner.http.port=0",
-        "-Dfetchrunner.data-dir=" + dataDir));
+        "-Dfetchrunner.data-dir=" + dataDir,
+        // The service's own logging (to its output, which tests read), not the test JVM's
+        // logback-test.xml, which the shared classpath would otherwise pick.
+        "-Dlogback.configurationFile=logback.xml"));
     cmd.addAll(List.of(systemProperties));
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.fetchrunner.Main"));
     return cmd;
