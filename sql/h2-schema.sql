@@ -153,3 +153,11 @@ CREATE TABLE IF NOT EXISTS read_side_gap (
     seen_at TIMESTAMP(9) WITH TIME ZONE NOT NULL,
     PRIMARY KEY (projection, first_ordering)
 );
+
+-- The store's identity: one row, made when the store is first used. Nodes of one cluster
+-- must share one store; a node whose store has another identity is refused when it joins.
+CREATE TABLE IF NOT EXISTS store_identity (
+    id INT NOT NULL PRIMARY KEY,
+    store_id VARCHAR(64) NOT NULL,
+    created_at TIMESTAMP(9) WITH TIME ZONE NOT NULL
+);

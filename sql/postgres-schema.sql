@@ -137,3 +137,10 @@ CREATE TABLE IF NOT EXISTS read_side_gap (
     seen_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (projection, first_ordering)
 );
+
+-- The store's identity (see sql/h2-schema.sql): nodes of one cluster share one store.
+CREATE TABLE IF NOT EXISTS store_identity (
+    id INT NOT NULL PRIMARY KEY,
+    store_id VARCHAR(64) NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);

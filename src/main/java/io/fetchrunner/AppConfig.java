@@ -49,7 +49,29 @@ public final class AppConfig {
       derived.put(db + ".profile", "slick.jdbc.PostgresProfile$");
       derived.put(db + ".db.driver", "org.postgresql.Driver");
     }
+    derived.putAll(remoting(settings.cluster()));
     return ConfigFactory.parseMap(derived).withFallback(resolved);
+  }
+
+  /** Pekko's remoting and cluster settings from fetchrunner.cluster (checked by Settings). */
+  static Map<String, Object> remoting(ClusterSettings cluster) {
+    var derived = new java.util.HashMap<String, Object>();
+    derived.put("pekko.remote.artery.canonical.hostname", cluster.hostname());
+    derived.put("pekko.remote.artery.canonical.port", cluster.port());
+    derived.put("pekko.cluster.seed-nodes", cluster.seedNodes());
+    derived.put("pekko.cluster.split-brain-resolver.stable-after",
+        cluster.stableAfter().toMillis() + "ms");
+    var tls = cluster.tls();
+    if (tls.enabled()) {
+      String ssl = "pekko.remote.artery.ssl.config-ssl-engine.";
+      derived.put("pekko.remote.artery.transport", "tls-tcp");
+      derived.put(ssl + "key-store", tls.keyStore());
+      derived.put(ssl + "key-store-password", tls.keyStorePassword());
+      derived.put(ssl + "key-password", tls.keyStorePassword());
+      derived.put(ssl + "trust-store", tls.trustStore());
+      derived.put(ssl + "trust-store-password", tls.trustStorePassword());
+    }
+    return derived;
   }
 
   private static Config parseFile(Path path) {

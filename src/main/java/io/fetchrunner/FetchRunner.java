@@ -8,6 +8,9 @@ import io.fetchrunner.history.HistoryStore;
 import io.fetchrunner.history.JobHistoryProjection;
 import io.fetchrunner.http.HealthCheck;
 import io.fetchrunner.http.ApiRoutes;
+import io.fetchrunner.http.ClusterRoutes;
+import io.fetchrunner.job.NodeJobs;
+import org.apache.pekko.actor.typed.Props;
 import io.fetchrunner.http.HistoryRoutes;
 import io.fetchrunner.http.JobRoutes;
 import io.fetchrunner.job.Job;
@@ -19,6 +22,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import io.fetchrunner.store.DataDirectory;
 import io.fetchrunner.store.Schema;
+import io.fetchrunner.store.StoreIdentity;
 import io.fetchrunner.store.StoreWatch;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -85,8 +89,12 @@ public final class FetchRunner implements AutoCloseable {
       throw new StartupException("configuration: fetchrunner.fetch.targets: " + e.getMessage(),
           null);
     }
+    checkCluster(settings);
     prepareStore(settings);
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "fetchrunner", config);
+    config = config.withValue(StoreCheck.KEY,
+        com.typesafe.config.ConfigValueFactory.fromAnyRef(storeId(settings)));
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(),
+        ClusterSettings.SYSTEM_NAME, config);
     try {
       ClusterSharding sharding = ClusterSharding.get(system);
       HttpFetcher fetcher = new HttpFetcher(system, fetch, targets);
@@ -98,7 +106,8 @@ public final class FetchRunner implements AutoCloseable {
       BrokenJobs broken = new BrokenJobs();
       Job.Deps deps = Job.Deps.of(settings, fetcher, supervisor, running, broken);
       sharding.init(Entity.of(Job.TYPE_KEY,
-          ctx -> Job.create(ctx.getEntityId(), deps, Optional.of(ctx.getShard()))));
+              ctx -> Job.create(ctx.getEntityId(), deps, Optional.of(ctx.getShard())))
+          .withStopMessage(new Job.HandOff()));
       Cluster cluster = Cluster.get(system);
       if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
@@ -120,8 +129,9 @@ public final class FetchRunner implements AutoCloseable {
           settings);
       var jobs = new JobRoutes(system, supervisor, sharding, settings, targets, broken,
           running, history);
+      system.systemActorOf(NodeJobs.create(running), "node-jobs", Props.empty());
       var routes = new ApiRoutes(settings.http(), new HealthCheck(system, settings.store()),
-          jobs, history);
+          jobs, history, new ClusterRoutes(system));
       ServerBinding binding = bind(system, settings, routes);
       addGracefulShutdown(system, settings, binding, routes, running);
       return new FetchRunner(system, binding, settings, watchStore(system, settings));
@@ -223,6 +233,39 @@ public final class FetchRunner implements AutoCloseable {
           return running.drain(system, settings.shutdownDrainTimeout());
         });
     binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+  }
+
+  /**
+   * What a node of several refuses: H2 (one node's file: the others could not read the jobs
+   * it holds), and remoting beyond this machine in the clear (jobs carry URLs and their
+   * credentials between nodes).
+   */
+  private static void checkCluster(Settings settings) throws StartupException {
+    ClusterSettings cluster = settings.cluster();
+    if (cluster.multiNode() && settings.store().isH2()) {
+      throw new StartupException("several nodes (fetchrunner.cluster.seed-nodes,"
+          + " FETCHRUNNER_SEED_NODES) need a store they share: the embedded H2 store is this"
+          + " node's own file; set FETCHRUNNER_STORE_URL to a PostgreSQL database (README,"
+          + " \"Scale out\")", null);
+    }
+    if (!cluster.loopbackOnly() && !cluster.tls().enabled()) {
+      throw new StartupException("cluster remoting on " + cluster.hostname()
+          + " (fetchrunner.cluster.hostname, FETCHRUNNER_CLUSTER_HOST) reaches beyond this"
+          + " machine and would carry jobs, with their credentials, in the clear: configure"
+          + " TLS (fetchrunner.cluster.tls, FETCHRUNNER_CLUSTER_TLS_KEY_STORE and"
+          + " FETCHRUNNER_CLUSTER_TLS_TRUST_STORE; docker/cluster-certs.sh makes them), or use"
+          + " 127.0.0.1 (README, \"Scale out\")", null);
+    }
+  }
+
+  /** The store's identity, which every node of a cluster must share ({@link StoreCheck}). */
+  private static String storeId(Settings settings) throws StartupException {
+    try {
+      return StoreIdentity.of(settings.store());
+    } catch (java.sql.SQLException e) {
+      throw new StartupException("cannot read the store's identity from "
+          + Secrets.text(settings.store().url()) + ": " + e.getMessage(), e);
+    }
   }
 
   /**

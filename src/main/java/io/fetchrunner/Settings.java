@@ -8,7 +8,7 @@ import java.util.List;
 /** The {@code fetchrunner} section of the configuration, read once and checked at start-up. */
 public record Settings(
     Http http, Path dataDir, Store store, Jobs jobs, Fetch fetch, History history,
-    Duration shutdownDrainTimeout, Duration storeWatchInterval) {
+    Duration shutdownDrainTimeout, Duration storeWatchInterval, ClusterSettings cluster) {
 
   /** The embedded store's files in data-dir are named {@code fetchrunner.*}. */
   public static final String STORE_NAME = "fetchrunner";
@@ -189,7 +189,8 @@ public record Settings(
             c.getInt("history.slowest-hosts"),
             c.getInt("history.pool-size")),
         c.getDuration("shutdown.drain-timeout"),
-        c.getDuration("store.watch-interval"));
+        c.getDuration("store.watch-interval"),
+        ClusterSettings.from(c));
     settings.check();
     if (!c.getString("fetch.keep-alive-timeout").equals("infinite")) {
       Duration keepAlive = c.getDuration("fetch.keep-alive-timeout");

@@ -21,12 +21,14 @@ public final class ApiRoutes extends AllDirectives {
   private final HealthCheck health;
   private final JobRoutes jobs;
   private final HistoryRoutes history;
+  private final ClusterRoutes cluster;
   private final ProblemMapping failures;
   private volatile boolean stopping;
 
   public ApiRoutes(Settings.Http settings, HealthCheck health, JobRoutes jobs,
-      HistoryRoutes history) {
+      HistoryRoutes history, ClusterRoutes cluster) {
     this.settings = settings;
+    this.cluster = cluster;
     this.health = health;
     this.jobs = jobs;
     this.history = history;
@@ -48,7 +50,8 @@ public final class ApiRoutes extends AllDirectives {
         authenticated(() -> concat(
             // GET /jobs, /jobs/{id}/results, /stats, /admin/read-side: the read side.
             history.routes(),
-            jobs.routes()))));
+            jobs.routes(),
+            cluster.routes()))));
   }
 
   /** The answer to every call while the node shuts down. */

@@ -16,7 +16,10 @@ import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 
-/** GET /health: 200 when this node is up in its cluster and the store answers a query. */
+/**
+ * GET /health: 200 when this node is up in its cluster and the store answers a query; the
+ * body says which is not, and how many nodes the cluster has up and unreachable.
+ */
 public final class HealthCheck {
   private final ActorSystem<?> system;
   private final Settings.Store store;
@@ -37,6 +40,7 @@ public final class HealthCheck {
           body.put("status", up ? "UP" : "DOWN");
           body.put("node", nodeUp ? "UP" : "DOWN: not yet a cluster member");
           body.put("store", storeStatus);
+          body.set("cluster", ClusterRoutes.summary(system));
           return HttpResponse.create().withStatus(up ? 200 : 503)
               .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body.toString()));
         });

@@ -65,7 +65,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   // ---- protocol ----
 
   public sealed interface Command extends CborSerializable
-      permits Start, Get, Cancel, Wake, RecordResults, Drain, BeginRun, DispatchMore, Unload {}
+      permits Start, Get, Cancel, Wake, RecordResults, Drain, HandOff, BeginRun, DispatchMore,
+      Unload, StopNow {}
 
   /** Accept the job (idempotent: a job that exists answers with its summary). */
   public record Start(JobSpec spec, ActorRef<Accepted> replyTo) implements Command {}
@@ -89,6 +90,17 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
    * has its result stored (the caller bounds the wait).
    */
   public record Drain(ActorRef<Done> replyTo) implements Command {}
+
+  /**
+   * Cluster Sharding moves this job to another node (its node leaves, or shards are
+   * rebalanced to a node that joined): store what is in flight, as on {@link Drain} (bounded
+   * by fetchrunner.shutdown.drain-timeout), then stop. The supervisor wakes the job on its new
+   * node, where it resumes.
+   */
+  public record HandOff() implements Command {}
+
+  /** Internal: handed off and drained (or out of time): stop. */
+  private record StopNow() implements Command {}
 
   /** Internal: start fetching what is pending (after recovery). */
   private record BeginRun() implements Command {}
@@ -221,7 +233,12 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(DispatchMore.class, (s, c) -> Effect().none())
         .onCommand(Drain.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
         .onCommand(Unload.class, (s, c) -> unload());
+    builder.forState(s -> !s.isRunning())
+        .onCommand(HandOff.class, (s, c) -> Effect().stop());
+    builder.forAnyState()
+        .onCommand(StopNow.class, (s, c) -> Effect().stop());
     builder.forState(JobState::isRunning)
+        .onCommand(HandOff.class, this::onHandOff)
         .onCommand(Start.class, (s, c) -> Effect().reply(c.replyTo(), new Accepted(s.summary())))
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), found(s, c)))
         .onCommand(Cancel.class, this::onCancel)
@@ -335,6 +352,12 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     }
     answerDrainWaiters();
     return Effect().none();
+  }
+
+  private Effect<Event, JobState> onHandOff(JobState state, HandOff cmd) {
+    ctx.getLog().info("job {} moves to another node: storing what is in flight first", jobId);
+    ctx.scheduleOnce(deps.settings().shutdownDrainTimeout(), ctx.getSelf(), new StopNow());
+    return onDrain(state, new Drain(ctx.messageAdapter(Done.class, done -> new StopNow())));
   }
 
   private Effect<Event, JobState> onCancel(JobState state, Cancel cmd) {

@@ -9,7 +9,10 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotAdapter;
@@ -30,7 +33,8 @@ public final class JobSupervisor
     extends EventSourcedBehavior<JobSupervisor.Command, JobSupervisor.Event, JobRegistry> {
 
   public sealed interface Command extends CborSerializable
-      permits Submit, JobEnded, StartAnswered, WakeAnswered, WakeAgain, ReplayAnswered {}
+      permits Submit, JobEnded, StartAnswered, WakeAnswered, WakeAgain, ReplayAnswered,
+      NodeRemoved, WakeUnfinished {}
 
   /**
    * Accept a job. With an {@code idempotencyKey} (null for none), a repeated submission of
@@ -49,6 +53,22 @@ public final class JobSupervisor
       implements Command {}
 
   private record WakeAgain(String id, int attempt) implements Command {}
+
+  /** A node left the cluster (or was downed): its jobs resume elsewhere once woken. */
+  private record NodeRemoved(String address) implements Command {}
+
+  /**
+   * Timer, while the cluster has several nodes: wake every unfinished job. A job whose shard
+   * moved (a node left, or shards were rebalanced to a node that joined) is stopped by Cluster
+   * Sharding and starts again on its new node at its next message: this is that message.
+   */
+  private record WakeUnfinished() implements Command {}
+
+  /** Attempt number of the wake-ups of {@link NodeRemoved} and {@link WakeUnfinished}. */
+  private static final int ROUTINE = -1;
+
+  /** How often unfinished jobs are woken while the cluster has several nodes. */
+  static final Duration REWAKE_INTERVAL = Duration.ofSeconds(2);
 
   private record ReplayAnswered(ActorRef<SubmitReply> replyTo, JobSummary summary)
       implements Command {}
@@ -81,13 +101,22 @@ public final class JobSupervisor
    */
   public static Behavior<Command> create(ClusterSharding sharding, Duration askTimeout,
       Duration keyRetention) {
-    return Behaviors.setup(ctx -> new JobSupervisor(ctx, sharding, askTimeout, keyRetention));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
+          ctx.messageAdapter(ClusterEvent.MemberRemoved.class,
+              removed -> new NodeRemoved(removed.member().address().toString())),
+          ClusterEvent.MemberRemoved.class));
+      timers.startTimerWithFixedDelay(new WakeUnfinished(), REWAKE_INTERVAL);
+      return new JobSupervisor(ctx, sharding, askTimeout, keyRetention);
+    }));
   }
 
   private final ActorContext<Command> ctx;
   private final ClusterSharding sharding;
   private final Duration askTimeout;
   private final Duration keyRetention;
+  /** Jobs that failed to load and wait for their next attempt (not woken meanwhile). */
+  private final java.util.Set<String> retrying = new java.util.HashSet<>();
 
   private JobSupervisor(ActorContext<Command> ctx, ClusterSharding sharding, Duration askTimeout,
       Duration keyRetention) {
@@ -118,7 +147,20 @@ public final class JobSupervisor
           return Effect().none();
         })
         .onCommand(WakeAgain.class, (registry, cmd) -> {
+          retrying.remove(cmd.id());
           wake(cmd.id(), cmd.attempt());
+          return Effect().none();
+        })
+        .onCommand(NodeRemoved.class, (registry, cmd) -> {
+          int jobs = wakeUnfinished(registry);
+          ctx.getLog().info("node {} left the cluster: woke {} unfinished job(s), which resume"
+              + " on the nodes that hold them now", cmd.address(), jobs);
+          return Effect().none();
+        })
+        .onCommand(WakeUnfinished.class, (registry, cmd) -> {
+          if (Cluster.get(ctx.getSystem()).state().members().size() > 1) {
+            wakeUnfinished(registry);
+          }
           return Effect().none();
         })
         .build();
@@ -170,9 +212,24 @@ public final class JobSupervisor
     return Effect().persist(new JobRecordedAsEnded(summary));
   }
 
+  /** Wakes every unfinished job that is not waiting for a retry; returns how many. */
+  private int wakeUnfinished(JobRegistry registry) {
+    int woken = 0;
+    for (JobRegistry.Entry e : registry.unfinished()) {
+      if (retrying.contains(e.id())) continue;
+      wake(e.id(), ROUTINE);
+      woken++;
+    }
+    return woken;
+  }
+
   private Effect<Event, JobRegistry> onWakeAnswered(JobRegistry registry, WakeAnswered cmd) {
     if (cmd.reply() instanceof Job.Ended ended) {
       return recordEnd(registry, ended.summary());
+    } else if (cmd.attempt() == ROUTINE) {
+      // A routine wake-up: a job that did not answer is woken again at the next one, and one
+      // not stored yet may be a submission whose Start is still on its way.
+      return Effect().none();
     } else if (cmd.reply() instanceof Job.NotFound) {
       ctx.getLog().info("job {} was registered but never stored; dropping it", cmd.id());
       return Effect().persist(new JobAbandoned(cmd.id()));
@@ -181,6 +238,7 @@ public final class JobSupervisor
       Duration wait = Duration.ofSeconds(Math.min(300, 5L << Math.min(cmd.attempt(), 6)));
       ctx.getLog().warn("job {} did not answer its wake-up ({}); trying again in {} s",
           cmd.id(), cmd.error(), wait.toSeconds());
+      retrying.add(cmd.id());
       ctx.scheduleOnce(wait, ctx.getSelf(), new WakeAgain(cmd.id(), cmd.attempt() + 1));
     }
     return Effect().none();

@@ -96,7 +96,8 @@ class PostgresStoreTest {
       }
       try (Connection c = db.connect()) {
         assertEquals(List.of("event_journal", "event_tag", "job_run", "job_url_chunk",
-            "read_side_gap", "read_side_offset", "read_side_skipped", "snapshot", "url_result"),
+            "read_side_gap", "read_side_offset", "read_side_skipped", "snapshot", "store_identity",
+            "url_result"),
             tables(c, "jobs_here"));
         assertEquals(List.of(), tables(c, "public"), "nothing outside the configured schema");
       }
