@@ -29,12 +29,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.pekko.Done;
-import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -96,6 +93,7 @@ public final class FetchRunner implements AutoCloseable {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(),
         ClusterSettings.SYSTEM_NAME, config);
     try {
+      if (settings.cluster().multiNode()) awaitJoin(system, config);
       ClusterSharding sharding = ClusterSharding.get(system);
       HttpFetcher fetcher = new HttpFetcher(system, fetch, targets);
       ActorRef<JobSupervisor.Command> supervisor = ClusterSingleton.get(system).init(
@@ -210,6 +208,15 @@ public final class FetchRunner implements AutoCloseable {
     if (reason.isPresent() && reason.get() == CoordinatedShutdown.jvmExitReason()) {
       return Optional.empty(); // SIGTERM: the JVM is exiting already
     }
+    if (reason.isPresent()
+        && reason.get() == CoordinatedShutdown.incompatibleConfigurationDetectedReason()) {
+      return Optional.of(new UnplannedStop(4, REFUSED_BY_CLUSTER));
+    }
+    if (reason.isPresent() && reason.get() == CoordinatedShutdown.clusterDowningReason()) {
+      return Optional.of(new UnplannedStop(4, "the cluster downed this node (it was"
+          + " unreachable, or on the smaller side of a network split); its jobs moved to the"
+          + " other nodes; start it again to rejoin"));
+    }
     return Optional.of(new UnplannedStop(4, reason.map(r -> r.getClass().getSimpleName()
         .replace("$", "")).orElse("no reason given")));
   }
@@ -257,6 +264,47 @@ public final class FetchRunner implements AutoCloseable {
           + " 127.0.0.1 (README, \"Scale out\")", null);
     }
   }
+
+  /** How long a node of several waits to join before it starts anyway (and keeps trying). */
+  static final Duration JOIN_WAIT = Duration.ofSeconds(20);
+
+  /**
+   * A node of several joins the cluster before it takes calls: a node the cluster refuses
+   * (another store, {@link StoreCheck}) stops here with the reason, and one that joined
+   * answers for every job at once. If no seed node answers within {@link #JOIN_WAIT}, the node
+   * starts anyway and keeps trying; /health says DOWN until it has joined.
+   */
+  private static void awaitJoin(ActorSystem<?> system, Config config) throws StartupException {
+    Cluster cluster = Cluster.get(system);
+    long deadline = System.nanoTime() + JOIN_WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (system.getWhenTerminated().toCompletableFuture().isDone()
+          || CoordinatedShutdown.get(system).getShutdownReason().isPresent()) {
+        var reason = CoordinatedShutdown.get(system).getShutdownReason();
+        awaitQuietly(system);
+        throw new StartupException(reason.isPresent()
+            && reason.get() == CoordinatedShutdown.incompatibleConfigurationDetectedReason()
+            ? REFUSED_BY_CLUSTER
+            : "the node stopped while joining the cluster (" + reason.map(Object::toString)
+                .orElse("no reason given") + ")", null);
+      }
+      if (cluster.selfMember().status() == org.apache.pekko.cluster.MemberStatus.up()) return;
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StartupException("interrupted while joining the cluster", e);
+      }
+    }
+    LoggerFactory.getLogger(FetchRunner.class).warn("not a cluster member after {} s: no seed"
+        + " node of {} answered; starting anyway and trying on (GET /health says DOWN until"
+        + " this node has joined)", JOIN_WAIT.toSeconds(),
+        config.getStringList("pekko.cluster.seed-nodes"));
+  }
+
+  static final String REFUSED_BY_CLUSTER = "the cluster refused this node: its configuration is"
+      + " not the cluster's; every node must use the same store (FETCHRUNNER_STORE_URL,"
+      + " FETCHRUNNER_STORE_SCHEMA), and the cluster's nodes log which setting differs";
 
   /** The store's identity, which every node of a cluster must share ({@link StoreCheck}). */
   private static String storeId(Settings settings) throws StartupException {

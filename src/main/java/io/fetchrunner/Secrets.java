@@ -81,8 +81,10 @@ public final class Secrets {
     if (!m.find()) return text;
     StringBuilder out = new StringBuilder(text.length());
     do {
-      m.appendReplacement(out, Matcher.quoteReplacement(
-          m.group(1) + shownUserInfo(m.group(2)) + "@"));
+      // A Pekko node's address (pekko://fetchrunner@host:port) names the actor system there,
+      // not a user: it is shown as it is.
+      String shown = m.group(1).equals("pekko://") ? m.group(2) : shownUserInfo(m.group(2));
+      m.appendReplacement(out, Matcher.quoteReplacement(m.group(1) + shown + "@"));
     } while (m.find());
     m.appendTail(out);
     return out.toString();

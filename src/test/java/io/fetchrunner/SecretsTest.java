@@ -46,6 +46,9 @@ class SecretsTest {
     assertEquals("mail me@example.com", Secrets.text("mail me@example.com"));
     assertEquals("\"http://a:***@h\"", Secrets.text("\"http://a:b@h\""));
     assertNull(Secrets.text(null));
+    // A cluster node's address names its actor system, not a user: logs show it whole.
+    assertEquals("Marking node [pekko://fetchrunner@10.0.0.2:25520] as UNREACHABLE",
+        Secrets.text("Marking node [pekko://fetchrunner@10.0.0.2:25520] as UNREACHABLE"));
   }
 
   @Test

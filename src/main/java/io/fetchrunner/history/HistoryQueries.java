@@ -108,6 +108,22 @@ public final class HistoryQueries {
     }
   }
 
+  /**
+   * The job's summary as the read side holds it now, whatever its state: behind the job by
+   * up to fetchrunner.history.refresh-interval while it runs. Empty when the read side does
+   * not have the job (yet).
+   */
+  public Optional<JobSummary> latest(String jobId) throws SQLException {
+    try (Connection c = store.connect();
+         PreparedStatement st = c.prepareStatement("SELECT " + SUMMARY_COLUMNS
+             + " FROM job_run WHERE job_id = ?")) {
+      st.setString(1, jobId);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? Optional.of(summary(rs)) : Optional.empty();
+      }
+    }
+  }
+
   private static JobSummary summary(ResultSet rs) throws SQLException {
     int total = rs.getInt("total");
     int succeeded = rs.getInt("succeeded");

@@ -294,11 +294,24 @@ public final class HistoryRoutes extends AllDirectives {
    * is asked then, so polling a running job never waits on the history store.
    */
   CompletionStage<Optional<JobSummary>> finishedJob(String id) {
+    return lookUp(id, () -> queries.finished(id));
+  }
+
+  /** The job's summary on the read side, whatever its state (see HistoryQueries#latest). */
+  CompletionStage<Optional<JobSummary>> latestOfJob(String id) {
+    return lookUp(id, () -> queries.latest(id));
+  }
+
+  private interface Lookup {
+    Optional<JobSummary> run() throws SQLException;
+  }
+
+  private CompletionStage<Optional<JobSummary>> lookUp(String id, Lookup lookup) {
     Optional<JobSummary> none = Optional.empty();
     try {
       return CompletableFuture.supplyAsync(() -> {
         try {
-          return queries.finished(id);
+          return lookup.run();
         } catch (SQLException e) {
           system.log().warn("read side: summary of job {} not read ({}); asking the job", id,
               e.toString());

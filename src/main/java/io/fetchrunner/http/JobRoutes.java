@@ -24,7 +24,11 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -162,14 +166,27 @@ public final class JobRoutes extends AllDirectives {
         : askJob(id, false));
   }
 
+  /**
+   * A job that does not answer its summary within this (it is moving to another node, or
+   * loading) is answered from the read side, marked {@code X-Job-Source: read-side}.
+   */
+  static final Duration READ_SIDE_AFTER = Duration.ofSeconds(3);
+
   private CompletionStage<HttpResponse> askJob(String id, boolean withResults) {
+    Duration wait = withResults ? settings.http().askTimeout()
+        : Collections.min(List.of(READ_SIDE_AFTER, settings.http().askTimeout()));
     return Stages.plain(entity(id).<Job.GetReply>ask(
-            replyTo -> new Job.Get(withResults, replyTo), settings.http().askTimeout()))
+            replyTo -> new Job.Get(withResults, replyTo), wait))
         .thenApply(r -> {
           if (!(r instanceof Job.Found f)) return noSuchJob(id);
           return withResults ? detail(f.view()) : Json.response(200, f.view().summary());
         })
-        .exceptionally(error -> failure(id, error));
+        .exceptionallyCompose(error -> withResults || broken.reason(id).isPresent()
+            ? CompletableFuture.completedFuture(failure(id, error))
+            : history.latestOfJob(id).thenApply(summary -> summary
+                .map(s -> Json.response(200, s).addHeader(RawHeader.create("X-Job-Source",
+                    "read-side")))
+                .orElseGet(() -> failure(id, error))));
   }
 
   private CompletionStage<HttpResponse> cancel(String given) {

@@ -109,6 +109,10 @@ public final class ChildService implements AutoCloseable {
     return process.pid();
   }
 
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
   /** SIGKILL: no shutdown hook, no flush, nothing. */
   public void kill() {
     process.destroyForcibly();
