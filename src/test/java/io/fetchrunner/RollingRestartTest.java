@@ -10,10 +10,8 @@ import io.fetchrunner.support.TestCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -96,18 +94,9 @@ class RollingRestartTest {
 
       JsonNode job = cluster.api(1).awaitFinished(id, Duration.ofSeconds(180));
       assertEquals("COMPLETED", job.get("state").asText(), job::toString);
-      Set<String> recorded = new HashSet<>();
-      for (JsonNode r : job.get("results")) {
-        assertTrue(recorded.add(r.get("url").asText()), "URL recorded twice: " + r);
-        assertEquals(200, r.get("httpStatus").asInt(), () -> "failed: " + r);
-      }
-      assertEquals(3000, recorded.size());
-      int fetchedTwice = 0;
-      for (int i = 0; i < 3000; i++) {
-        int hits = target.hits("/delay/100?r=" + i);
-        assertTrue(hits >= 1, "URL " + i + " was never fetched");
-        if (hits > 1) fetchedTwice++;
-      }
+      List<String> paths = new ArrayList<>();
+      for (int i = 0; i < 3000; i++) paths.add("/delay/100?r=" + i);
+      int fetchedTwice = TestCluster.recordedOnce(job, target, paths);
       System.out.printf("rolling restart: %d resumes, %d refetched, %d URLs fetched twice%n",
           job.get("resumes").asInt(), job.get("refetched").asInt(), fetchedTwice);
       assertTrue(fetchedTwice <= job.get("refetched").asInt(),

@@ -1,5 +1,7 @@
 package io.fetchrunner.support;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,7 +13,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -136,6 +140,27 @@ public final class TestCluster implements AutoCloseable {
       }
     }
     return running;
+  }
+
+  /**
+   * Checks that the finished {@code job} recorded each of {@code paths} (on {@code target})
+   * exactly once, with status 200, and that the target saw each at least once. Returns how
+   * many the target saw more than once: fetched again after a node stopped.
+   */
+  public static int recordedOnce(JsonNode job, TargetServer target, List<String> paths) {
+    Set<String> recorded = new HashSet<>();
+    for (JsonNode r : job.get("results")) {
+      assertTrue(recorded.add(r.get("url").asText()), "URL recorded twice: " + r);
+      assertEquals(200, r.get("httpStatus").asInt(), () -> "failed: " + r);
+    }
+    assertEquals(paths.size(), recorded.size());
+    int fetchedTwice = 0;
+    for (String path : paths) {
+      int hits = target.hits(path);
+      assertTrue(hits >= 1, path + " was never fetched");
+      if (hits > 1) fetchedTwice++;
+    }
+    return fetchedTwice;
   }
 
   private void keepLog(int i) {
