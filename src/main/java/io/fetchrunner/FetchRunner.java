@@ -9,6 +9,7 @@ import io.fetchrunner.history.JobHistoryProjection;
 import io.fetchrunner.http.HealthCheck;
 import io.fetchrunner.http.ApiRoutes;
 import io.fetchrunner.http.ClusterRoutes;
+import io.fetchrunner.http.EventRoutes;
 import io.fetchrunner.job.NodeJobs;
 import org.apache.pekko.actor.typed.Props;
 import io.fetchrunner.http.HistoryRoutes;
@@ -129,7 +130,7 @@ public final class FetchRunner implements AutoCloseable {
           running, history);
       system.systemActorOf(NodeJobs.create(running), "node-jobs", Props.empty());
       var routes = new ApiRoutes(settings.http(), new HealthCheck(system, settings.store()),
-          jobs, history, new ClusterRoutes(system));
+          jobs, history, new ClusterRoutes(system), new EventRoutes(system, sharding, settings));
       ServerBinding binding = bind(system, settings, routes);
       addGracefulShutdown(system, settings, binding, routes, running);
       return new FetchRunner(system, binding, settings, watchStore(system, settings));

@@ -22,13 +22,15 @@ public final class ApiRoutes extends AllDirectives {
   private final JobRoutes jobs;
   private final HistoryRoutes history;
   private final ClusterRoutes cluster;
+  private final EventRoutes events;
   private final ProblemMapping failures;
   private volatile boolean stopping;
 
   public ApiRoutes(Settings.Http settings, HealthCheck health, JobRoutes jobs,
-      HistoryRoutes history, ClusterRoutes cluster) {
+      HistoryRoutes history, ClusterRoutes cluster, EventRoutes events) {
     this.settings = settings;
     this.cluster = cluster;
+    this.events = events;
     this.health = health;
     this.jobs = jobs;
     this.history = history;
@@ -51,6 +53,7 @@ public final class ApiRoutes extends AllDirectives {
             // GET /jobs, /jobs/{id}/results, /stats, /admin/read-side: the read side.
             history.routes(),
             jobs.routes(),
+            events.routes(),
             cluster.routes()))));
   }
 

@@ -65,8 +65,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   // ---- protocol ----
 
   public sealed interface Command extends CborSerializable
-      permits Start, Get, Cancel, Wake, RecordResults, Drain, HandOff, BeginRun, DispatchMore,
-      Unload, StopNow {}
+      permits Start, Get, Cancel, Wake, RecordResults, Drain, HandOff, Follow, BeginRun,
+      DispatchMore, Unload, StopNow, Unfollow {}
 
   /** Accept the job (idempotent: a job that exists answers with its summary). */
   public record Start(JobSpec spec, ActorRef<Accepted> replyTo) implements Command {}
@@ -98,6 +98,16 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
    * node, where it resumes.
    */
   public record HandOff() implements Command {}
+
+  /**
+   * Follow the job ({@link JobFeed}): the results recorded after number {@code after} and
+   * every later one when {@code withResults}, the summary after each batch, and the end.
+   */
+  public record Follow(ActorRef<JobFeed.Update> follower, int after, boolean withResults)
+      implements Command {}
+
+  /** Internal: a follower is gone. */
+  private record Unfollow(ActorRef<JobFeed.Update> follower) implements Command {}
 
   /** Internal: handed off and drained (or out of time): stop. */
   private record StopNow() implements Command {}
@@ -202,6 +212,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private Map<String, String> jobHeaders;
   private ActorRef<ResultBatcher.Command> batcher;
   private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
+  /** Who follows the job, and whether each wants the results or only the summary. */
+  private final Map<ActorRef<JobFeed.Update>, Boolean> followers = new java.util.LinkedHashMap<>();
   private boolean draining;
 
   private Job(ActorContext<Command> ctx, String jobId, Deps deps,
@@ -228,6 +240,10 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(Get.class, (s, c) -> unknown(c.replyTo()))
         .onCommand(Cancel.class, (s, c) -> unknown(c.replyTo()))
         .onCommand(Wake.class, (s, c) -> unknown(c.replyTo()))
+        .onCommand(Follow.class, (s, c) -> {
+          scheduleUnload();
+          return Effect().reply(c.follower(), new JobFeed.NoSuchJob());
+        })
         .onCommand(RecordResults.class, (s, c) -> Effect().none())
         .onCommand(BeginRun.class, (s, c) -> Effect().none())
         .onCommand(DispatchMore.class, (s, c) -> Effect().none())
@@ -236,7 +252,12 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     builder.forState(s -> !s.isRunning())
         .onCommand(HandOff.class, (s, c) -> Effect().stop());
     builder.forAnyState()
-        .onCommand(StopNow.class, (s, c) -> Effect().stop());
+        .onCommand(StopNow.class, (s, c) -> Effect().stop())
+        .onCommand(Follow.class, this::onFollow)
+        .onCommand(Unfollow.class, (s, c) -> {
+          followers.remove(c.follower());
+          return Effect().none();
+        });
     builder.forState(JobState::isRunning)
         .onCommand(HandOff.class, this::onHandOff)
         .onCommand(Start.class, (s, c) -> Effect().reply(c.replyTo(), new Accepted(s.summary())))
@@ -329,9 +350,11 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       return Effect().none();
     }
     int dispatchUpTo = upTo;
+    int fetched = (int) events.stream().filter(e -> e instanceof UrlFetched).count();
     return Effect().persist(events).thenRun(s -> {
       for (Outcome o : cmd.outcomes()) inFlight.remove(o.index());
       cmd.ackTo().tell(new ResultBatcher.Recorded());
+      publish(s, fetched);
       if (s.isFinished()) {
         onFinished(s);
       } else if (!draining) {
@@ -352,6 +375,42 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     }
     answerDrainWaiters();
     return Effect().none();
+  }
+
+  private Effect<Event, JobState> onFollow(JobState state, Follow cmd) {
+    ActorRef<JobFeed.Update> follower = cmd.follower();
+    follower.tell(new JobFeed.Following(ctx.getSelf(), state.summary()));
+    if (cmd.withResults()) {
+      for (int after = cmd.after(); after < state.fetchedCount(); after += JobFeed.CHUNK) {
+        follower.tell(new JobFeed.Results(state.fetched(after, JobFeed.CHUNK), state.summary()));
+      }
+    }
+    if (state.isFinished()) {
+      follower.tell(new JobFeed.Ended(state.summary(), state.fetchedCount()));
+    } else if (followers.put(follower, cmd.withResults()) == null) {
+      ctx.watchWith(follower, new Unfollow(follower));
+    }
+    return Effect().none();
+  }
+
+  /** Tells the followers about the {@code fetched} results just stored, and the summary. */
+  private void publish(JobState state, int fetched) {
+    if (followers.isEmpty()) return;
+    JobSummary summary = state.summary();
+    List<JobFeed.Results> withResults = new ArrayList<>();
+    int from = state.fetchedCount() - fetched;
+    for (int after = from; after < state.fetchedCount(); after += JobFeed.CHUNK) {
+      withResults.add(new JobFeed.Results(
+          state.fetched(after, Math.min(JobFeed.CHUNK, state.fetchedCount() - after)), summary));
+    }
+    var summaryOnly = new JobFeed.Results(List.of(), summary);
+    followers.forEach((follower, results) -> {
+      if (results && !withResults.isEmpty()) {
+        withResults.forEach(follower::tell);
+      } else {
+        follower.tell(summaryOnly);
+      }
+    });
   }
 
   private Effect<Event, JobState> onHandOff(JobState state, HandOff cmd) {
@@ -486,6 +545,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     }
     deps.running().remove(jobId, ctx.getSelf());
     deps.supervisor().tell(new JobSupervisor.JobEnded(state.summary()));
+    followers.keySet().forEach(f -> f.tell(new JobFeed.Ended(state.summary(),
+        state.fetchedCount())));
+    followers.clear();
     scheduleUnload();
   }
 
@@ -501,8 +563,10 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   @Override
   public SignalHandler<JobState> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(org.apache.pekko.actor.typed.PostStop.instance(),
-            state -> deps.running().remove(jobId, ctx.getSelf()))
+        .onSignal(org.apache.pekko.actor.typed.PostStop.instance(), state -> {
+          deps.running().remove(jobId, ctx.getSelf());
+          followers.keySet().forEach(f -> f.tell(new JobFeed.Stopped()));
+        })
         .onSignal(RecoveryFailed.class, (state, failed) -> {
           // Restarted with backoff and failing again until the store is mended: say so.
           ctx.getLog().error("job {} cannot be loaded from the store", jobId, failed.getFailure());

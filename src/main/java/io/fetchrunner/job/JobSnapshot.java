@@ -4,9 +4,13 @@ import io.fetchrunner.CborSerializable;
 import java.time.Instant;
 import java.util.List;
 
-/** The stored form of a {@link JobState}: immutable, so it can be serialized off the actor. */
+/**
+ * The stored form of a {@link JobState}: immutable, so it can be serialized off the actor.
+ * {@code fetchedOrder}: URL indexes in the order their results were recorded (null in
+ * snapshots of versions before the event stream: then taken as URL order).
+ */
 public record JobSnapshot(
     JobSpec spec, List<UrlResult> results, JobStatus status, Instant finishedAt,
     long closedWallMs, Instant runStartedAt, Instant lastResultAt, int runs, int startedUpTo,
-    int refetched)
+    int refetched, int[] fetchedOrder)
     implements CborSerializable {}

@@ -34,10 +34,14 @@ public final class JobState implements CborSerializable {
   private int runs;
   private int startedUpTo;
   private int refetched;
+  /** URL indexes in the order their results were fetched and recorded (not cancellations). */
+  private final int[] order;
+  private int fetchedCount;
 
   private JobState(JobSpec spec) {
     this.spec = spec;
     this.results = spec == null ? new UrlResult[0] : new UrlResult[spec.urls().size()];
+    this.order = new int[results.length];
     this.status = JobStatus.RUNNING;
   }
 
@@ -92,7 +96,7 @@ public final class JobState implements CborSerializable {
     } else if (event instanceof Job.FetchesStarted e) {
       startedUpTo = e.upTo(); // grows within a run, except when a drain takes back a plan
     } else if (event instanceof Job.UrlFetched e) {
-      record(e.index(), e.result());
+      if (record(e.index(), e.result())) order[fetchedCount++] = e.index();
       lastResultAt = e.at();
     } else if (event instanceof Job.JobCompleted e) {
       status = JobStatus.COMPLETED;
@@ -108,8 +112,9 @@ public final class JobState implements CborSerializable {
     return this;
   }
 
-  private void record(int index, UrlResult result) {
-    if (results[index] != null) return; // exactly one final result per URL
+  /** Records a URL's final result; false if it had one (exactly one per URL). */
+  private boolean record(int index, UrlResult result) {
+    if (results[index] != null) return false;
     results[index] = result;
     switch (result.state()) {
       case SUCCEEDED -> succeeded++;
@@ -118,6 +123,25 @@ public final class JobState implements CborSerializable {
       case PENDING -> throw new IllegalArgumentException("a recorded result cannot be PENDING");
     }
     sumLatencyMs += result.latencyMs();
+    return true;
+  }
+
+  /** How many URLs have a fetched result: the number of the latest (see {@link #fetched}). */
+  public int fetchedCount() {
+    return fetchedCount;
+  }
+
+  /**
+   * The fetched results numbered {@code after + 1} up to {@code after + max}, in the order they
+   * were recorded (number n is the n-th result recorded; the numbers stay the same across
+   * restarts): what an event stream sends, and resumes from.
+   */
+  public List<JobFeed.Numbered> fetched(int after, int max) {
+    List<JobFeed.Numbered> out = new ArrayList<>();
+    for (int n = Math.max(0, after); n < fetchedCount && out.size() < max; n++) {
+      out.add(new JobFeed.Numbered(n + 1, order[n], entry(order[n])));
+    }
+    return out;
   }
 
   /**
@@ -151,23 +175,27 @@ public final class JobState implements CborSerializable {
   /** The summary and every URL's result, as shown: credentials redacted ({@link Secrets}). */
   public JobView view() {
     List<JobView.Entry> entries = new ArrayList<>(results.length);
-    for (int i = 0; i < results.length; i++) {
-      UrlResult r = results[i] == null ? null : results[i].shown();
-      String url = Secrets.url(spec.urls().get(i));
-      entries.add(r == null
-          ? new JobView.Entry(url, UrlState.PENDING, null, null, null, 0, null, null, null, null,
-              List.of(), List.of())
-          : new JobView.Entry(url, r.state(), r.httpStatus(), r.bytes(), r.latencyMs(),
-              r.attempts(), r.error(), r.errorKind(), r.contentType(), r.sha256(), r.redirects(),
-              r.earlierAttempts()));
-    }
+    for (int i = 0; i < results.length; i++) entries.add(entry(i));
     return new JobView(summary(), entries);
+  }
+
+  /** URL {@code i} and its result as shown (credentials redacted). */
+  private JobView.Entry entry(int i) {
+    UrlResult r = results[i] == null ? null : results[i].shown();
+    String url = Secrets.url(spec.urls().get(i));
+    return r == null
+        ? new JobView.Entry(url, UrlState.PENDING, null, null, null, 0, null, null, null, null,
+            List.of(), List.of())
+        : new JobView.Entry(url, r.state(), r.httpStatus(), r.bytes(), r.latencyMs(),
+            r.attempts(), r.error(), r.errorKind(), r.contentType(), r.sha256(), r.redirects(),
+            r.earlierAttempts());
   }
 
   @JsonValue
   public JobSnapshot toSnapshot() {
     return new JobSnapshot(spec, Arrays.asList(results.clone()), status, finishedAt, closedWallMs,
-        runStartedAt, lastResultAt, runs, startedUpTo, refetched);
+        runStartedAt, lastResultAt, runs, startedUpTo, refetched,
+        Arrays.copyOf(order, fetchedCount));
   }
 
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
@@ -177,6 +205,17 @@ public final class JobState implements CborSerializable {
       for (int i = 0; i < s.results().size(); i++) {
         UrlResult r = s.results().get(i);
         if (r != null) state.record(i, r);
+      }
+    }
+    if (s.fetchedOrder() != null) {
+      for (int index : s.fetchedOrder()) state.order[state.fetchedCount++] = index;
+    } else if (s.results() != null) {
+      // A snapshot of an earlier version: its results numbered in URL order.
+      for (int i = 0; i < s.results().size(); i++) {
+        UrlResult r = s.results().get(i);
+        if (r != null && (s.status() != JobStatus.CANCELLED || r.state() != UrlState.CANCELLED)) {
+          state.order[state.fetchedCount++] = i;
+        }
       }
     }
     if (s.status() != null) state.status = s.status();

@@ -1,0 +1,216 @@
+package io.fetchrunner.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fetchrunner.Settings;
+import io.fetchrunner.Stages;
+import io.fetchrunner.job.Job;
+import io.fetchrunner.job.JobFeed;
+import io.fetchrunner.job.JobFollower;
+import io.fetchrunner.job.JobSummary;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * {@code GET /jobs/{id}/events}: a job as it runs, as Server-Sent Events. {@code result} (one
+ * URL's result, with its {@code index}; its event id is its number in recording order),
+ * {@code progress} (the summary with {@code ratePerSecond} and {@code etaMs}, at most every
+ * {@link #PROGRESS_EVERY}), then {@code done} and the end of the stream. A client that
+ * reconnects with {@code Last-Event-ID} gets the results after that one; {@code restart}
+ * says the job stopped on its node (reconnect to go on). A client that does not keep up is
+ * dropped when {@link #BUFFER} updates wait for it; it may reconnect.
+ */
+public final class EventRoutes extends AllDirectives {
+  static final Duration PROGRESS_EVERY = Duration.ofMillis(250);
+  static final Duration HEARTBEAT_EVERY = Duration.ofSeconds(15);
+  /** Updates held for one slow client before it is dropped (each up to JobFeed.CHUNK results). */
+  static final int BUFFER = 256;
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final Settings settings;
+
+  public EventRoutes(ActorSystem<?> system, ClusterSharding sharding, Settings settings) {
+    this.system = system;
+    this.sharding = sharding;
+    this.settings = settings;
+  }
+
+  public Route routes() {
+    return pathPrefix("jobs", () -> path(PathMatchers.segment().slash("events"), given ->
+        get(() -> parameterMultiMap(query -> optionalHeaderValueByName("Last-Event-ID",
+            lastEventId -> {
+              var params = QueryParameters.only(query, Set.of("results"));
+              String results = params.get("results");
+              if (results != null && !results.equals("true") && !results.equals("false")) {
+                throw Problem.badRequest("results", "\"results\" must be true or false");
+              }
+              int after = lastEventId.map(EventRoutes::parseLastEventId).orElse(0);
+              Optional<String> id = JobRoutes.jobId(given);
+              if (id.isEmpty()) {
+                return complete(Problem.notFound("no job with id \"" + given + "\"")
+                    .toResponse());
+              }
+              return completeWithFuture(follow(id.get(), after, !"false".equals(results)));
+            })))));
+  }
+
+  private static int parseLastEventId(String value) {
+    try {
+      int n = Integer.parseInt(value.strip());
+      if (n >= 0) return n;
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw Problem.badRequest("Last-Event-ID", "Last-Event-ID must be the id of an event of"
+        + " this stream (a number), not \"" + value + "\"");
+  }
+
+  private enum Tick { TICK }
+
+  private CompletionStage<HttpResponse> follow(String id, int after, boolean withResults) {
+    Pair<ActorRef<JobFeed.Update>, Source<JobFeed.Update, NotUsed>> source =
+        ActorSource.<JobFeed.Update>actorRef(u -> false, u -> Optional.empty(), BUFFER,
+            OverflowStrategy.fail()).preMaterialize(system);
+    ActorRef<JobFeed.Update> follower = system.systemActorOf(JobFollower.create(source.first()),
+        "follow-" + id + "-" + UUID.randomUUID(), Props.empty());
+    sharding.entityRefFor(Job.TYPE_KEY, id).tell(new Job.Follow(follower, after, withResults));
+    CompletableFuture<Pair<List<JobFeed.Update>, Source<JobFeed.Update, NotUsed>>> first =
+        Stages.plain(source.second().prefixAndTail(1).runWith(Sink.head(), system));
+    return first.orTimeout(settings.http().askTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .thenApply(split -> {
+          JobFeed.Update head = split.first().isEmpty() ? null : split.first().get(0);
+          if (head == null || head instanceof JobFeed.NoSuchJob) {
+            return Problem.notFound("no job with id \"" + id + "\"").toResponse();
+          }
+          Source<ByteString, NotUsed> events = Source.single(head)
+              .concat(split.second())
+              .<Object>map(u -> u)
+              .merge(Source.tick(PROGRESS_EVERY, PROGRESS_EVERY, Tick.TICK), true)
+              .statefulMapConcat(() -> new Events(after, withResults)::next)
+              .takeWhile(e -> e != Sse.END)
+              .keepAlive(HEARTBEAT_EVERY, () -> Sse.HEARTBEAT)
+              .map(Sse::encode)
+              .watchTermination((mat, done) -> {
+                done.whenComplete((d, e) -> follower.tell(new JobFeed.Unfollowed()));
+                return mat;
+              });
+          return HttpResponse.create().withStatus(200)
+              .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+              .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(),
+                  events));
+        })
+        .exceptionally(error -> {
+          follower.tell(new JobFeed.Unfollowed());
+          return ProblemMapping.unavailable("job " + id + " did not answer in time; try again");
+        });
+  }
+
+  /** One event of the stream, as the text/event-stream format writes it. */
+  record Sse(String type, String id, String data) {
+    /** The stream stops here (never sent). */
+    static final Sse END = new Sse(null, null, null);
+    /** A comment line: keeps an idle connection open through proxies. */
+    static final Sse HEARTBEAT = new Sse(null, null, null);
+
+    ByteString encode() {
+      if (this == HEARTBEAT) return ByteString.fromString(":\n\n");
+      StringBuilder sb = new StringBuilder(data.length() + 40);
+      sb.append("event: ").append(type).append('\n');
+      if (id != null) sb.append("id: ").append(id).append('\n');
+      for (String line : data.split("\n", -1)) sb.append("data: ").append(line).append('\n');
+      return ByteString.fromString(sb.append('\n').toString());
+    }
+  }
+
+  /** Turns a job's updates and the ticks into events (one instance per stream). */
+  private static final class Events {
+    private int lastNumber;
+    private final boolean withResults;
+    private JobSummary pending;
+    private long lastProgressNanos;
+
+    Events(int after, boolean withResults) {
+      this.lastNumber = after;
+      this.withResults = withResults;
+    }
+
+    List<Sse> next(Object in) {
+      List<Sse> out = new ArrayList<>();
+      if (in == Tick.TICK) {
+        if (pending != null) progress(out, pending);
+      } else if (in instanceof JobFeed.Following f) {
+        progress(out, f.summary());
+      } else if (in instanceof JobFeed.Results r) {
+        for (JobFeed.Numbered n : r.results()) {
+          if (n.number() <= lastNumber) continue; // sent before the reconnection
+          ObjectNode result = Json.mapper().createObjectNode();
+          result.put("index", n.index());
+          result.setAll((ObjectNode) Json.mapper().valueToTree(n.entry()));
+          lastNumber = n.number();
+          out.add(new Sse("result", String.valueOf(lastNumber), result.toString()));
+        }
+        pending = r.summary();
+        if (System.nanoTime() - lastProgressNanos >= PROGRESS_EVERY.toNanos()) {
+          progress(out, pending);
+        }
+      } else if (in instanceof JobFeed.Ended e) {
+        out.add(new Sse("done", String.valueOf(Math.max(lastNumber, e.lastNumber())),
+            Json.mapper().valueToTree(e.summary()).toString()));
+        out.add(Sse.END);
+      } else if (in instanceof JobFeed.Stopped) {
+        out.add(new Sse("restart", withResults ? String.valueOf(lastNumber) : null,
+            "{\"reason\":\"the job stopped on its node (the node stops, or the job moves to"
+                + " another): reconnect with Last-Event-ID to go on\"}"));
+        out.add(Sse.END);
+      }
+      return out;
+    }
+
+    private void progress(List<Sse> out, JobSummary summary) {
+      ObjectNode body = Json.mapper().valueToTree(summary);
+      long done = summary.succeeded() + summary.failed();
+      Double rate = summary.wallMs() > 0 && done > 0 ? done * 1000.0 / summary.wallMs() : null;
+      if (rate == null) {
+        body.putNull("ratePerSecond");
+      } else {
+        body.put("ratePerSecond", Math.round(rate * 10) / 10.0);
+      }
+      if (summary.finished()) {
+        body.put("etaMs", 0);
+      } else if (rate == null) {
+        body.putNull("etaMs");
+      } else {
+        body.put("etaMs", Math.round(summary.pending() * 1000 / rate));
+      }
+      out.add(new Sse("progress", withResults ? String.valueOf(lastNumber) : null,
+          body.toString()));
+      pending = null;
+      lastProgressNanos = System.nanoTime();
+    }
+  }
+}

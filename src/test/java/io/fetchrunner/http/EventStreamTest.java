@@ -1,0 +1,177 @@
+package io.fetchrunner.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fetchrunner.FetchRunner;
+import io.fetchrunner.support.Api;
+import io.fetchrunner.support.EventStream;
+import io.fetchrunner.support.Services;
+import io.fetchrunner.support.TargetServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** GET /jobs/{id}/events: a job followed as it runs, resumed, and after it ended. */
+class EventStreamTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static TargetServer target;
+
+  @BeforeAll
+  static void startTarget() {
+    target = new TargetServer();
+  }
+
+  @AfterAll
+  static void stopTarget() {
+    target.close();
+  }
+
+  private static List<String> urls(String tag, int n, int delayMs) {
+    List<String> urls = new ArrayList<>();
+    for (int i = 0; i < n; i++) urls.add(target.url("/delay/" + delayMs + "?" + tag + "=" + i));
+    return urls;
+  }
+
+  /** Checks the results of a stream: numbered from {@code after + 1} on, each URL once. */
+  private static Set<Integer> results(List<EventStream.Event> events, int after) {
+    Set<Integer> indexes = new HashSet<>();
+    int expected = after + 1;
+    for (EventStream.Event e : events) {
+      if (!e.type().equals("result")) continue;
+      assertEquals(String.valueOf(expected++), e.id(), "result ids count up: " + e);
+      assertTrue(indexes.add(e.data().get("index").asInt()), "index sent twice: " + e);
+      assertEquals("SUCCEEDED", e.data().get("state").asText(), e::toString);
+      assertTrue(e.data().get("url").asText().startsWith("http://127.0.0.1:"), e::toString);
+    }
+    return indexes;
+  }
+
+  @Test
+  void aRunningJobIsFollowedToItsEndAndAReconnectionGetsOnlyWhatItMissed(@TempDir Path dir) {
+    try (FetchRunner service = Services.start(dir, "")) {
+      Api api = new Api(service.port());
+      String id = api.submit(Map.of("name", "followed", "urls", urls("f", 60, 100),
+          "concurrency", 4));
+      List<EventStream.Event> first = new ArrayList<>();
+      try (EventStream stream = EventStream.open(service.port(), "/jobs/" + id + "/events",
+          null)) {
+        assertEquals(200, stream.status());
+        assertTrue(stream.contentType().startsWith("text/event-stream"), stream.contentType());
+        EventStream.Event opening = stream.next(WAIT);
+        assertEquals("progress", opening.type(), opening::toString);
+        assertEquals("RUNNING", opening.data().get("state").asText());
+        first.add(opening);
+        // Read until 20 results have come, then go away.
+        while (results(first, 0).size() < 20) first.add(stream.next(WAIT));
+      }
+      int lastId = Integer.parseInt(first.get(first.size() - 1).id());
+      assertEquals(20, lastId);
+      assertTrue(first.stream().filter(e -> e.type().equals("progress")).count() >= 2,
+          "progress while it runs: " + first);
+
+      try (EventStream again = EventStream.open(service.port(), "/jobs/" + id + "/events",
+          String.valueOf(lastId))) {
+        List<EventStream.Event> rest = again.rest(WAIT);
+        Set<Integer> missed = results(rest, lastId);
+        Set<Integer> all = new HashSet<>(results(first, 0));
+        for (int index : missed) assertTrue(all.add(index), "sent again: " + index);
+        assertEquals(60, all.size());
+        EventStream.Event done = rest.get(rest.size() - 1);
+        assertEquals("done", done.type(), rest::toString);
+        assertEquals("60", done.id());
+        assertEquals("COMPLETED", done.data().get("state").asText());
+        assertEquals(60, done.data().get("succeeded").asInt());
+        for (EventStream.Event e : rest) {
+          if (!e.type().equals("progress")) continue;
+          assertTrue(e.data().has("ratePerSecond") && e.data().has("etaMs"), e::toString);
+          assertTrue(e.data().has("succeeded") && e.data().has("pending"), e::toString);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aFinishedJobGivesItsResultsAndDoneAtOnce(@TempDir Path dir) {
+    try (FetchRunner service = Services.start(dir, "")) {
+      Api api = new Api(service.port());
+      String id = api.submit(Map.of("name", "done already", "urls", urls("d", 5, 0)));
+      api.awaitFinished(id, WAIT);
+      try (EventStream stream = EventStream.open(service.port(), "/jobs/" + id + "/events",
+          null)) {
+        List<EventStream.Event> all = stream.rest(WAIT);
+        assertEquals(5, results(all, 0).size());
+        assertEquals("done", all.get(all.size() - 1).type());
+        assertEquals(0, all.get(all.size() - 1).data().get("pending").asInt());
+      }
+      // Without results: the summary and the end only.
+      try (EventStream stream = EventStream.open(service.port(),
+          "/jobs/" + id + "/events?results=false", null)) {
+        List<EventStream.Event> all = stream.rest(WAIT);
+        assertTrue(all.stream().noneMatch(e -> e.type().equals("result")), all::toString);
+        assertEquals(List.of("progress", "done"), all.stream().map(EventStream.Event::type)
+            .toList());
+        assertNull(all.get(0).id());
+        assertEquals(0L, all.get(0).data().get("etaMs").asLong());
+      }
+    }
+  }
+
+  @Test
+  void unknownJobsAndBadLastEventIdsAreRefused(@TempDir Path dir) {
+    try (FetchRunner service = Services.start(dir, "")) {
+      Api api = new Api(service.port());
+      var unknown = api.get("/jobs/4a1bf2a4-4b6e-4d9e-9d5a-0d7c4e0b2d11/events");
+      assertEquals(404, unknown.status(), unknown::toString);
+      String id = api.submit(Map.of("name", "x", "urls", urls("x", 1, 0)));
+      try (EventStream stream = EventStream.open(service.port(), "/jobs/" + id + "/events",
+          "yesterday")) {
+        assertEquals(400, stream.status());
+      }
+      var bad = api.get("/jobs/" + id + "/events?results=maybe");
+      assertEquals(400, bad.status());
+      assertEquals("results", bad.body().get("field").asText(), bad::toString);
+    }
+  }
+
+  @Test
+  void aStreamCutByARestartResumesFromItsLastEvent(@TempDir Path dir) {
+    String id;
+    int lastId;
+    List<EventStream.Event> before = new ArrayList<>();
+    try (FetchRunner service = Services.start(dir, "")) {
+      Api api = new Api(service.port());
+      id = api.submit(Map.of("name", "across a restart", "urls", urls("r", 40, 200),
+          "concurrency", 2));
+      EventStream stream = EventStream.open(service.port(), "/jobs/" + id + "/events", null);
+      while (results(before, 0).size() < 6) before.add(stream.next(WAIT));
+      service.close();
+      // The stream ends: with a restart event, or the connection closes.
+      for (EventStream.Event e = stream.next(WAIT); e != null; e = stream.next(WAIT)) {
+        before.add(e);
+      }
+      stream.close();
+    }
+    List<EventStream.Event> seen = before.stream().filter(e -> e.id() != null).toList();
+    lastId = Integer.parseInt(seen.get(seen.size() - 1).id());
+    try (FetchRunner service = Services.start(dir, "")) {
+      try (EventStream again = EventStream.open(service.port(), "/jobs/" + id + "/events",
+          String.valueOf(lastId))) {
+        List<EventStream.Event> rest = again.rest(WAIT);
+        Set<Integer> all = new HashSet<>(results(before, 0));
+        for (int index : results(rest, lastId)) assertTrue(all.add(index), "sent twice");
+        assertEquals(40, all.size());
+        assertEquals("done", rest.get(rest.size() - 1).type());
+      }
+    }
+  }
+}
