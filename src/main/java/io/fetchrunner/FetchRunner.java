@@ -10,7 +10,9 @@ import io.fetchrunner.http.HealthCheck;
 import io.fetchrunner.http.ApiRoutes;
 import io.fetchrunner.http.ClusterRoutes;
 import io.fetchrunner.http.EventRoutes;
+import io.fetchrunner.job.JobFeed;
 import io.fetchrunner.job.NodeJobs;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.actor.typed.Props;
 import io.fetchrunner.http.HistoryRoutes;
 import io.fetchrunner.http.JobRoutes;
@@ -103,7 +105,11 @@ public final class FetchRunner implements AutoCloseable {
               "job-supervisor"));
       RunningJobs running = new RunningJobs();
       BrokenJobs broken = new BrokenJobs();
-      Job.Deps deps = Job.Deps.of(settings, fetcher, supervisor, running, broken);
+      ActorRef<Topic.Command<JobFeed.Progress>> progress = system.systemActorOf(
+          Topic.create(JobFeed.Progress.class, JobFeed.PROGRESS_TOPIC), "job-progress",
+          Props.empty());
+      Job.Deps deps = Job.Deps.of(settings, fetcher, supervisor, running, broken)
+          .withProgress(progress);
       sharding.init(Entity.of(Job.TYPE_KEY,
               ctx -> Job.create(ctx.getEntityId(), deps, Optional.of(ctx.getShard())))
           .withStopMessage(new Job.HandOff()));
@@ -130,7 +136,7 @@ public final class FetchRunner implements AutoCloseable {
           running, history);
       system.systemActorOf(NodeJobs.create(running), "node-jobs", Props.empty());
       var routes = new ApiRoutes(settings.http(), new HealthCheck(system, settings.store()),
-          jobs, history, new ClusterRoutes(system), new EventRoutes(system, sharding, settings));
+          jobs, history, new ClusterRoutes(system), new EventRoutes(system, sharding, settings, progress));
       ServerBinding binding = bind(system, settings, routes);
       addGracefulShutdown(system, settings, binding, routes, running);
       return new FetchRunner(system, binding, settings, watchStore(system, settings));

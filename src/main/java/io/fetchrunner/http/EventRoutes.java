@@ -20,6 +20,7 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -53,14 +54,51 @@ public final class EventRoutes extends AllDirectives {
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final Settings settings;
+  private final ActorRef<Topic.Command<JobFeed.Progress>> progress;
 
-  public EventRoutes(ActorSystem<?> system, ClusterSharding sharding, Settings settings) {
+  public EventRoutes(ActorSystem<?> system, ClusterSharding sharding, Settings settings,
+      ActorRef<Topic.Command<JobFeed.Progress>> progress) {
     this.system = system;
     this.sharding = sharding;
     this.settings = settings;
+    this.progress = progress;
   }
 
   public Route routes() {
+    return concat(path("events", () -> get(() -> parameterMultiMap(query -> {
+      QueryParameters.only(query, Set.of());
+      return complete(everyJob());
+    }))), jobEvents());
+  }
+
+  /**
+   * {@code GET /events}: {@code progress} of every job in the cluster as it runs (at most every
+   * 250 ms per job) and {@code done} when one ends, until the client goes away.
+   */
+  private HttpResponse everyJob() {
+    Pair<ActorRef<JobFeed.Progress>, Source<JobFeed.Progress, NotUsed>> source =
+        ActorSource.<JobFeed.Progress>actorRef(p -> false, p -> Optional.empty(), BUFFER * 4,
+            OverflowStrategy.fail()).preMaterialize(system);
+    progress.tell(Topic.subscribe(source.first()));
+    Source<ByteString, NotUsed> events = source.second()
+        .map(p -> Events.summaryEvent(p.summary().finished() ? "done" : "progress",
+            p.summary(), null))
+        .keepAlive(HEARTBEAT_EVERY, () -> Sse.HEARTBEAT)
+        .map(Sse::encode)
+        .watchTermination((mat, done) -> {
+          done.whenComplete((d, e) -> progress.tell(Topic.unsubscribe(source.first())));
+          return mat;
+        });
+    return eventStream(events);
+  }
+
+  private static HttpResponse eventStream(Source<ByteString, NotUsed> events) {
+    return HttpResponse.create().withStatus(200)
+        .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+        .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events));
+  }
+
+  private Route jobEvents() {
     return pathPrefix("jobs", () -> path(PathMatchers.segment().slash("events"), given ->
         get(() -> parameterMultiMap(query -> optionalHeaderValueByName("Last-Event-ID",
             lastEventId -> {
@@ -119,10 +157,7 @@ public final class EventRoutes extends AllDirectives {
                 done.whenComplete((d, e) -> follower.tell(new JobFeed.Unfollowed()));
                 return mat;
               });
-          return HttpResponse.create().withStatus(200)
-              .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-              .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(),
-                  events));
+          return eventStream(events);
         })
         .exceptionally(error -> {
           follower.tell(new JobFeed.Unfollowed());
@@ -179,8 +214,8 @@ public final class EventRoutes extends AllDirectives {
           progress(out, pending);
         }
       } else if (in instanceof JobFeed.Ended e) {
-        out.add(new Sse("done", String.valueOf(Math.max(lastNumber, e.lastNumber())),
-            Json.mapper().valueToTree(e.summary()).toString()));
+        out.add(summaryEvent("done", e.summary(),
+            String.valueOf(Math.max(lastNumber, e.lastNumber()))));
         out.add(Sse.END);
       } else if (in instanceof JobFeed.Stopped) {
         out.add(new Sse("restart", withResults ? String.valueOf(lastNumber) : null,
@@ -192,6 +227,14 @@ public final class EventRoutes extends AllDirectives {
     }
 
     private void progress(List<Sse> out, JobSummary summary) {
+      out.add(summaryEvent("progress", summary,
+          withResults ? String.valueOf(lastNumber) : null));
+      pending = null;
+      lastProgressNanos = System.nanoTime();
+    }
+
+    /** An event of {@code type} with the summary, its rate and ETA. */
+    static Sse summaryEvent(String type, JobSummary summary, String id) {
       ObjectNode body = Json.mapper().valueToTree(summary);
       long done = summary.succeeded() + summary.failed();
       Double rate = summary.wallMs() > 0 && done > 0 ? done * 1000.0 / summary.wallMs() : null;
@@ -207,10 +250,7 @@ public final class EventRoutes extends AllDirectives {
       } else {
         body.put("etaMs", Math.round(summary.pending() * 1000 / rate));
       }
-      out.add(new Sse("progress", withResults ? String.valueOf(lastNumber) : null,
-          body.toString()));
-      pending = null;
-      lastProgressNanos = System.nanoTime();
+      return new Sse(type, id, body.toString());
     }
   }
 }

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.function.BiConsumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -66,7 +67,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   public sealed interface Command extends CborSerializable
       permits Start, Get, Cancel, Wake, RecordResults, Drain, HandOff, Follow, BeginRun,
-      DispatchMore, Unload, StopNow, Unfollow {}
+      DispatchMore, Unload, StopNow, Unfollow, PublishProgress {}
 
   /** Accept the job (idempotent: a job that exists answers with its summary). */
   public record Start(JobSpec spec, ActorRef<Accepted> replyTo) implements Command {}
@@ -105,6 +106,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
    */
   public record Follow(ActorRef<JobFeed.Update> follower, int after, boolean withResults)
       implements Command {}
+
+  /** Internal: time to publish the progress held back (see {@link #announce}). */
+  private record PublishProgress() implements Command {}
 
   /** Internal: a follower is gone. */
   private record Unfollow(ActorRef<JobFeed.Update> follower) implements Command {}
@@ -177,13 +181,25 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   /** What a job needs from the service around it. */
   public record Deps(
       Settings settings, ActorRef<JobSupervisor.Command> supervisor, RunningJobs running,
-      BrokenJobs broken, Workers workers) {
+      BrokenJobs broken, Workers workers,
+      Optional<ActorRef<Topic.Command<JobFeed.Progress>>> progress) {
+
+    /** Without the cluster-wide progress topic (entity tests). */
+    public Deps(Settings settings, ActorRef<JobSupervisor.Command> supervisor,
+        RunningJobs running, BrokenJobs broken, Workers workers) {
+      this(settings, supervisor, running, broken, workers, Optional.empty());
+    }
 
     public static Deps of(Settings settings, HttpFetcher fetcher,
         ActorRef<JobSupervisor.Command> supervisor, RunningJobs running, BrokenJobs broken) {
       return new Deps(settings, supervisor, running, broken,
           (index, request, retry, report) ->
               UrlFetcher.create(index, request, retry, fetcher, report));
+    }
+
+    /** With every job's progress published on {@code progress} (GET /events). */
+    public Deps withProgress(ActorRef<Topic.Command<JobFeed.Progress>> progress) {
+      return new Deps(settings, supervisor, running, broken, workers, Optional.of(progress));
     }
   }
 
@@ -212,6 +228,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private Map<String, String> jobHeaders;
   private ActorRef<ResultBatcher.Command> batcher;
   private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
+  private long lastProgressNanos;
+  private boolean progressScheduled;
   /** Who follows the job, and whether each wants the results or only the summary. */
   private final Map<ActorRef<JobFeed.Update>, Boolean> followers = new java.util.LinkedHashMap<>();
   private boolean draining;
@@ -257,6 +275,11 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(Unfollow.class, (s, c) -> {
           followers.remove(c.follower());
           return Effect().none();
+        })
+        .onCommand(PublishProgress.class, (s, c) -> {
+          progressScheduled = false;
+          if (s.isRunning()) publishProgress(s); // an ended job published its end already
+          return Effect().none();
         });
     builder.forState(JobState::isRunning)
         .onCommand(HandOff.class, this::onHandOff)
@@ -299,6 +322,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .thenRun(s -> {
           // Answer first: the submitter waits for this, not for the workers.
           cmd.replyTo().tell(new Accepted(s.summary()));
+          announce(s);
           startRun(s, upTo);
         });
   }
@@ -393,8 +417,30 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     return Effect().none();
   }
 
+  /** Progress on the cluster-wide topic at most this often per job (GET /events). */
+  static final Duration PROGRESS_EVERY = Duration.ofMillis(250);
+
+  /** Publishes the job's progress now, or when {@link #PROGRESS_EVERY} has passed. */
+  private void announce(JobState state) {
+    if (deps.progress().isEmpty()) return;
+    long since = System.nanoTime() - lastProgressNanos;
+    if (since >= PROGRESS_EVERY.toNanos() || state.isFinished()) {
+      publishProgress(state);
+    } else if (!progressScheduled) {
+      progressScheduled = true;
+      ctx.scheduleOnce(PROGRESS_EVERY.minusNanos(since), ctx.getSelf(), new PublishProgress());
+    }
+  }
+
+  private void publishProgress(JobState state) {
+    deps.progress().ifPresent(topic -> topic.tell(
+        Topic.publish(new JobFeed.Progress(state.summary()))));
+    lastProgressNanos = System.nanoTime();
+  }
+
   /** Tells the followers about the {@code fetched} results just stored, and the summary. */
   private void publish(JobState state, int fetched) {
+    if (!state.isFinished()) announce(state); // else onFinished does
     if (followers.isEmpty()) return;
     JobSummary summary = state.summary();
     List<JobFeed.Results> withResults = new ArrayList<>();
@@ -545,6 +591,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     }
     deps.running().remove(jobId, ctx.getSelf());
     deps.supervisor().tell(new JobSupervisor.JobEnded(state.summary()));
+    announce(state);
     followers.keySet().forEach(f -> f.tell(new JobFeed.Ended(state.summary(),
         state.fetchedCount())));
     followers.clear();

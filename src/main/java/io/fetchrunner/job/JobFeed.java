@@ -36,6 +36,12 @@ public final class JobFeed {
 
   public record NoSuchJob() implements Update {}
 
+  /** A job's summary, published cluster-wide as it runs and when it ends (GET /events). */
+  public record Progress(JobSummary summary) implements CborSerializable {}
+
+  /** The topic every job publishes its {@link Progress} on. */
+  public static final String PROGRESS_TOPIC = "job-progress";
+
   /** The follower's own: its stream ended (the client went away). */
   public record Unfollowed() implements Update {}
 }

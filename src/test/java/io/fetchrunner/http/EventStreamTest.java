@@ -127,6 +127,38 @@ class EventStreamTest {
   }
 
   @Test
+  void everyJobsProgressAndEndOnOneStream(@TempDir Path dir) {
+    try (FetchRunner service = Services.start(dir, "");
+        EventStream all = EventStream.open(service.port(), "/events", null)) {
+      assertEquals(200, all.status());
+      Api api = new Api(service.port());
+      Set<String> ids = Set.of(
+          api.submit(Map.of("name", "one", "urls", urls("one", 20, 100), "concurrency", 2)),
+          api.submit(Map.of("name", "two", "urls", urls("two", 10, 100), "concurrency", 2)));
+      Set<String> progressed = new HashSet<>();
+      Set<String> done = new HashSet<>();
+      Map<String, Long> lastAt = new java.util.HashMap<>();
+      while (!done.containsAll(ids)) {
+        EventStream.Event e = all.next(WAIT);
+        String id = e.data().get("id").asText();
+        if (!ids.contains(id)) continue;
+        if (e.type().equals("progress")) {
+          progressed.add(id);
+          assertEquals("RUNNING", e.data().get("state").asText());
+          assertTrue(e.data().has("etaMs"), e::toString);
+        } else {
+          assertEquals("done", e.type(), e::toString);
+          assertEquals("COMPLETED", e.data().get("state").asText());
+          assertTrue(done.add(id), "done twice: " + e);
+        }
+        assertNull(e.id());
+        lastAt.put(id, System.nanoTime());
+      }
+      assertEquals(ids, progressed);
+    }
+  }
+
+  @Test
   void unknownJobsAndBadLastEventIdsAreRefused(@TempDir Path dir) {
     try (FetchRunner service = Services.start(dir, "")) {
       Api api = new Api(service.port());
