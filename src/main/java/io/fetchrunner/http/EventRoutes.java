@@ -48,8 +48,11 @@ import org.apache.pekko.util.ByteString;
 public final class EventRoutes extends AllDirectives {
   static final Duration PROGRESS_EVERY = Duration.ofMillis(250);
   static final Duration HEARTBEAT_EVERY = Duration.ofSeconds(15);
-  /** Updates held for one slow client before it is dropped (each up to JobFeed.CHUNK results). */
-  static final int BUFFER = 256;
+  /**
+   * Updates held for one client that does not read before it is dropped: each up to
+   * JobFeed.CHUNK results, so at most about 2.5 MB per client beyond the socket's buffers.
+   */
+  static final int BUFFER = 32;
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
@@ -77,7 +80,7 @@ public final class EventRoutes extends AllDirectives {
    */
   private HttpResponse everyJob() {
     Pair<ActorRef<JobFeed.Progress>, Source<JobFeed.Progress, NotUsed>> source =
-        ActorSource.<JobFeed.Progress>actorRef(p -> false, p -> Optional.empty(), BUFFER * 4,
+        ActorSource.<JobFeed.Progress>actorRef(p -> false, p -> Optional.empty(), BUFFER * 8,
             OverflowStrategy.fail()).preMaterialize(system);
     progress.tell(Topic.subscribe(source.first()));
     Source<ByteString, NotUsed> events = source.second()

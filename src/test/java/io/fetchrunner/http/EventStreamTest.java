@@ -159,6 +159,36 @@ class EventStreamTest {
   }
 
   @Test
+  void aClientThatDoesNotReadIsDroppedAndTheJobGoesOn(@TempDir Path dir) throws Exception {
+    try (FetchRunner service = Services.start(dir, "")) {
+      Api api = new Api(service.port());
+      String pad = "p".repeat(300); // about 12 MB of result events in all
+      List<String> urls = new ArrayList<>();
+      for (int i = 0; i < 20_000; i++) urls.add(target.url("/delay/0?" + pad + "=" + i));
+      String id = api.submit(Map.of("name", "unread", "urls", urls, "concurrency", 200));
+      try (java.net.Socket socket = new java.net.Socket()) {
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", service.port()));
+        socket.getOutputStream().write(("GET /jobs/" + id + "/events HTTP/1.1\r\n"
+            + "Host: 127.0.0.1\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        // The job does not wait for a client that reads nothing.
+        var job = api.awaitFinished(id, Duration.ofSeconds(120));
+        assertEquals("COMPLETED", job.get("state").asText());
+        // The client was dropped: its connection ends (closed or reset) without done.
+        socket.setSoTimeout(30_000);
+        var text = new java.io.ByteArrayOutputStream();
+        try {
+          socket.getInputStream().transferTo(text); // to the end of the stream
+        } catch (java.net.SocketException reset) {
+          // what the server sent after the socket's buffers filled up is gone
+        }
+        String stream = text.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(!stream.contains("event: done"), "the stream went on to its end");
+      }
+    }
+  }
+
+  @Test
   void unknownJobsAndBadLastEventIdsAreRefused(@TempDir Path dir) {
     try (FetchRunner service = Services.start(dir, "")) {
       Api api = new Api(service.port());
