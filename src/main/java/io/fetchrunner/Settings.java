@@ -8,7 +8,8 @@ import java.util.List;
 /** The {@code fetchrunner} section of the configuration, read once and checked at start-up. */
 public record Settings(
     Http http, Path dataDir, Store store, Jobs jobs, Fetch fetch, History history,
-    Duration shutdownDrainTimeout, Duration storeWatchInterval, ClusterSettings cluster) {
+    Duration shutdownDrainTimeout, Duration storeWatchInterval, ClusterSettings cluster,
+    NotifySettings webhooks) {
 
   /** The embedded store's files in data-dir are named {@code fetchrunner.*}. */
   public static final String STORE_NAME = "fetchrunner";
@@ -190,7 +191,8 @@ public record Settings(
             c.getInt("history.pool-size")),
         c.getDuration("shutdown.drain-timeout"),
         c.getDuration("store.watch-interval"),
-        ClusterSettings.from(c));
+        ClusterSettings.from(c),
+        NotifySettings.from(c));
     settings.check();
     if (!c.getString("fetch.keep-alive-timeout").equals("infinite")) {
       Duration keepAlive = c.getDuration("fetch.keep-alive-timeout");

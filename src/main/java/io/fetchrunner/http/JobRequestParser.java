@@ -7,6 +7,7 @@ import io.fetchrunner.fetch.HostForms;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.job.FetchPolicy;
 import io.fetchrunner.job.JobRequest;
+import io.fetchrunner.job.Notify;
 import io.fetchrunner.job.UrlRequest;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -26,7 +27,7 @@ import org.apache.pekko.http.javadsl.model.Uri;
  */
 public final class JobRequestParser {
   private static final Set<String> FIELDS = Set.of("urls", "name", "concurrency", "timeoutMs",
-      "retries", "maxRedirects", "maxBodyBytes", "sha256", "headers");
+      "retries", "maxRedirects", "maxBodyBytes", "sha256", "headers", "notify");
   /** The options of a text submission, as query parameters. */
   static final Set<String> QUERY_PARAMETERS = Set.of("name", "concurrency", "timeoutMs",
       "retries", "maxRedirects", "maxBodyBytes", "sha256");
@@ -97,7 +98,51 @@ public final class JobRequestParser {
         integer(root.get("maxRedirects"), "maxRedirects"),
         integer(root.get("maxBodyBytes"), "maxBodyBytes"), sha256,
         headers(root.get("headers"), "headers"));
-    return build(options, urls, requests);
+    JobRequest job = build(options, urls, requests);
+    Notify webhook = webhook(root.get("notify"));
+    return webhook == null ? job : new JobRequest(job.name(), job.urls(), job.concurrency(),
+        job.timeoutMs(), job.policy(), job.requests(), webhook);
+  }
+
+  /** {"url": "...", "events"?: ["done", "failed-url"]} (events: ["done"] when absent). */
+  private Notify webhook(JsonNode node) {
+    if (node == null || node.isNull()) return null;
+    if (!node.isObject()) {
+      throw Problem.badRequest("notify", "\"notify\" must be an object with \"url\"");
+    }
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!f.equals("url") && !f.equals("events")) {
+        throw Problem.badRequest("notify." + f, "unknown field \"" + f
+            + "\" in notify; expected [url, events]");
+      }
+    }
+    if (!settings.webhooks().enabled()) {
+      throw Problem.badRequest("notify", "this service sends no webhooks: it has no signing"
+          + " secret (fetchrunner.notify.secret, FETCHRUNNER_NOTIFY_SECRET)");
+    }
+    JsonNode url = node.get("url");
+    if (url == null || !url.isTextual()) {
+      throw Problem.badRequest("notify.url", "notify.url must be a URL string");
+    }
+    List<String> events = List.of(Notify.DONE);
+    JsonNode given = node.get("events");
+    if (given != null && !given.isNull()) {
+      if (!given.isArray() || given.isEmpty()) {
+        throw Problem.badRequest("notify.events", "notify.events must be a non-empty array of "
+            + new java.util.TreeSet<>(Notify.EVENTS));
+      }
+      Set<String> seen = new java.util.LinkedHashSet<>();
+      for (JsonNode e : given) {
+        if (!e.isTextual() || !Notify.EVENTS.contains(e.asText())) {
+          throw Problem.badRequest("notify.events", "notify.events may hold only "
+              + new java.util.TreeSet<>(Notify.EVENTS) + ", not " + e);
+        }
+        seen.add(e.asText());
+      }
+      events = List.copyOf(seen);
+    }
+    return new Notify(checkUrl(url.asText(), "notify.url"), events);
   }
 
   /** {"url": ..., "method"?: GET|HEAD|POST, "headers"?: {...}, "body"?: "..."} */

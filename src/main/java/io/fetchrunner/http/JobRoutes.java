@@ -240,6 +240,10 @@ public final class JobRoutes extends AllDirectives {
       }
       gen.writeFieldName("results");
       gen.writeObject(view.results());
+      if (view.notifications() != null && !view.notifications().isEmpty()) {
+        gen.writeFieldName("notifications"); // a job with a webhook, once an event came
+        gen.writeObject(view.notifications());
+      }
       gen.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -3,6 +3,7 @@ package io.fetchrunner.job;
 import io.fetchrunner.CborSerializable;
 import io.fetchrunner.Secrets;
 import io.fetchrunner.Settings;
+import io.fetchrunner.fetch.AttemptOutcome;
 import io.fetchrunner.fetch.FetchRequest;
 import io.fetchrunner.fetch.HttpFetcher;
 import java.time.Duration;
@@ -67,7 +68,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   public sealed interface Command extends CborSerializable
       permits Start, Get, Cancel, Wake, RecordResults, Drain, HandOff, Follow, BeginRun,
-      DispatchMore, Unload, StopNow, Unfollow, PublishProgress {}
+      DispatchMore, Unload, StopNow, Unfollow, PublishProgress, DeliverNext, WebhookAnswered {}
 
   /** Accept the job (idempotent: a job that exists answers with its summary). */
   public record Start(JobSpec spec, ActorRef<Accepted> replyTo) implements Command {}
@@ -110,6 +111,13 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   /** Internal: time to publish the progress held back (see {@link #announce}). */
   private record PublishProgress() implements Command {}
 
+  /** Internal: deliver the next pending webhook event, if none is on its way. */
+  private record DeliverNext() implements Command {}
+
+  /** Internal: the receiver's answer to a webhook delivery. */
+  private record WebhookAnswered(int id, Integer status, String error, boolean delivered)
+      implements Command {}
+
   /** Internal: a follower is gone. */
   private record Unfollow(ActorRef<JobFeed.Update> follower) implements Command {}
 
@@ -150,7 +158,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   // ---- events ----
 
   public sealed interface Event extends CborSerializable
-      permits JobSubmitted, RunStarted, FetchesStarted, UrlFetched, JobCompleted, JobCancelled {}
+      permits JobSubmitted, RunStarted, FetchesStarted, UrlFetched, JobCompleted, JobCancelled,
+      NotificationQueued, NotificationAttempted, NotificationAbandoned {}
 
   public record JobSubmitted(JobSpec spec) implements Event {}
 
@@ -176,31 +185,49 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   public record JobCancelled(Instant at) implements Event {}
 
+  /** A webhook event to deliver (see {@link Notification}); {@code index} -1 for done. */
+  public record NotificationQueued(int id, String event, int index, Instant at)
+      implements Event {}
+
+  /** One delivery attempt: the receiver's status (null if none came) or the error. */
+  public record NotificationAttempted(int id, Integer status, String error, boolean delivered,
+      Instant at) implements Event {}
+
+  /** Not delivered within fetchrunner.notify.retry-for: given up. */
+  public record NotificationAbandoned(int id, Instant at) implements Event {}
+
   // ---- behaviour ----
 
   /** What a job needs from the service around it. */
   public record Deps(
       Settings settings, ActorRef<JobSupervisor.Command> supervisor, RunningJobs running,
       BrokenJobs broken, Workers workers,
-      Optional<ActorRef<Topic.Command<JobFeed.Progress>>> progress) {
+      Optional<ActorRef<Topic.Command<JobFeed.Progress>>> progress, WebhookClient webhooks) {
 
-    /** Without the cluster-wide progress topic (entity tests). */
+    /** Without the cluster-wide progress topic and webhooks (entity tests). */
     public Deps(Settings settings, ActorRef<JobSupervisor.Command> supervisor,
         RunningJobs running, BrokenJobs broken, Workers workers) {
-      this(settings, supervisor, running, broken, workers, Optional.empty());
+      this(settings, supervisor, running, broken, workers, Optional.empty(), null);
     }
 
     public static Deps of(Settings settings, HttpFetcher fetcher,
         ActorRef<JobSupervisor.Command> supervisor, RunningJobs running, BrokenJobs broken) {
       return new Deps(settings, supervisor, running, broken,
           (index, request, retry, report) ->
-              UrlFetcher.create(index, request, retry, fetcher, report));
+              UrlFetcher.create(index, request, retry, fetcher, report),
+          Optional.empty(), request -> fetcher.fetch(request).result());
     }
 
     /** With every job's progress published on {@code progress} (GET /events). */
     public Deps withProgress(ActorRef<Topic.Command<JobFeed.Progress>> progress) {
-      return new Deps(settings, supervisor, running, broken, workers, Optional.of(progress));
+      return new Deps(settings, supervisor, running, broken, workers, Optional.of(progress),
+          webhooks);
     }
+  }
+
+  /** Sends one webhook request (the service's HTTP client: the same target rules). */
+  public interface WebhookClient {
+    java.util.concurrent.CompletionStage<AttemptOutcome> post(FetchRequest request);
   }
 
   /** Makes the worker of one URL (tests replace it to simulate a worker that fails). */
@@ -228,6 +255,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private Map<String, String> jobHeaders;
   private ActorRef<ResultBatcher.Command> batcher;
   private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
+  /** A webhook delivery is on its way, or its retry is scheduled. */
+  private boolean delivering;
+  private boolean deliveryScheduled;
   private long lastProgressNanos;
   private boolean progressScheduled;
   /** Who follows the job, and whether each wants the results or only the summary. */
@@ -276,6 +306,12 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
           followers.remove(c.follower());
           return Effect().none();
         })
+        .onCommand(DeliverNext.class, (s, c) -> {
+          deliveryScheduled = false;
+          if (!s.isEmpty()) deliverNext(s);
+          return Effect().none();
+        })
+        .onCommand(WebhookAnswered.class, this::onWebhookAnswered)
         .onCommand(PublishProgress.class, (s, c) -> {
           progressScheduled = false;
           if (s.isRunning()) publishProgress(s); // an ended job published its end already
@@ -301,7 +337,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), found(s, c)))
         .onCommand(Cancel.class,
             (s, c) -> Effect().reply(c.replyTo(), new AlreadyFinished(s.summary())))
-        .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), new Ended(s.summary())))
+        .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(),
+            s.nextPendingNotification() != null ? new StillRunning() : new Ended(s.summary())))
         .onCommand(RecordResults.class, (s, c) -> {
           c.ackTo().tell(new ResultBatcher.Recorded());
           return Effect().none();
@@ -309,7 +346,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(BeginRun.class, (s, c) -> Effect().none())
         .onCommand(DispatchMore.class, (s, c) -> Effect().none())
         .onCommand(Drain.class, (s, c) -> Effect().reply(c.replyTo(), Done.getInstance()))
-        .onCommand(Unload.class, (s, c) -> unload());
+        // Not while webhook events wait to be delivered.
+        .onCommand(Unload.class, (s, c) -> s.nextPendingNotification() != null
+            ? Effect().none() : unload());
     return builder.build();
   }
 
@@ -359,8 +398,21 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       }
     }
     int upTo = planned;
-    if (events.size() == state.pending()) {
+    Notify hook = state.spec().webhook();
+    int notificationId = state.notificationCount();
+    if (hook != null && hook.wants(Notify.FAILED_URL)) {
+      for (Event e : List.copyOf(events)) {
+        if (e instanceof UrlFetched f && f.result().state() == UrlState.FAILED) {
+          events.add(new NotificationQueued(notificationId++, Notify.FAILED_URL, f.index(), now));
+        }
+      }
+    }
+    int fetchedEvents = (int) events.stream().filter(e -> e instanceof UrlFetched).count();
+    if (fetchedEvents == state.pending()) {
       events.add(new JobCompleted(now));
+      if (hook != null && hook.wants(Notify.DONE)) {
+        events.add(new NotificationQueued(notificationId, Notify.DONE, -1, now));
+      }
     } else if (!draining) {
       long freed = cmd.outcomes().stream().map(Outcome::index).distinct()
           .filter(inFlight::containsKey).count();
@@ -374,11 +426,11 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       return Effect().none();
     }
     int dispatchUpTo = upTo;
-    int fetched = (int) events.stream().filter(e -> e instanceof UrlFetched).count();
     return Effect().persist(events).thenRun(s -> {
       for (Outcome o : cmd.outcomes()) inFlight.remove(o.index());
       cmd.ackTo().tell(new ResultBatcher.Recorded());
-      publish(s, fetched);
+      publish(s, fetchedEvents);
+      deliverNext(s);
       if (s.isFinished()) {
         onFinished(s);
       } else if (!draining) {
@@ -466,7 +518,13 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   }
 
   private Effect<Event, JobState> onCancel(JobState state, Cancel cmd) {
-    return Effect().persist(new JobCancelled(JobClock.now()))
+    Instant now = JobClock.now();
+    List<Event> events = new ArrayList<>(List.of(new JobCancelled(now)));
+    Notify hook = state.spec().webhook();
+    if (hook != null && hook.wants(Notify.DONE)) {
+      events.add(new NotificationQueued(state.notificationCount(), Notify.DONE, -1, now));
+    }
+    return Effect().persist(events)
         .thenRun(s -> {
           // Stopping a worker abandons its request and frees the connection.
           inFlight.values().forEach(ctx::stop);
@@ -590,12 +648,71 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       batcher = null;
     }
     deps.running().remove(jobId, ctx.getSelf());
-    deps.supervisor().tell(new JobSupervisor.JobEnded(state.summary()));
+    endIfSettled(state); // else when its webhook events are delivered
+    deliverNext(state);
     announce(state);
     followers.keySet().forEach(f -> f.tell(new JobFeed.Ended(state.summary(),
         state.fetchedCount())));
     followers.clear();
     scheduleUnload();
+  }
+
+  /** A finished job whose webhook events are settled tells the supervisor it ended. */
+  private void endIfSettled(JobState state) {
+    if (state.isFinished() && state.nextPendingNotification() == null) {
+      deps.supervisor().tell(new JobSupervisor.JobEnded(state.summary()));
+    }
+  }
+
+  // ---- webhooks ----
+
+  private void deliverNext(JobState state) {
+    if (delivering || deliveryScheduled || deps.webhooks() == null) return;
+    Notification n = state.nextPendingNotification();
+    Notify hook = state.spec().webhook();
+    if (n == null || hook == null) return;
+    delivering = true;
+    var request = Webhooks.request(hook.url(), jobId, n, state,
+        deps.settings().webhooks(), deps.settings().fetch().maxRedirects());
+    ctx.pipeToSelf(deps.webhooks().post(request), (outcome, error) -> {
+      if (error != null) return new WebhookAnswered(n.id(), null, error.toString(), false);
+      Integer status = outcome.httpStatus();
+      boolean delivered = status != null && status >= 200 && status < 300;
+      return new WebhookAnswered(n.id(), status,
+          delivered ? null : outcome.error() != null ? outcome.error() : "HTTP " + status,
+          delivered);
+    });
+  }
+
+  private Effect<Event, JobState> onWebhookAnswered(JobState state, WebhookAnswered cmd) {
+    delivering = false;
+    Instant now = JobClock.now();
+    List<Event> events = new ArrayList<>(List.of(new NotificationAttempted(cmd.id(),
+        cmd.status(), cmd.error() == null ? null : Secrets.text(cmd.error()), cmd.delivered(),
+        now)));
+    Notification n = state.notifications().get(cmd.id());
+    var settings = deps.settings().webhooks();
+    if (!cmd.delivered()
+        && Duration.between(n.queuedAt(), now).compareTo(settings.retryFor()) >= 0) {
+      ctx.getLog().warn("job {}: webhook event {} ({}) not delivered after {} attempts; given"
+          + " up (fetchrunner.notify.retry-for): {}", jobId, cmd.id(), n.event(),
+          n.attempts() + 1, Secrets.text(String.valueOf(cmd.error())));
+      events.add(new NotificationAbandoned(cmd.id(), now));
+    }
+    return Effect().persist(events).thenRun(s -> {
+      Notification after = s.notifications().get(cmd.id());
+      if (after.pending()) {
+        // min, 2 min, 4 min, ... at most max between attempts.
+        long min = settings.backoffMin().toMillis();
+        long wait = Math.min(settings.backoffMax().toMillis(),
+            min << Math.min(20, Math.max(0, after.attempts() - 1)));
+        deliveryScheduled = true;
+        ctx.scheduleOnce(Duration.ofMillis(wait), ctx.getSelf(), new DeliverNext());
+      } else {
+        deliverNext(s);
+        endIfSettled(s);
+      }
+    });
   }
 
   private void scheduleUnload() {
@@ -626,6 +743,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
           } else {
             scheduleUnload();
           }
+          if (state.nextPendingNotification() != null) ctx.getSelf().tell(new DeliverNext());
         })
         .build();
   }

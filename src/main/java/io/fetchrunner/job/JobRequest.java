@@ -14,10 +14,17 @@ import java.util.Map;
  * (by index) that are not plain GETs; it is empty for most jobs.
  */
 public record JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
-    FetchPolicy policy, Map<Integer, UrlRequest> requests) implements CborSerializable {
+    FetchPolicy policy, Map<Integer, UrlRequest> requests, Notify webhook)
+    implements CborSerializable {
 
   public JobRequest {
     requests = requests == null ? Map.of() : Map.copyOf(requests);
+  }
+
+  /** Without a webhook. */
+  public JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
+      FetchPolicy policy, Map<Integer, UrlRequest> requests) {
+    this(name, urls, concurrency, timeoutMs, policy, requests, null);
   }
 
   private static final ObjectMapper CANONICAL = new ObjectMapper()

@@ -7,10 +7,11 @@ import java.util.List;
 /**
  * The stored form of a {@link JobState}: immutable, so it can be serialized off the actor.
  * {@code fetchedOrder}: URL indexes in the order their results were recorded (null in
- * snapshots of versions before the event stream: then taken as URL order).
+ * snapshots of versions before the event stream: then taken as URL order);
+ * {@code notifications}: its webhook deliveries (null in snapshots of earlier versions).
  */
 public record JobSnapshot(
     JobSpec spec, List<UrlResult> results, JobStatus status, Instant finishedAt,
     long closedWallMs, Instant runStartedAt, Instant lastResultAt, int runs, int startedUpTo,
-    int refetched, int[] fetchedOrder)
+    int refetched, int[] fetchedOrder, List<Notification> notifications)
     implements CborSerializable {}

@@ -7,15 +7,21 @@ import java.util.Map;
 
 /**
  * What a job was asked to do, as recorded when it was accepted. {@code requests} holds only
- * the URLs (by index) that are not plain GETs.
+ * the URLs (by index) that are not plain GETs; {@code webhook} is its notify option, or null.
  */
 public record JobSpec(
     String id, String name, List<String> urls, int concurrency, long timeoutMs,
-    Instant submittedAt, FetchPolicy policy, Map<Integer, UrlRequest> requests)
+    Instant submittedAt, FetchPolicy policy, Map<Integer, UrlRequest> requests, Notify webhook)
     implements CborSerializable {
 
   public JobSpec {
     requests = requests == null ? Map.of() : Map.copyOf(requests);
+  }
+
+  /** Without a webhook. */
+  public JobSpec(String id, String name, List<String> urls, int concurrency, long timeoutMs,
+      Instant submittedAt, FetchPolicy policy, Map<Integer, UrlRequest> requests) {
+    this(id, name, urls, concurrency, timeoutMs, submittedAt, policy, requests, null);
   }
 
   public UrlRequest request(int index) {

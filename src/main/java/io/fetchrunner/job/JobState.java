@@ -37,6 +37,8 @@ public final class JobState implements CborSerializable {
   /** URL indexes in the order their results were fetched and recorded (not cancellations). */
   private final int[] order;
   private int fetchedCount;
+  /** Webhook deliveries, by id (ids are 0, 1, 2, ... in the order they were queued). */
+  private final List<Notification> notifications = new ArrayList<>();
 
   private JobState(JobSpec spec) {
     this.spec = spec;
@@ -101,6 +103,19 @@ public final class JobState implements CborSerializable {
     } else if (event instanceof Job.JobCompleted e) {
       status = JobStatus.COMPLETED;
       finishedAt = e.at();
+    } else if (event instanceof Job.NotificationQueued e) {
+      if (e.id() == notifications.size()) {
+        notifications.add(new Notification(e.id(), e.event(), e.index(), Notification.PENDING,
+            0, null, null, e.at(), null));
+      }
+    } else if (event instanceof Job.NotificationAttempted e) {
+      Notification n = notification(e.id());
+      if (n != null && n.pending()) {
+        notifications.set(e.id(), n.attempted(e.status(), e.error(), e.delivered(), e.at()));
+      }
+    } else if (event instanceof Job.NotificationAbandoned e) {
+      Notification n = notification(e.id());
+      if (n != null && n.pending()) notifications.set(e.id(), n.abandoned(e.at()));
     } else if (event instanceof Job.JobCancelled e) {
       for (int i = 0; i < results.length; i++) {
         if (results[i] == null) record(i, UrlResult.cancelled());
@@ -124,6 +139,30 @@ public final class JobState implements CborSerializable {
     }
     sumLatencyMs += result.latencyMs();
     return true;
+  }
+
+  private Notification notification(int id) {
+    return id >= 0 && id < notifications.size() ? notifications.get(id) : null;
+  }
+
+  /** The webhook deliveries so far (an immutable copy). */
+  public List<Notification> notifications() {
+    return List.copyOf(notifications);
+  }
+
+  /** The oldest delivery still pending, or null. */
+  public Notification nextPendingNotification() {
+    for (Notification n : notifications) if (n.pending()) return n;
+    return null;
+  }
+
+  public int notificationCount() {
+    return notifications.size();
+  }
+
+  /** The result of URL {@code index} as shown, for a webhook's payload. */
+  public JobView.Entry shownEntry(int index) {
+    return entry(index);
   }
 
   /** How many URLs have a fetched result: the number of the latest (see {@link #fetched}). */
@@ -176,7 +215,7 @@ public final class JobState implements CborSerializable {
   public JobView view() {
     List<JobView.Entry> entries = new ArrayList<>(results.length);
     for (int i = 0; i < results.length; i++) entries.add(entry(i));
-    return new JobView(summary(), entries);
+    return new JobView(summary(), entries, notifications());
   }
 
   /** URL {@code i} and its result as shown (credentials redacted). */
@@ -195,7 +234,7 @@ public final class JobState implements CborSerializable {
   public JobSnapshot toSnapshot() {
     return new JobSnapshot(spec, Arrays.asList(results.clone()), status, finishedAt, closedWallMs,
         runStartedAt, lastResultAt, runs, startedUpTo, refetched,
-        Arrays.copyOf(order, fetchedCount));
+        Arrays.copyOf(order, fetchedCount), notifications());
   }
 
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
@@ -207,6 +246,7 @@ public final class JobState implements CborSerializable {
         if (r != null) state.record(i, r);
       }
     }
+    if (s.notifications() != null) state.notifications.addAll(s.notifications());
     if (s.fetchedOrder() != null) {
       for (int index : s.fetchedOrder()) state.order[state.fetchedCount++] = index;
     } else if (s.results() != null) {

@@ -184,7 +184,7 @@ public final class JobSupervisor
     }
     String id = UUID.randomUUID().toString();
     JobSpec spec = new JobSpec(id, r.name(), r.urls(), r.concurrency(), r.timeoutMs(),
-        JobClock.now(), r.policy(), r.requests());
+        JobClock.now(), r.policy(), r.requests(), r.webhook());
     return Effect()
         .persist(new JobRegistered(id, spec.name(), spec.submittedAt(), spec.urls().size(),
             cmd.idempotencyKey(), fingerprint))

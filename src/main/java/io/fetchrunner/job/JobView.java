@@ -3,8 +3,16 @@ package io.fetchrunner.job;
 import io.fetchrunner.CborSerializable;
 import java.util.List;
 
-/** A job's summary and one entry per URL, in submission order. */
-public record JobView(JobSummary summary, List<Entry> results) implements CborSerializable {
+/**
+ * A job's summary, one entry per URL in submission order, and its webhook deliveries (empty
+ * for a job without a webhook).
+ */
+public record JobView(JobSummary summary, List<Entry> results, List<Notification> notifications)
+    implements CborSerializable {
+
+  public JobView(JobSummary summary, List<Entry> results) {
+    this(summary, results, List.of());
+  }
 
   public record Entry(String url, UrlState state, Integer httpStatus, Long bytes, Long latencyMs,
       int attempts, String error, String errorKind, String contentType, String sha256, List<String> redirects,

@@ -1,0 +1,29 @@
+package io.fetchrunner.job;
+
+import io.fetchrunner.CborSerializable;
+import io.fetchrunner.Secrets;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A job's webhook: the events POSTed to {@code url} as they happen ({@value #DONE}: the job
+ * ended; {@value #FAILED_URL}: a URL's final result is a failure).
+ */
+public record Notify(String url, List<String> events) implements CborSerializable {
+  public static final String DONE = "done";
+  public static final String FAILED_URL = "failed-url";
+  public static final Set<String> EVENTS = Set.of(DONE, FAILED_URL);
+
+  public Notify {
+    events = List.copyOf(events);
+  }
+
+  public boolean wants(String event) {
+    return events.contains(event);
+  }
+
+  @Override
+  public String toString() {
+    return "Notify[url=" + Secrets.url(url) + ", events=" + events + "]";
+  }
+}
