@@ -40,13 +40,12 @@ import org.apache.pekko.util.ByteString;
  * {@code GET /jobs/{id}/events}: a job as it runs, as Server-Sent Events. {@code result} (one
  * URL's result, with its {@code index}; its event id is its number in recording order),
  * {@code progress} (the summary with {@code ratePerSecond} and {@code etaMs}, at most every
- * {@link #PROGRESS_EVERY}), then {@code done} and the end of the stream. A client that
+ * 250 ms, as the job sends it), then {@code done} and the end of the stream. A client that
  * reconnects with {@code Last-Event-ID} gets the results after that one; {@code restart}
  * says the job stopped on its node (reconnect to go on). A client that does not keep up is
  * dropped when {@link #BUFFER} updates wait for it; it may reconnect.
  */
 public final class EventRoutes extends AllDirectives {
-  static final Duration PROGRESS_EVERY = Duration.ofMillis(250);
   static final Duration HEARTBEAT_EVERY = Duration.ofSeconds(15);
   /**
    * Updates held for one client that does not read before it is dropped: each up to
@@ -131,8 +130,6 @@ public final class EventRoutes extends AllDirectives {
         + " this stream (a number), not \"" + value + "\"");
   }
 
-  private enum Tick { TICK }
-
   private CompletionStage<HttpResponse> follow(String id, int after, boolean withResults) {
     Pair<ActorRef<JobFeed.Update>, Source<JobFeed.Update, NotUsed>> source =
         ActorSource.<JobFeed.Update>actorRef(u -> false, u -> Optional.empty(), BUFFER,
@@ -150,8 +147,6 @@ public final class EventRoutes extends AllDirectives {
           }
           Source<ByteString, NotUsed> events = Source.single(head)
               .concat(split.second())
-              .<Object>map(u -> u)
-              .merge(Source.tick(PROGRESS_EVERY, PROGRESS_EVERY, Tick.TICK), true)
               .statefulMapConcat(() -> new Events(after, withResults)::next)
               .takeWhile(e -> e != Sse.END)
               .keepAlive(HEARTBEAT_EVERY, () -> Sse.HEARTBEAT)
@@ -169,28 +164,40 @@ public final class EventRoutes extends AllDirectives {
   }
 
   /** One event of the stream, as the text/event-stream format writes it. */
-  record Sse(String type, String id, String data) {
+  record Sse(String type, String id, String data, ByteString written) {
     /** The stream stops here (never sent). */
-    static final Sse END = new Sse(null, null, null);
+    static final Sse END = new Sse(null, null, null, null);
     /** A comment line: keeps an idle connection open through proxies. */
-    static final Sse HEARTBEAT = new Sse(null, null, null);
+    static final Sse HEARTBEAT = new Sse(null, null, null, null);
+
+    Sse(String type, String id, String data) {
+      this(type, id, data, null);
+    }
+    /** Events already written out. */
+    static Sse bytes(ByteString events) {
+      return new Sse(null, null, null, events);
+    }
 
     ByteString encode() {
       if (this == HEARTBEAT) return ByteString.fromString(":\n\n");
+      if (written != null) return written;
       StringBuilder sb = new StringBuilder(data.length() + 40);
+      append(sb, type, id, data);
+      return ByteString.fromString(sb.toString());
+    }
+
+    /** One event; {@code data} is JSON, one line. */
+    private static void append(StringBuilder sb, String type, String id, String data) {
       sb.append("event: ").append(type).append('\n');
       if (id != null) sb.append("id: ").append(id).append('\n');
-      for (String line : data.split("\n", -1)) sb.append("data: ").append(line).append('\n');
-      return ByteString.fromString(sb.append('\n').toString());
+      sb.append("data: ").append(data).append("\n\n");
     }
   }
 
-  /** Turns a job's updates and the ticks into events (one instance per stream). */
+  /** Turns a job's updates into events (one instance per stream). */
   private static final class Events {
     private int lastNumber;
     private final boolean withResults;
-    private JobSummary pending;
-    private long lastProgressNanos;
 
     Events(int after, boolean withResults) {
       this.lastNumber = after;
@@ -199,22 +206,16 @@ public final class EventRoutes extends AllDirectives {
 
     List<Sse> next(Object in) {
       List<Sse> out = new ArrayList<>();
-      if (in == Tick.TICK) {
-        if (pending != null) progress(out, pending);
-      } else if (in instanceof JobFeed.Following f) {
+      if (in instanceof JobFeed.Following f) {
         progress(out, f.summary());
+      } else if (in instanceof JobFeed.Summary s) {
+        progress(out, s.summary());
       } else if (in instanceof JobFeed.Results r) {
-        for (JobFeed.Numbered n : r.results()) {
-          if (n.number() <= lastNumber) continue; // sent before the reconnection
-          ObjectNode result = Json.mapper().createObjectNode();
-          result.put("index", n.index());
-          result.setAll((ObjectNode) Json.mapper().valueToTree(n.entry()));
-          lastNumber = n.number();
-          out.add(new Sse("result", String.valueOf(lastNumber), result.toString()));
-        }
-        pending = r.summary();
-        if (System.nanoTime() - lastProgressNanos >= PROGRESS_EVERY.toNanos()) {
-          progress(out, pending);
+        // Written by the job once for all its followers. A job sends each result to a
+        // follower once, after the follower's Last-Event-ID: chunks never overlap.
+        if (r.firstNumber() > lastNumber) {
+          out.add(Sse.bytes(ByteString.fromArrayUnsafe(r.events())));
+          lastNumber = r.lastNumber();
         }
       } else if (in instanceof JobFeed.Ended e) {
         out.add(summaryEvent("done", e.summary(),
@@ -232,8 +233,6 @@ public final class EventRoutes extends AllDirectives {
     private void progress(List<Sse> out, JobSummary summary) {
       out.add(summaryEvent("progress", summary,
           withResults ? String.valueOf(lastNumber) : null));
-      pending = null;
-      lastProgressNanos = System.nanoTime();
     }
 
     /** An event of {@code type} with the summary, its rate and ETA. */

@@ -456,11 +456,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private Effect<Event, JobState> onFollow(JobState state, Follow cmd) {
     ActorRef<JobFeed.Update> follower = cmd.follower();
     follower.tell(new JobFeed.Following(ctx.getSelf(), state.summary()));
-    if (cmd.withResults()) {
-      for (int after = cmd.after(); after < state.fetchedCount(); after += JobFeed.CHUNK) {
-        follower.tell(new JobFeed.Results(state.fetched(after, JobFeed.CHUNK), state.summary()));
-      }
-    }
+    if (cmd.withResults()) JobFeed.chunks(state, cmd.after()).forEach(follower::tell);
     if (state.isFinished()) {
       follower.tell(new JobFeed.Ended(state.summary(), state.fetchedCount()));
     } else if (followers.put(follower, cmd.withResults()) == null) {
@@ -474,7 +470,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   /** Publishes the job's progress now, or when {@link #PROGRESS_EVERY} has passed. */
   private void announce(JobState state) {
-    if (deps.progress().isEmpty()) return;
+    if (deps.progress().isEmpty() && followers.isEmpty()) return;
     long since = System.nanoTime() - lastProgressNanos;
     if (since >= PROGRESS_EVERY.toNanos() || state.isFinished()) {
       publishProgress(state);
@@ -484,30 +480,28 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     }
   }
 
+  /** The summary now to the topic (GET /events) and, while it runs, to the followers. */
   private void publishProgress(JobState state) {
-    deps.progress().ifPresent(topic -> topic.tell(
-        Topic.publish(new JobFeed.Progress(state.summary()))));
+    JobSummary summary = state.summary();
+    deps.progress().ifPresent(topic -> topic.tell(Topic.publish(new JobFeed.Progress(summary))));
+    if (state.isRunning() && !followers.isEmpty()) {
+      var progress = new JobFeed.Summary(summary);
+      followers.keySet().forEach(f -> f.tell(progress));
+    }
     lastProgressNanos = System.nanoTime();
   }
 
-  /** Tells the followers about the {@code fetched} results just stored, and the summary. */
+  /**
+   * Tells the followers that want results about the {@code fetched} results just stored (each
+   * rendered once, whatever the number of followers), and the topic and all followers about
+   * the progress, at most every {@link #PROGRESS_EVERY}.
+   */
   private void publish(JobState state, int fetched) {
     if (!state.isFinished()) announce(state); // else onFinished does
-    if (followers.isEmpty()) return;
-    JobSummary summary = state.summary();
-    List<JobFeed.Results> withResults = new ArrayList<>();
-    int from = state.fetchedCount() - fetched;
-    for (int after = from; after < state.fetchedCount(); after += JobFeed.CHUNK) {
-      withResults.add(new JobFeed.Results(
-          state.fetched(after, Math.min(JobFeed.CHUNK, state.fetchedCount() - after)), summary));
-    }
-    var summaryOnly = new JobFeed.Results(List.of(), summary);
+    if (fetched == 0 || !followers.containsValue(Boolean.TRUE)) return;
+    List<JobFeed.Results> chunks = JobFeed.chunks(state, state.fetchedCount() - fetched);
     followers.forEach((follower, results) -> {
-      if (results && !withResults.isEmpty()) {
-        withResults.forEach(follower::tell);
-      } else {
-        follower.tell(summaryOnly);
-      }
+      if (results) chunks.forEach(follower::tell);
     });
   }
 

@@ -16,17 +16,49 @@ public final class JobFeed {
   public static final int CHUNK = 200;
 
   public sealed interface Update extends CborSerializable
-      permits Following, Results, Ended, Stopped, NoSuchJob, Unfollowed {}
+      permits Following, Results, Summary, Ended, Stopped, NoSuchJob, Unfollowed {}
 
   /** The job answered; {@code job} is its actor (the follower watches it). */
   public record Following(ActorRef<Job.Command> job, JobSummary summary) implements Update {}
 
-  /** Results recorded (numbered in recording order), and the summary after them. */
-  public record Results(List<Numbered> results, JobSummary summary) implements Update {}
+  /**
+   * Results recorded, numbered in recording order from {@code firstNumber}: {@code count}
+   * {@code result} events in the text/event-stream format (each one's JSON holds its
+   * {@code index} and the fields of a result in GET /jobs/{id}), written once by the job for
+   * all its followers, UTF-8.
+   */
+  public record Results(int firstNumber, int count, byte[] events) implements Update {
+    public int lastNumber() {
+      return firstNumber + count - 1;
+    }
+  }
 
   /** One URL's result, the {@code number}-th recorded by the job. */
   public record Numbered(int number, int index, JobView.Entry entry)
       implements CborSerializable {}
+
+  /** The job's summary, at most every 250 ms while it runs. */
+  public record Summary(JobSummary summary) implements Update {}
+
+  /** The results numbered after {@code after}, rendered, in messages of {@link #CHUNK}. */
+  static List<Results> chunks(JobState state, int after) {
+    var mapper = io.fetchrunner.JsonMapper.get();
+    List<Results> out = new java.util.ArrayList<>();
+    for (int from = after; from < state.fetchedCount(); from += CHUNK) {
+      List<Numbered> numbered = state.fetched(from, CHUNK);
+      StringBuilder sb = new StringBuilder(numbered.size() * 420);
+      for (Numbered n : numbered) {
+        var node = mapper.createObjectNode();
+        node.put("index", n.index());
+        node.setAll((com.fasterxml.jackson.databind.node.ObjectNode) mapper.valueToTree(n.entry()));
+        sb.append("event: result\nid: ").append(n.number()).append("\ndata: ")
+            .append(node).append("\n\n");
+      }
+      out.add(new Results(numbered.get(0).number(), numbered.size(),
+          sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+    return out;
+  }
 
   /** The job finished: its final summary; nothing follows. */
   public record Ended(JobSummary summary, int lastNumber) implements Update {}
