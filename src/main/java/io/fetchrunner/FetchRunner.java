@@ -1,6 +1,8 @@
 package io.fetchrunner;
 
 import com.typesafe.config.Config;
+import io.fetchrunner.fetch.HostCredit;
+import io.fetchrunner.fetch.HostLeaseClient;
 import io.fetchrunner.fetch.HttpFetcher;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.history.HistoryQueries;
@@ -113,6 +115,14 @@ public final class FetchRunner implements AutoCloseable {
       sharding.init(Entity.of(Job.TYPE_KEY,
               ctx -> Job.create(ctx.getEntityId(), deps, Optional.of(ctx.getShard())))
           .withStopMessage(new Job.HandOff()));
+      if (settings.cluster().multiNode()) {
+        // per-host-concurrency holds across the nodes: each host's permits are leased.
+        int perHost = fetch.perHostConcurrency();
+        sharding.init(Entity.of(HostCredit.TYPE_KEY,
+            ctx -> HostCredit.create(ctx.getEntityId(), perHost, ctx.getShard())));
+        system.systemActorOf(HostLeaseClient.create(fetcher.gate(), sharding, perHost),
+            "host-leases", Props.empty());
+      }
       Cluster cluster = Cluster.get(system);
       if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));

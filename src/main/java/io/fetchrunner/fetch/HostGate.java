@@ -34,6 +34,21 @@ public final class HostGate {
     void schedule(java.time.Duration delay, Runnable task);
   }
 
+  /**
+   * Cluster-wide permits ({@link HostLeaseClient}): with leases, a host's permits on this node
+   * are also bounded by its lease, the share of per-host-concurrency the host's coordinator
+   * gave this node. The gate says when a host's lease, use or demand changed; the client
+   * reads {@link #leaseState} and tells the coordinator.
+   */
+  public interface Leases {
+    void changed(String host);
+  }
+
+  /** A host's lease on this node, the permits in use and the requests waiting. */
+  public record LeaseState(int lease, int inUse, int waiting) {}
+
+  private volatile Leases leases;
+
   private final int perHost;
   private final int global;
   private final int rampStep;
@@ -60,6 +75,10 @@ public final class HostGate {
     /** The most permits in use at once since this record was made. */
     int peak;
     int ceiling;
+    /** Permits this node may use for the host (with leases; else unbounded). */
+    int lease = Integer.MAX_VALUE;
+    /** The coordinator asked to come down to this (contended); MAX_VALUE: not asked. */
+    int shrinkTo = Integer.MAX_VALUE;
     boolean raiseScheduled;
     final ArrayDeque<CompletableFuture<Void>> waiters = new ArrayDeque<>();
 
@@ -99,24 +118,124 @@ public final class HostGate {
   public CompletableFuture<Void> acquire(String host) {
     CompletableFuture<Void> waiter = new CompletableFuture<>();
     boolean raiseLater;
+    boolean askLease;
     synchronized (this) {
       Host h = hosts.get(host);
       if (h == null) {
         h = newHost(host);
         hosts.put(host, h);
       }
-      if (h.inUse < h.ceiling && inUse < global && h.waiters.isEmpty()) {
+      if (h.inUse < limit(h) && inUse < global && h.waiters.isEmpty()) {
         h.inUse++;
         inUse++;
         if (h.inUse > h.peak) h.peak = h.inUse;
         return CompletableFuture.completedFuture(null);
       }
       h.waiters.add(waiter);
-      if (h.inUse < h.ceiling) ready.add(h);
+      if (h.inUse < limit(h)) ready.add(h);
       raiseLater = needsRaise(h);
+      // Waiting on the lease: the coordinator hears of the demand (once per wait).
+      askLease = h.lease != Integer.MAX_VALUE && h.inUse >= h.lease && h.waiters.size() == 1;
     }
     if (raiseLater) scheduleRaise(host);
+    if (askLease) report(host);
     return waiter;
+  }
+
+  /** The permits the host may have in use now: its ramp ceiling, and its lease. */
+  private static int limit(Host h) {
+    return Math.min(h.ceiling, h.lease);
+  }
+
+  /** From now on, every host's permits are also bounded by its lease (a cluster of nodes). */
+  public void useLeases(Leases leases) {
+    this.leases = leases;
+  }
+
+  public synchronized LeaseState leaseState(String host) {
+    Host h = hosts.get(host);
+    return h == null ? new LeaseState(0, 0, 0)
+        : new LeaseState(h.lease == Integer.MAX_VALUE ? 0 : h.lease, h.inUse, h.waiters.size());
+  }
+
+  /** Hosts with a lease or a demand now (for the lease client's periodic report). */
+  public synchronized List<String> leasedHosts() {
+    List<String> out = new ArrayList<>();
+    for (Host h : hosts.values()) {
+      if (h.lease != Integer.MAX_VALUE && (h.lease > 0 || !h.waiters.isEmpty())) out.add(h.key);
+    }
+    return out;
+  }
+
+  /** The coordinator granted this node {@code lease} permits for {@code host} (only raises). */
+  public void leaseGranted(String host, int lease) {
+    List<Grant> granted = new ArrayList<>();
+    List<String> toRaise = new ArrayList<>();
+    synchronized (this) {
+      Host h = hosts.get(host);
+      if (h == null) {
+        h = newHost(host);
+        hosts.put(host, h);
+      }
+      if (lease <= h.lease) return;
+      h.lease = lease;
+      if (!h.waiters.isEmpty() && h.inUse < limit(h)) ready.add(h);
+      grant(granted, toRaise);
+      forgetIfIdle(h);
+    }
+    complete(granted);
+    toRaise.forEach(this::scheduleRaise);
+  }
+
+  /**
+   * The coordinator asks this node to come down to {@code target} permits for {@code host}
+   * (other nodes wait for it), or, with Integer.MAX_VALUE, no longer. Permits above it are
+   * given back as their requests end.
+   */
+  public void leaseShrink(String host, int target) {
+    boolean report;
+    synchronized (this) {
+      Host h = hosts.get(host);
+      if (h == null) return;
+      h.shrinkTo = target;
+      report = lowerLease(h);
+    }
+    if (report) report(host);
+  }
+
+  /**
+   * Gives back what a host's lease holds beyond what it uses: every host's spare permits when
+   * {@code all}, else only above the host's shrink target. True if the lease went down.
+   */
+  private boolean lowerLease(Host h) {
+    if (h.lease == Integer.MAX_VALUE) return false;
+    int keep = Math.max(h.inUse, Math.min(h.lease, h.shrinkTo));
+    if (keep >= h.lease) return false;
+    h.lease = keep;
+    return true;
+  }
+
+  /**
+   * Periodic (the lease client, every second): hosts with nothing waiting give back the
+   * permits they hold and do not use; idle hosts are forgotten. Returns the hosts whose lease
+   * went down.
+   */
+  public List<String> trimLeases() {
+    List<String> lowered = new ArrayList<>();
+    synchronized (this) {
+      for (Host h : List.copyOf(hosts.values())) {
+        if (h.lease == Integer.MAX_VALUE || !h.waiters.isEmpty() || h.lease <= h.inUse) continue;
+        h.lease = h.inUse;
+        lowered.add(h.key);
+        forgetIfIdle(h);
+      }
+    }
+    return lowered;
+  }
+
+  private void report(String host) {
+    Leases l = leases;
+    if (l != null) l.changed(host);
   }
 
   /** A host's record: one ramp step, or what it last used if that was recent (warm start). */
@@ -126,12 +245,15 @@ public final class HostGate {
     if (w != null && nanoClock.getAsLong() - w.idleSinceNanos() < warmFor.toNanos()) {
       ceiling = Math.max(rampStep, Math.min(perHost, w.peak()));
     }
-    return new Host(key, ceiling);
+    Host h = new Host(key, ceiling);
+    if (leases != null) h.lease = 0;
+    return h;
   }
 
   /** Forgets {@code h} if nothing is in flight, waiting or scheduled for it. */
   private void forgetIfIdle(Host h) {
     if (h.inUse != 0 || !h.waiters.isEmpty() || h.raiseScheduled) return;
+    if (h.lease != Integer.MAX_VALUE && h.lease > 0) return; // given back first (trimLeases)
     if (!hosts.remove(h.key, h)) return; // already forgotten
     if (warmFor.isZero()) return;
     long now = nanoClock.getAsLong();
@@ -164,7 +286,7 @@ public final class HostGate {
       if (h == null) return;
       h.raiseScheduled = false;
       h.ceiling = Math.min(perHost, h.ceiling + rampStep);
-      if (!h.waiters.isEmpty() && h.inUse < h.ceiling) ready.add(h);
+      if (!h.waiters.isEmpty() && h.inUse < limit(h)) ready.add(h);
       grant(granted, toRaise);
       if (needsRaise(h) && !toRaise.contains(host)) toRaise.add(host);
       forgetIfIdle(h);
@@ -193,17 +315,21 @@ public final class HostGate {
   public void release(String host) {
     List<Grant> granted = new ArrayList<>();
     List<String> toRaise = new ArrayList<>();
+    boolean lowered;
     synchronized (this) {
       Host h = hosts.get(host);
       if (h == null || h.inUse == 0) throw new IllegalStateException("release without acquire");
       h.inUse--;
       inUse--;
-      if (!h.waiters.isEmpty()) ready.add(h);
+      // Contended (another node waits): a permit above the shrink target goes back now.
+      lowered = h.shrinkTo != Integer.MAX_VALUE && lowerLease(h);
+      if (!h.waiters.isEmpty() && h.inUse < limit(h)) ready.add(h);
       grant(granted, toRaise);
       forgetIfIdle(h);
     }
     complete(granted);
     toRaise.forEach(this::scheduleRaise);
+    if (lowered) report(host);
   }
 
   private record Grant(String host, CompletableFuture<Void> waiter) {}
@@ -223,7 +349,7 @@ public final class HostGate {
         if (h.inUse > h.peak) h.peak = h.inUse;
         granted.add(new Grant(h.key, w));
       }
-      if (h.waiters.isEmpty() || h.inUse >= h.ceiling) {
+      if (h.waiters.isEmpty() || h.inUse >= limit(h)) {
         it.remove();
         if (needsRaise(h)) toRaise.add(h.key);
         forgetIfIdle(h);

@@ -99,6 +99,11 @@ public final class HttpFetcher {
         System::nanoTime);
   }
 
+  /** The per-host gate (a cluster of several nodes bounds it by leases: HostLeaseClient). */
+  public HostGate gate() {
+    return gate;
+  }
+
   /** Starts one attempt; the timeout runs from its first request being sent. */
   public Fetch fetch(FetchRequest request) {
     Fetch f = new Fetch(request);

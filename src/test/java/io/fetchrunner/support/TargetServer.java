@@ -105,7 +105,7 @@ public final class TargetServer implements AutoCloseable {
           .to(org.apache.pekko.stream.javadsl.Sink.foreach(connection -> {
             peak.accumulateAndGet(open.incrementAndGet(), Math::max);
             connection.handleWith(org.apache.pekko.stream.javadsl.Flow.of(HttpRequest.class)
-                .mapAsync(1, this::handle)
+                .mapAsync(1, this::counted)
                 .watchTermination((mat, done) -> {
                   done.whenComplete((d, e) -> open.decrementAndGet());
                   return mat;
@@ -153,6 +153,21 @@ public final class TargetServer implements AutoCloseable {
 
   public int peakConnections() {
     return peak.get();
+  }
+
+  private final java.util.concurrent.atomic.AtomicInteger inFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger peakInFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** The most requests the server was answering at once (from arrival to the answer ready). */
+  public int peakInFlight() {
+    return peakInFlight.get();
+  }
+
+  private CompletionStage<HttpResponse> counted(HttpRequest request) {
+    peakInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+    return handle(request).whenComplete((r, e) -> inFlight.decrementAndGet());
   }
 
   public void resetPeak() {

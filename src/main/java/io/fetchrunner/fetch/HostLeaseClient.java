@@ -1,0 +1,91 @@
+package io.fetchrunner.fetch;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/**
+ * One per node in a cluster of several: keeps the node's {@link HostGate} within the permits
+ * each host's {@link HostCredit} coordinator leases it. It reports a host when the gate says
+ * its lease, use or demand changed, and every {@link #REPORT_EVERY} every host it holds or
+ * wants permits of (which also makes up for a lost message, and tells a new coordinator what
+ * this node holds). Spare permits go back at that report; when the coordinator says others
+ * wait, the gate gives them back as requests end. No message per request otherwise.
+ */
+public final class HostLeaseClient {
+  private HostLeaseClient() {}
+
+  static final Duration REPORT_EVERY = Duration.ofSeconds(1);
+
+  /** From the gate: the host's lease, use or demand changed. */
+  public record Changed(String host) implements HostCredit.Reply {}
+
+  /** Timer: report every host held or wanted; give back spare permits. */
+  public record Tick() implements HostCredit.Reply {}
+
+  private static final class Seen {
+    String incarnation;
+    long grant;
+    int sentHeld = -1;
+    int sentWant = -1;
+  }
+
+  public static Behavior<HostCredit.Reply> create(HostGate gate, ClusterSharding sharding,
+      int perHost) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ActorRef<HostCredit.Reply> self = ctx.getSelf();
+      gate.useLeases(host -> self.tell(new Changed(host)));
+      timers.startTimerWithFixedDelay(new Tick(), REPORT_EVERY);
+      Map<String, Seen> seen = new HashMap<>();
+      return Behaviors.receive(HostCredit.Reply.class)
+          .onMessage(Changed.class, c -> {
+            report(gate, sharding, self, perHost, seen, c.host(), false);
+            return Behaviors.same();
+          })
+          .onMessage(Tick.class, t -> {
+            Set<String> hosts = new LinkedHashSet<>(gate.trimLeases());
+            hosts.addAll(gate.leasedHosts());
+            for (String host : hosts) report(gate, sharding, self, perHost, seen, host, true);
+            // Hosts given back in full and forgotten by the gate: forget them here too.
+            seen.keySet().removeIf(h -> !hosts.contains(h) && gate.leaseState(h).lease() == 0
+                && gate.leaseState(h).waiting() == 0);
+            return Behaviors.same();
+          })
+          .onMessage(HostCredit.Granted.class, g -> {
+            Seen s = seen.computeIfAbsent(g.host(), h -> new Seen());
+            if (!g.incarnation().equals(s.incarnation) || g.grant() >= s.grant) {
+              s.incarnation = g.incarnation();
+              s.grant = g.grant();
+              gate.leaseGranted(g.host(), g.lease());
+              // A grant may cross a report: say again what this node holds and wants.
+              report(gate, sharding, self, perHost, seen, g.host(), false);
+            }
+            return Behaviors.same();
+          })
+          .onMessage(HostCredit.Shrink.class, s -> {
+            gate.leaseShrink(s.host(), s.target());
+            return Behaviors.same();
+          })
+          .build();
+    }));
+  }
+
+  private static void report(HostGate gate, ClusterSharding sharding,
+      ActorRef<HostCredit.Reply> self, int perHost, Map<String, Seen> seen, String host,
+      boolean always) {
+    HostGate.LeaseState state = gate.leaseState(host);
+    int want = Math.min(perHost, state.inUse() + state.waiting());
+    Seen s = seen.computeIfAbsent(host, h -> new Seen());
+    if (!always && state.lease() == s.sentHeld && want == s.sentWant) return;
+    s.sentHeld = state.lease();
+    s.sentWant = want;
+    sharding.entityRefFor(HostCredit.TYPE_KEY, host).tell(new HostCredit.Report(host, self,
+        state.lease(), want, s.grant, s.incarnation));
+  }
+}
