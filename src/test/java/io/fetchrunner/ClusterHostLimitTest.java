@@ -49,6 +49,13 @@ class ClusterHostLimitTest {
           + " requests at once");
       assertTrue(target.peakInFlight() >= 6, "the nodes used the limit: "
           + target.peakInFlight());
+      // Each node logs what the leases cost it (reports per request) every few seconds.
+      Api.sleep(6000);
+      for (int i = 0; i < 2; i++) {
+        cluster.node(i).output().lines().filter(l -> l.contains("host leases:"))
+            .reduce((a, b) -> b)
+            .ifPresent(l -> System.out.println("node " + l.substring(l.indexOf("host leases:"))));
+      }
     }
   }
 }

@@ -48,6 +48,8 @@ public final class HostGate {
   public record LeaseState(int lease, int inUse, int waiting) {}
 
   private volatile Leases leases;
+  /** Permits handed out since the start (for the lease client's figures). */
+  private long acquired;
 
   private final int perHost;
   private final int global;
@@ -125,6 +127,7 @@ public final class HostGate {
         h = newHost(host);
         hosts.put(host, h);
       }
+      acquired++;
       if (h.inUse < limit(h) && inUse < global && h.waiters.isEmpty()) {
         h.inUse++;
         inUse++;
@@ -381,6 +384,11 @@ public final class HostGate {
   public synchronized int wanted(String host) {
     Host h = hosts.get(host);
     return h == null ? 0 : h.inUse + h.waiters.size();
+  }
+
+  /** Requests that asked for a permit since the start. */
+  public synchronized long acquired() {
+    return acquired;
   }
 
   /** Permits in use in all. */

@@ -22,6 +22,8 @@ public final class HostLeaseClient {
   private HostLeaseClient() {}
 
   static final Duration REPORT_EVERY = Duration.ofSeconds(1);
+  /** How often, at most, the node logs what the leases cost (while they are used). */
+  static final Duration LOG_EVERY = Duration.ofSeconds(5);
 
   /** From the gate: the host's lease, use or demand changed. */
   public record Changed(String host) implements HostCredit.Reply {}
@@ -39,19 +41,33 @@ public final class HostLeaseClient {
   public static Behavior<HostCredit.Reply> create(HostGate gate, ClusterSharding sharding,
       int perHost) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      ctx.setLoggerName(HostLeaseClient.class);
       ActorRef<HostCredit.Reply> self = ctx.getSelf();
       gate.useLeases(host -> self.tell(new Changed(host)));
       timers.startTimerWithFixedDelay(new Tick(), REPORT_EVERY);
       Map<String, Seen> seen = new HashMap<>();
+      long[] reports = {0};
+      long[] logged = {0, System.nanoTime()}; // reports when last logged, and when
       return Behaviors.receive(HostCredit.Reply.class)
           .onMessage(Changed.class, c -> {
-            report(gate, sharding, self, perHost, seen, c.host(), false);
+            if (report(gate, sharding, self, perHost, seen, c.host(), false)) reports[0]++;
             return Behaviors.same();
           })
           .onMessage(Tick.class, t -> {
             Set<String> hosts = new LinkedHashSet<>(gate.trimLeases());
             hosts.addAll(gate.leasedHosts());
-            for (String host : hosts) report(gate, sharding, self, perHost, seen, host, true);
+            for (String host : hosts) {
+              if (report(gate, sharding, self, perHost, seen, host, true)) reports[0]++;
+            }
+            if (reports[0] != logged[0]
+                && System.nanoTime() - logged[1] >= LOG_EVERY.toNanos()) {
+              long requests = gate.acquired();
+              ctx.getLog().info("host leases: {} reports to the hosts' coordinators for {}"
+                  + " requests since the start ({} per request)", reports[0], requests,
+                  String.format("%.4f", (double) reports[0] / Math.max(1, requests)));
+              logged[0] = reports[0];
+              logged[1] = System.nanoTime();
+            }
             // Hosts given back in full and forgotten by the gate: forget them here too.
             seen.keySet().removeIf(h -> !hosts.contains(h) && gate.leaseState(h).lease() == 0
                 && gate.leaseState(h).waiting() == 0);
@@ -64,7 +80,7 @@ public final class HostLeaseClient {
               s.grant = g.grant();
               gate.leaseGranted(g.host(), g.lease());
               // A grant may cross a report: say again what this node holds and wants.
-              report(gate, sharding, self, perHost, seen, g.host(), false);
+              if (report(gate, sharding, self, perHost, seen, g.host(), false)) reports[0]++;
             }
             return Behaviors.same();
           })
@@ -76,16 +92,18 @@ public final class HostLeaseClient {
     }));
   }
 
-  private static void report(HostGate gate, ClusterSharding sharding,
+  /** Reports the host to its coordinator; false when nothing changed and it was not due. */
+  private static boolean report(HostGate gate, ClusterSharding sharding,
       ActorRef<HostCredit.Reply> self, int perHost, Map<String, Seen> seen, String host,
       boolean always) {
     HostGate.LeaseState state = gate.leaseState(host);
     int want = Math.min(perHost, state.inUse() + state.waiting());
     Seen s = seen.computeIfAbsent(host, h -> new Seen());
-    if (!always && state.lease() == s.sentHeld && want == s.sentWant) return;
+    if (!always && state.lease() == s.sentHeld && want == s.sentWant) return false;
     s.sentHeld = state.lease();
     s.sentWant = want;
     sharding.entityRefFor(HostCredit.TYPE_KEY, host).tell(new HostCredit.Report(host, self,
         state.lease(), want, s.grant, s.incarnation));
+    return true;
   }
 }
