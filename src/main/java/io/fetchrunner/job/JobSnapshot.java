@@ -13,5 +13,5 @@ import java.util.List;
 public record JobSnapshot(
     JobSpec spec, List<UrlResult> results, JobStatus status, Instant finishedAt,
     long closedWallMs, Instant runStartedAt, Instant lastResultAt, int runs, int startedUpTo,
-    int refetched, int[] fetchedOrder, List<Notification> notifications)
+    int refetched, List<Integer> fetchedOrder, List<Notification> notifications)
     implements CborSerializable {}

@@ -234,7 +234,7 @@ public final class JobState implements CborSerializable {
   public JobSnapshot toSnapshot() {
     return new JobSnapshot(spec, Arrays.asList(results.clone()), status, finishedAt, closedWallMs,
         runStartedAt, lastResultAt, runs, startedUpTo, refetched,
-        Arrays.copyOf(order, fetchedCount), notifications());
+        Arrays.stream(order, 0, fetchedCount).boxed().toList(), notifications());
   }
 
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
