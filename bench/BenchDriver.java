@@ -42,14 +42,18 @@ public class BenchDriver {
    * until the job is done and the read side has applied all of it, per URL, for jobs of
    * 10,000 URLs or more. It varies less with the shared machine's other load than wall times
    * do. {@code gcMs}: the service's time in garbage collection over the same span (jstat's
-   * GCT), printed with it.
+   * GCT), printed with it. {@code journalPerS}: the events the job stored in the journal (the
+   * read side's offset before the POST and after it has applied the job: orderings are
+   * consecutive while the service runs) per second of the job's wall time, for the same jobs:
+   * what one node asks of the store.
    */
   record Result(String name, double jobWallMs, double clientMs, double idealMs, double urlsPerS,
-      double rssMiB, double heapMiB, double cpuUsPerUrl, double gcMs, String note) {
+      double rssMiB, double heapMiB, double cpuUsPerUrl, double gcMs, double journalPerS,
+      String note) {
     Result(String name, double jobWallMs, double clientMs, double idealMs, double urlsPerS,
         double rssMiB, double heapMiB, String note) {
       this(name, jobWallMs, clientMs, idealMs, urlsPerS, rssMiB, heapMiB, Double.NaN,
-          Double.NaN, note);
+          Double.NaN, Double.NaN, note);
     }
   }
 
@@ -86,7 +90,8 @@ public class BenchDriver {
                 f(results.get(run).urlsPerS()),
                 Double.isNaN(results.get(run).cpuUsPerUrl()) ? ""
                     : " cpuUs/url=" + f(results.get(run).cpuUsPerUrl())
-                        + " gcMs=" + f(results.get(run).gcMs()),
+                        + " gcMs=" + f(results.get(run).gcMs())
+                        + " journalEvents/s=" + f(results.get(run).journalPerS()),
                 w.equals("W5") || w.equals("S") ? "  (" + results.get(run).note() + ")" : "");
           }
         }
@@ -124,6 +129,7 @@ public class BenchDriver {
       Matcher m = listening.matcher(line);
       if (m.find()) {
         base = "http://127.0.0.1:" + m.group(1);
+        System.out.println("service: " + line.substring(line.indexOf("fetchrunner listening")));
         break;
       }
     }
@@ -167,6 +173,7 @@ public class BenchDriver {
     Sampler sampler = Sampler.start();
     long cpu0 = cpuMs();
     double gc0 = Sampler.gcSecondsNow;
+    long offset0 = readSideOffset();
     long t0 = System.nanoTime();
     JsonNode accepted = post("/jobs?concurrency=" + concurrency + "&name=" + name, body);
     JsonNode job = awaitDone(accepted.get("id").asText());
@@ -176,13 +183,15 @@ public class BenchDriver {
     // Per URL only where the URLs' own work dominates: in a job of a few URLs that wait
     // seconds, the figure would be the service's idle CPU divided by a handful.
     double cpuUsPerUrl = n >= 10_000 ? (cpuMs() - cpu0) * 1000.0 / n : Double.NaN;
+    long events = readSideOffset() - offset0;
     Thread.sleep(150); // one more jstat sample
     double gcMs = (Sampler.gcSecondsNow - gc0) * 1000;
     check(job, n);
     double wall = job.get("wallMs").asDouble();
     double ideal = Math.ceil((double) n / concurrency) * delayMs;
+    double journalPerS = n >= 10_000 ? events / (wall / 1000.0) : Double.NaN;
     return new Result(name, wall, clientMs, ideal, n / (wall / 1000.0), sampler.rssMiB(),
-        sampler.heapMiB(), cpuUsPerUrl, gcMs, "");
+        sampler.heapMiB(), cpuUsPerUrl, gcMs, journalPerS, "");
   }
 
   static Result manyJobs() throws Exception {
@@ -292,7 +301,9 @@ public class BenchDriver {
   static JsonNode awaitDone(String id) throws Exception {
     long deadline = System.nanoTime() + 600_000_000_000L; // 10 minutes: bounded
     while (System.nanoTime() < deadline) {
-      JsonNode job = JSON.readTree(get("/jobs/" + id + "?results=false").body());
+      HttpResponse<String> r = get("/jobs/" + id + "?results=false");
+      if (r.statusCode() != 200) throw new IllegalStateException("job " + id + ": " + r.body());
+      JsonNode job = JSON.readTree(r.body());
       if (!job.get("state").asText().equals("RUNNING")) return job;
       Thread.sleep(20);
     }
@@ -306,6 +317,11 @@ public class BenchDriver {
       if (System.nanoTime() > deadline) throw new IllegalStateException("read side stuck");
       Thread.sleep(20);
     }
+  }
+
+  /** The journal ordering the read side has read to (GET /admin/read-side). */
+  static long readSideOffset() throws Exception {
+    return JSON.readTree(get("/admin/read-side").body()).get("offset").asLong();
   }
 
   /** The service's CPU time so far (user + system), from /proc (10 ms resolution). */
@@ -433,7 +449,7 @@ public class BenchDriver {
     return new Result(rs.get(0).name(), med(rs, Result::jobWallMs), med(rs, Result::clientMs),
         rs.get(0).idealMs(), med(rs, Result::urlsPerS), med(rs, Result::rssMiB),
         med(rs, Result::heapMiB), med(rs, Result::cpuUsPerUrl), med(rs, Result::gcMs),
-        rs.size() > 1 && rs.get(0).name().equals("S")
+        med(rs, Result::journalPerS), rs.size() > 1 && rs.get(0).name().equals("S")
             ? "clientMs = POST of 10,000 URLs to 202, the slower of concurrency 256 and 10,000"
             : rs.get(0).note());
   }
@@ -451,7 +467,8 @@ public class BenchDriver {
             : String.format("%.2f", r.jobWallMs() / r.idealMs()),
         f(r.urlsPerS()), f(r.rssMiB()), f(r.heapMiB()),
         Double.isNaN(r.cpuUsPerUrl()) ? ""
-            : " cpuUs/url=" + f(r.cpuUsPerUrl()) + " gcMs=" + f(r.gcMs()), runs,
+            : " cpuUs/url=" + f(r.cpuUsPerUrl()) + " gcMs=" + f(r.gcMs())
+                + " journalEvents/s=" + f(r.journalPerS()), runs,
         r.note().isEmpty() ? "" : "  " + r.note());
   }
 
