@@ -45,15 +45,18 @@ public class BenchDriver {
    * GCT), printed with it. {@code journalPerS}: the events the job stored in the journal (the
    * read side's offset before the POST and after it has applied the job: orderings are
    * consecutive while the service runs) per second of the job's wall time, for the same jobs:
-   * what one node asks of the store.
+   * what one node asks of the store. {@code storeCpuUsPerUrl}: on PostgreSQL, the CPU time
+   * of every process named postgres on this machine (the server's, all its sessions) over
+   * the same span as cpuUsPerUrl, per URL: what the database spent on the job's journal
+   * writes and the read side's (H2's share is inside cpuUsPerUrl).
    */
   record Result(String name, double jobWallMs, double clientMs, double idealMs, double urlsPerS,
       double rssMiB, double heapMiB, double cpuUsPerUrl, double gcMs, double journalPerS,
-      String note) {
+      double storeCpuUsPerUrl, String note) {
     Result(String name, double jobWallMs, double clientMs, double idealMs, double urlsPerS,
         double rssMiB, double heapMiB, String note) {
       this(name, jobWallMs, clientMs, idealMs, urlsPerS, rssMiB, heapMiB, Double.NaN,
-          Double.NaN, Double.NaN, note);
+          Double.NaN, Double.NaN, Double.NaN, note);
     }
   }
 
@@ -91,7 +94,8 @@ public class BenchDriver {
                 Double.isNaN(results.get(run).cpuUsPerUrl()) ? ""
                     : " cpuUs/url=" + f(results.get(run).cpuUsPerUrl())
                         + " gcMs=" + f(results.get(run).gcMs())
-                        + " journalEvents/s=" + f(results.get(run).journalPerS()),
+                        + " journalEvents/s=" + f(results.get(run).journalPerS())
+                        + storeCpu(results.get(run).storeCpuUsPerUrl()),
                 w.equals("W5") || w.equals("S") ? "  (" + results.get(run).note() + ")" : "");
           }
         }
@@ -100,6 +104,9 @@ public class BenchDriver {
     } finally {
       service.destroy();
       service.waitFor();
+      try (var files = Files.walk(data)) { // the H2 file, if any
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
     }
   }
 
@@ -172,6 +179,7 @@ public class BenchDriver {
         .collect(Collectors.joining("\n"));
     Sampler sampler = Sampler.start();
     long cpu0 = cpuMs();
+    long storeCpu0 = postgresCpuMs();
     double gc0 = Sampler.gcSecondsNow;
     long offset0 = readSideOffset();
     long t0 = System.nanoTime();
@@ -183,6 +191,8 @@ public class BenchDriver {
     // Per URL only where the URLs' own work dominates: in a job of a few URLs that wait
     // seconds, the figure would be the service's idle CPU divided by a handful.
     double cpuUsPerUrl = n >= 10_000 ? (cpuMs() - cpu0) * 1000.0 / n : Double.NaN;
+    double storeCpuUsPerUrl = n >= 10_000 && POSTGRES
+        ? (postgresCpuMs() - storeCpu0) * 1000.0 / n : Double.NaN;
     long events = readSideOffset() - offset0;
     Thread.sleep(150); // one more jstat sample
     double gcMs = (Sampler.gcSecondsNow - gc0) * 1000;
@@ -191,7 +201,7 @@ public class BenchDriver {
     double ideal = Math.ceil((double) n / concurrency) * delayMs;
     double journalPerS = n >= 10_000 ? events / (wall / 1000.0) : Double.NaN;
     return new Result(name, wall, clientMs, ideal, n / (wall / 1000.0), sampler.rssMiB(),
-        sampler.heapMiB(), cpuUsPerUrl, gcMs, journalPerS, "");
+        sampler.heapMiB(), cpuUsPerUrl, gcMs, journalPerS, storeCpuUsPerUrl, "");
   }
 
   static Result manyJobs() throws Exception {
@@ -324,6 +334,39 @@ public class BenchDriver {
     return JSON.readTree(get("/admin/read-side").body()).get("offset").asLong();
   }
 
+  static final boolean POSTGRES = System.getenv().getOrDefault("FETCHRUNNER_STORE_URL", "")
+      .startsWith("jdbc:postgresql:");
+
+  /**
+   * CPU time so far (user + system) of every process named postgres on this machine: the
+   * server's share of a workload when the service's store is a PostgreSQL server here (and
+   * nobody else's database is busy on it). A session that ended takes its time with it; the
+   * service's pools keep theirs open.
+   */
+  static long postgresCpuMs() {
+    long ticks = 0;
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path p : (Iterable<Path>) procs::iterator) {
+        if (!p.getFileName().toString().chars().allMatch(Character::isDigit)) continue;
+        try {
+          String stat = Files.readString(p.resolve("stat"));
+          if (!stat.contains("(postgres)")) continue;
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (Exception e) {
+          // the process ended meanwhile
+        }
+      }
+    } catch (Exception e) {
+      return 0;
+    }
+    return ticks * 10;
+  }
+
+  static String storeCpu(double usPerUrl) {
+    return Double.isNaN(usPerUrl) ? "" : " postgresCpuUs/url=" + f(usPerUrl);
+  }
+
   /** The service's CPU time so far (user + system), from /proc (10 ms resolution). */
   static long cpuMs() throws Exception {
     String stat = Files.readString(Path.of("/proc/" + servicePid + "/stat"));
@@ -449,7 +492,7 @@ public class BenchDriver {
     return new Result(rs.get(0).name(), med(rs, Result::jobWallMs), med(rs, Result::clientMs),
         rs.get(0).idealMs(), med(rs, Result::urlsPerS), med(rs, Result::rssMiB),
         med(rs, Result::heapMiB), med(rs, Result::cpuUsPerUrl), med(rs, Result::gcMs),
-        med(rs, Result::journalPerS), rs.size() > 1 && rs.get(0).name().equals("S")
+        med(rs, Result::journalPerS), med(rs, Result::storeCpuUsPerUrl), rs.size() > 1 && rs.get(0).name().equals("S")
             ? "clientMs = POST of 10,000 URLs to 202, the slower of concurrency 256 and 10,000"
             : rs.get(0).note());
   }
@@ -468,7 +511,7 @@ public class BenchDriver {
         f(r.urlsPerS()), f(r.rssMiB()), f(r.heapMiB()),
         Double.isNaN(r.cpuUsPerUrl()) ? ""
             : " cpuUs/url=" + f(r.cpuUsPerUrl()) + " gcMs=" + f(r.gcMs())
-                + " journalEvents/s=" + f(r.journalPerS()), runs,
+                + " journalEvents/s=" + f(r.journalPerS()) + storeCpu(r.storeCpuUsPerUrl()), runs,
         r.note().isEmpty() ? "" : "  " + r.note());
   }
 

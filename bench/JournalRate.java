@@ -82,6 +82,10 @@ public class JournalRate {
 
   static ActorSystem<Void> system;
   static int runNumber;
+  static boolean postgres;
+
+  /** One run: events per second, and CPU per event of this JVM and of PostgreSQL's processes. */
+  record Rate(double eventsPerS, double writerUs, double postgresUs) {}
 
   public static void main(String[] args) throws Exception {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 3;
@@ -96,6 +100,7 @@ public class JournalRate {
         "pekko.actor.provider", "local")));
     Settings.Store store = Settings.from(config).store();
     Schema.prepare(store);
+    postgres = store.isPostgres();
     System.out.println("store: " + store.url().replaceAll("\\?.*", "")
         + (store.schema().isEmpty() ? "" : ", schema " + store.schema())
         + ", journal pool " + config.getInt("fetchrunner.store.pool.max-connections")
@@ -107,9 +112,12 @@ public class JournalRate {
       for (Shape shape : shapes) {
         double[] rates = new double[runs];
         for (int run = 0; run < runs; run++) {
-          rates[run] = write(shape, events);
-          System.out.printf("    %d entities x batches of %d, run %d: %,.0f events/s%n",
-              shape.entities(), shape.batch(), run + 1, rates[run]);
+          Rate rate = write(shape, events);
+          rates[run] = rate.eventsPerS();
+          System.out.printf("    %d entities x batches of %d, run %d: %,.0f events/s,"
+                  + " writer CPU %.1f us/event%s%n", shape.entities(), shape.batch(), run + 1,
+              rate.eventsPerS(), rate.writerUs(), postgres
+                  ? String.format(", postgres CPU %.1f us/event", rate.postgresUs()) : "");
         }
         double[] sorted = rates.clone();
         java.util.Arrays.sort(sorted);
@@ -133,10 +141,12 @@ public class JournalRate {
     }
   }
 
-  /** Writes {@code events} events with fresh writers of the given shape; events per second. */
-  static double write(Shape shape, int events) throws Exception {
+  /** Writes {@code events} URL results with fresh writers of the given shape. */
+  static Rate write(Shape shape, int events) throws Exception {
     int run = ++runNumber;
     int perEntity = events / shape.entities();
+    long cpu0 = cpuMs(Path.of("/proc/self/stat"));
+    long pg0 = postgresCpuMs();
     long t0 = System.nanoTime();
     List<CompletableFuture<Void>> all = new ArrayList<>();
     for (int i = 0; i < shape.entities(); i++) {
@@ -150,7 +160,34 @@ public class JournalRate {
     // Every event counts, the FetchesStarted of each batch too (as in the W4 figure).
     long written = (long) shape.entities()
         * (perEntity + (perEntity + shape.batch() - 1) / shape.batch());
-    return written / seconds;
+    return new Rate(written / seconds,
+        (cpuMs(Path.of("/proc/self/stat")) - cpu0) * 1000.0 / written,
+        (postgresCpuMs() - pg0) * 1000.0 / written);
+  }
+
+  /** User + system CPU of the process whose /proc stat file this is, in ms. */
+  static long cpuMs(Path stat) throws java.io.IOException {
+    String s = Files.readString(stat);
+    String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10; // USER_HZ 100
+  }
+
+  /** CPU so far of every process named postgres here (as in BenchDriver), in ms. */
+  static long postgresCpuMs() throws java.io.IOException {
+    long ms = 0;
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path p : (Iterable<Path>) procs::iterator) {
+        if (!p.getFileName().toString().chars().allMatch(Character::isDigit)) continue;
+        try {
+          if (Files.readString(p.resolve("stat")).contains("(postgres)")) {
+            ms += cpuMs(p.resolve("stat"));
+          }
+        } catch (java.io.IOException e) {
+          // the process ended meanwhile
+        }
+      }
+    }
+    return ms;
   }
 
   static CompletionStage<Void> writeFrom(ActorRef<Writer.Write> writer, int from, int to,
