@@ -42,14 +42,21 @@ public class BenchDriver {
    * until the job is done and the read side has applied all of it, per URL, for jobs of
    * 10,000 URLs or more. It varies less with the shared machine's other load than wall times
    * do. {@code gcMs}: the service's time in garbage collection over the same span (jstat's
-   * GCT), printed with it.
+   * GCT), printed with it. {@code journalPerS}: the events the job stored in the journal (the
+   * read side's offset before the POST and after it has applied the job: orderings are
+   * consecutive while the service runs) per second of the job's wall time, for the same jobs:
+   * what one node asks of the store. {@code storeCpuUsPerUrl}: on PostgreSQL, the CPU time
+   * of every process named postgres on this machine (the server's, all its sessions) over
+   * the same span as cpuUsPerUrl, per URL: what the database spent on the job's journal
+   * writes and the read side's (H2's share is inside cpuUsPerUrl).
    */
   record Result(String name, double jobWallMs, double clientMs, double idealMs, double urlsPerS,
-      double rssMiB, double heapMiB, double cpuUsPerUrl, double gcMs, String note) {
+      double rssMiB, double heapMiB, double cpuUsPerUrl, double gcMs, double journalPerS,
+      double storeCpuUsPerUrl, String note) {
     Result(String name, double jobWallMs, double clientMs, double idealMs, double urlsPerS,
         double rssMiB, double heapMiB, String note) {
       this(name, jobWallMs, clientMs, idealMs, urlsPerS, rssMiB, heapMiB, Double.NaN,
-          Double.NaN, note);
+          Double.NaN, Double.NaN, Double.NaN, note);
     }
   }
 
@@ -86,7 +93,9 @@ public class BenchDriver {
                 f(results.get(run).urlsPerS()),
                 Double.isNaN(results.get(run).cpuUsPerUrl()) ? ""
                     : " cpuUs/url=" + f(results.get(run).cpuUsPerUrl())
-                        + " gcMs=" + f(results.get(run).gcMs()),
+                        + " gcMs=" + f(results.get(run).gcMs())
+                        + " journalEvents/s=" + f(results.get(run).journalPerS())
+                        + storeCpu(results.get(run).storeCpuUsPerUrl()),
                 w.equals("W5") || w.equals("S") ? "  (" + results.get(run).note() + ")" : "");
           }
         }
@@ -95,6 +104,9 @@ public class BenchDriver {
     } finally {
       service.destroy();
       service.waitFor();
+      try (var files = Files.walk(data)) { // the H2 file, if any
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
     }
   }
 
@@ -124,6 +136,7 @@ public class BenchDriver {
       Matcher m = listening.matcher(line);
       if (m.find()) {
         base = "http://127.0.0.1:" + m.group(1);
+        System.out.println("service: " + line.substring(line.indexOf("fetchrunner listening")));
         break;
       }
     }
@@ -166,7 +179,9 @@ public class BenchDriver {
         .collect(Collectors.joining("\n"));
     Sampler sampler = Sampler.start();
     long cpu0 = cpuMs();
+    long storeCpu0 = postgresCpuMs();
     double gc0 = Sampler.gcSecondsNow;
+    long offset0 = readSideOffset();
     long t0 = System.nanoTime();
     JsonNode accepted = post("/jobs?concurrency=" + concurrency + "&name=" + name, body);
     JsonNode job = awaitDone(accepted.get("id").asText());
@@ -176,13 +191,17 @@ public class BenchDriver {
     // Per URL only where the URLs' own work dominates: in a job of a few URLs that wait
     // seconds, the figure would be the service's idle CPU divided by a handful.
     double cpuUsPerUrl = n >= 10_000 ? (cpuMs() - cpu0) * 1000.0 / n : Double.NaN;
+    double storeCpuUsPerUrl = n >= 10_000 && POSTGRES
+        ? (postgresCpuMs() - storeCpu0) * 1000.0 / n : Double.NaN;
+    long events = readSideOffset() - offset0;
     Thread.sleep(150); // one more jstat sample
     double gcMs = (Sampler.gcSecondsNow - gc0) * 1000;
     check(job, n);
     double wall = job.get("wallMs").asDouble();
     double ideal = Math.ceil((double) n / concurrency) * delayMs;
+    double journalPerS = n >= 10_000 ? events / (wall / 1000.0) : Double.NaN;
     return new Result(name, wall, clientMs, ideal, n / (wall / 1000.0), sampler.rssMiB(),
-        sampler.heapMiB(), cpuUsPerUrl, gcMs, "");
+        sampler.heapMiB(), cpuUsPerUrl, gcMs, journalPerS, storeCpuUsPerUrl, "");
   }
 
   static Result manyJobs() throws Exception {
@@ -292,7 +311,9 @@ public class BenchDriver {
   static JsonNode awaitDone(String id) throws Exception {
     long deadline = System.nanoTime() + 600_000_000_000L; // 10 minutes: bounded
     while (System.nanoTime() < deadline) {
-      JsonNode job = JSON.readTree(get("/jobs/" + id + "?results=false").body());
+      HttpResponse<String> r = get("/jobs/" + id + "?results=false");
+      if (r.statusCode() != 200) throw new IllegalStateException("job " + id + ": " + r.body());
+      JsonNode job = JSON.readTree(r.body());
       if (!job.get("state").asText().equals("RUNNING")) return job;
       Thread.sleep(20);
     }
@@ -306,6 +327,44 @@ public class BenchDriver {
       if (System.nanoTime() > deadline) throw new IllegalStateException("read side stuck");
       Thread.sleep(20);
     }
+  }
+
+  /** The journal ordering the read side has read to (GET /admin/read-side). */
+  static long readSideOffset() throws Exception {
+    return JSON.readTree(get("/admin/read-side").body()).get("offset").asLong();
+  }
+
+  static final boolean POSTGRES = System.getenv().getOrDefault("FETCHRUNNER_STORE_URL", "")
+      .startsWith("jdbc:postgresql:");
+
+  /**
+   * CPU time so far (user + system) of every process named postgres on this machine: the
+   * server's share of a workload when the service's store is a PostgreSQL server here (and
+   * nobody else's database is busy on it). A session that ended takes its time with it; the
+   * service's pools keep theirs open.
+   */
+  static long postgresCpuMs() {
+    long ticks = 0;
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path p : (Iterable<Path>) procs::iterator) {
+        if (!p.getFileName().toString().chars().allMatch(Character::isDigit)) continue;
+        try {
+          String stat = Files.readString(p.resolve("stat"));
+          if (!stat.contains("(postgres)")) continue;
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (Exception e) {
+          // the process ended meanwhile
+        }
+      }
+    } catch (Exception e) {
+      return 0;
+    }
+    return ticks * 10;
+  }
+
+  static String storeCpu(double usPerUrl) {
+    return Double.isNaN(usPerUrl) ? "" : " postgresCpuUs/url=" + f(usPerUrl);
   }
 
   /** The service's CPU time so far (user + system), from /proc (10 ms resolution). */
@@ -433,7 +492,7 @@ public class BenchDriver {
     return new Result(rs.get(0).name(), med(rs, Result::jobWallMs), med(rs, Result::clientMs),
         rs.get(0).idealMs(), med(rs, Result::urlsPerS), med(rs, Result::rssMiB),
         med(rs, Result::heapMiB), med(rs, Result::cpuUsPerUrl), med(rs, Result::gcMs),
-        rs.size() > 1 && rs.get(0).name().equals("S")
+        med(rs, Result::journalPerS), med(rs, Result::storeCpuUsPerUrl), rs.size() > 1 && rs.get(0).name().equals("S")
             ? "clientMs = POST of 10,000 URLs to 202, the slower of concurrency 256 and 10,000"
             : rs.get(0).note());
   }
@@ -451,7 +510,8 @@ public class BenchDriver {
             : String.format("%.2f", r.jobWallMs() / r.idealMs()),
         f(r.urlsPerS()), f(r.rssMiB()), f(r.heapMiB()),
         Double.isNaN(r.cpuUsPerUrl()) ? ""
-            : " cpuUs/url=" + f(r.cpuUsPerUrl()) + " gcMs=" + f(r.gcMs()), runs,
+            : " cpuUs/url=" + f(r.cpuUsPerUrl()) + " gcMs=" + f(r.gcMs())
+                + " journalEvents/s=" + f(r.journalPerS()) + storeCpu(r.storeCpuUsPerUrl()), runs,
         r.note().isEmpty() ? "" : "  " + r.note());
   }
 
