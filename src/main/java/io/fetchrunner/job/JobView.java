@@ -16,5 +16,6 @@ public record JobView(JobSummary summary, List<Entry> results, List<Notification
 
   public record Entry(String url, UrlState state, Integer httpStatus, Long bytes, Long latencyMs,
       int attempts, String error, String errorKind, String contentType, String sha256, List<String> redirects,
-      List<UrlResult.Attempt> earlierAttempts) implements CborSerializable {}
+      List<UrlResult.Attempt> earlierAttempts, java.time.Instant startedAt)
+      implements CborSerializable {}
 }

@@ -5,6 +5,7 @@ import io.fetchrunner.fetch.ErrorKind;
 import io.fetchrunner.fetch.FetchRequest;
 import io.fetchrunner.fetch.HttpFetcher;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -48,6 +49,7 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
   private final BiConsumer<Integer, UrlResult> report;
   private final List<UrlResult.Attempt> earlier = new ArrayList<>();
   private long latencyMs;
+  private Instant startedAt;
   private HttpFetcher.Fetch current;
   private Cancellable retryTimer;
 
@@ -90,6 +92,8 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
   private Behavior<Command> onAttempted(Attempted msg) {
     AttemptOutcome o = msg.outcome();
     current = null;
+    // The request went out when it began to count latency (after any wait for the host).
+    if (startedAt == null) startedAt = Instant.now().minusMillis(o.latencyMs());
     latencyMs += o.latencyMs();
     int attempts = earlier.size() + 1;
     if (!o.succeeded() && o.retryable() && attempts <= retry.retries()) {
@@ -110,7 +114,7 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
     report.accept(index, new UrlResult(o.succeeded() ? UrlState.SUCCEEDED : UrlState.FAILED,
         o.httpStatus(), o.bytes(), latencyMs, attempts, o.succeeded() ? null : error,
         o.contentType(), o.sha256(), o.redirects(), earlier,
-        o.succeeded() ? null : o.errorKind().wire()));
+        o.succeeded() ? null : o.errorKind().wire(), startedAt));
     return Behaviors.stopped();
   }
 

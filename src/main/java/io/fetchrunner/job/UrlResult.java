@@ -3,6 +3,7 @@ package io.fetchrunner.job;
 import io.fetchrunner.CborSerializable;
 import io.fetchrunner.fetch.ErrorKind;
 import io.fetchrunner.Secrets;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -20,11 +21,13 @@ import java.util.List;
  * @param earlierAttempts how each failed attempt before the last one ended
  * @param errorKind why it failed, as one of the words of {@link ErrorKind} (FAILED and
  *     CANCELLED results); results stored before it existed get it from their error text
+ * @param startedAt when the first attempt's request was sent (its end less its latency), for
+ *     a job's waterfall; null for cancelled URLs and results stored before it existed
  */
 public record UrlResult(
     UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts, String error,
     String contentType, String sha256, List<String> redirects, List<Attempt> earlierAttempts,
-    String errorKind)
+    String errorKind, Instant startedAt)
     implements CborSerializable {
 
   /** One failed attempt that was retried. */
@@ -65,6 +68,14 @@ public record UrlResult(
     }
   }
 
+  /** A result without its start time (as one stored before it existed). */
+  public UrlResult(UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts,
+      String error, String contentType, String sha256, List<String> redirects,
+      List<Attempt> earlierAttempts, String errorKind) {
+    this(state, httpStatus, bytes, latencyMs, attempts, error, contentType, sha256, redirects,
+        earlierAttempts, errorKind, null);
+  }
+
   /** A result without its kind: named from its state and error text (as a stored one). */
   public UrlResult(UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts,
       String error, String contentType, String sha256, List<String> redirects,
@@ -83,7 +94,7 @@ public record UrlResult(
     List<Attempt> a = Attempt.shown(earlierAttempts);
     return e == error && r == redirects && a == earlierAttempts ? this
         : new UrlResult(state, httpStatus, bytes, latencyMs, attempts, e, contentType, sha256,
-            r, a, errorKind);
+            r, a, errorKind, startedAt);
   }
 
   public static UrlResult cancelled() {

@@ -225,6 +225,8 @@ class HistoryApiTest {
       assertEquals(results.size(), lines.length);
       for (int i = 0; i < lines.length; i++) {
         ObjectNode expected = ((ObjectNode) results.get(i)).deepCopy();
+        // The history keeps no start times: they are the live view's, for its waterfall.
+        expected.remove("startedAt");
         ObjectNode withIndex = Api.MAPPER.createObjectNode().put("index", i);
         withIndex.setAll(expected);
         assertEquals(withIndex, Api.MAPPER.readTree(lines[i]));
