@@ -12,8 +12,8 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The root of the API: the 503 while the node shuts down, {@code GET /health}, the token every
- * other call needs, and {@link ProblemMapping}, which answers whatever goes wrong as a problem. The
+ * The root of the API: the 503 while the node shuts down, {@code GET /health}, the dashboard's
+ * files ({@link DashboardRoutes}), the token every other call needs, and {@link ProblemMapping}, which answers whatever goes wrong as a problem. The
  * calls themselves are in {@link JobRoutes} and {@link HistoryRoutes}.
  */
 public final class ApiRoutes extends AllDirectives {
@@ -24,6 +24,7 @@ public final class ApiRoutes extends AllDirectives {
   private final ClusterRoutes cluster;
   private final EventRoutes events;
   private final ProblemMapping failures;
+  private final DashboardRoutes dashboard;
   private volatile boolean stopping;
 
   public ApiRoutes(Settings.Http settings, HealthCheck health, JobRoutes jobs,
@@ -35,6 +36,7 @@ public final class ApiRoutes extends AllDirectives {
     this.jobs = jobs;
     this.history = history;
     this.failures = new ProblemMapping(settings);
+    this.dashboard = new DashboardRoutes(!settings.apiToken().isBlank());
   }
 
   /** From now on every call is answered 503: the node is shutting down. */
@@ -49,6 +51,8 @@ public final class ApiRoutes extends AllDirectives {
           QueryParameters.only(given, Set.of());
           return completeWithFuture(health.check());
         }))),
+        // GET / and /dashboard/...: the dashboard's files, without the token (no data in them).
+        dashboard.routes(),
         authenticated(() -> concat(
             // GET /jobs, /jobs/{id}/results, /stats, /admin/read-side: the read side.
             history.routes(),

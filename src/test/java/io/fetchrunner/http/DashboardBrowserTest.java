@@ -1,0 +1,205 @@
+package io.fetchrunner.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fetchrunner.FetchRunner;
+import io.fetchrunner.support.Api;
+import io.fetchrunner.support.Browser;
+import io.fetchrunner.support.Services;
+import io.fetchrunner.support.TargetServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
+
+/**
+ * The dashboard in a real browser (Debian's headless chromium) against a real service with a
+ * token and a real target: asked for the token once, a job submitted by pasting URLs from the
+ * keyboard, its progress to 100 %, one waterfall bar per URL, the failure grouped, the
+ * runtime chart and the stats, at 1280 px and at a phone's 375 px; no console errors. Saves
+ * screenshots under target/screenshots/ (the README's come from there).
+ */
+class DashboardBrowserTest {
+  private static final String TOKEN = "dashboard-test-token";
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final Path SHOTS =
+      Path.of(System.getProperty("basedir", ".")).resolve("target/screenshots");
+  private static TargetServer target;
+
+  @BeforeAll
+  static void start() {
+    Browser.assumeInstalled();
+    target = new TargetServer();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (target != null) target.close();
+  }
+
+  private static List<String> urls(String tag, int n, int delayMs) {
+    List<String> urls = new ArrayList<>();
+    for (int i = 0; i < n; i++) urls.add(target.url("/delay/" + delayMs + "?" + tag + "=" + i));
+    return urls;
+  }
+
+  private static String config() {
+    return "fetchrunner.http.api-token = \"" + TOKEN + "\"\n";
+  }
+
+  /** Answers the token dialog; fails unless it is open. */
+  private static void giveToken(Browser b) {
+    b.await("the token dialog", WAIT,
+        d -> (Boolean) b.js("return document.getElementById('token-dialog').open"));
+    WebElement input = b.driver().findElement(By.id("token-input"));
+    input.sendKeys(TOKEN, Keys.ENTER);
+    b.await("the dialog to close", WAIT,
+        d -> !(Boolean) b.js("return document.getElementById('token-dialog').open"));
+  }
+
+  private static String attr(Browser b, String id, String name) {
+    return b.driver().findElement(By.id(id)).getDomAttribute(name);
+  }
+
+  @Test
+  void aJobSubmittedFromTheDashboardIsFollowedToItsEndAndChartedAtDesktopAndPhoneWidth(
+      @TempDir Path dir) {
+    try (FetchRunner service = Services.start(dir, config());
+        Browser b = new Browser(1280, 900)) {
+      Api api = new Api(service.port(), TOKEN);
+      // Earlier runs of the same name, so the runtime chart has a history to show.
+      for (int concurrency : new int[] {1, 2, 6}) {
+        String id = api.submit(Map.of("name", "nightly crawl", "concurrency", concurrency,
+            "urls", urls("c" + concurrency, 6, 250)));
+        api.awaitFinished(id, WAIT);
+      }
+      api.awaitFinished(api.submit(Map.of("name", "sitemap check", "concurrency", 4,
+          "urls", urls("s", 8, 150))), WAIT);
+
+      b.driver().get("http://127.0.0.1:" + service.port() + "/");
+      giveToken(b);
+      b.await("the history", WAIT, d -> d.findElement(By.id("jobs-table")).getText()
+          .contains("sitemap check"));
+
+      // The keyboard alone reaches the submit button, in reading order, with a visible ring.
+      List<String> order = new ArrayList<>();
+      for (int i = 0; i < 20 && !order.contains("submit-button"); i++) {
+        new Actions(b.driver()).sendKeys(Keys.TAB).perform();
+        order.add((String) b.js("const e = document.activeElement;"
+            + " return e.id || e.textContent.trim();"));
+      }
+      assertEquals(List.of("Skip to content", "fetchrunner", "Jobs", "Runtimes", "Stats",
+          "job-name", "job-urls", "job-concurrency", "submit-button"), order);
+      assertEquals("button", b.js("return document.activeElement.tagName.toLowerCase()"));
+      assertNotEquals("none", b.js("return getComputedStyle(document.activeElement).outlineStyle"),
+          "the focused button shows a focus ring");
+
+      // Paste URLs: slow ones, fast ones and one that fails; submit from the keyboard.
+      List<String> pasted = new ArrayList<>(urls("slow", 3, 1500));
+      pasted.addAll(urls("fast", 4, 200));
+      pasted.add(target.url("/status/404?broken"));
+      b.driver().findElement(By.id("job-name")).sendKeys("nightly crawl");
+      b.driver().findElement(By.id("job-urls")).sendKeys(String.join("\n", pasted));
+      b.driver().findElement(By.id("job-concurrency")).sendKeys("4", Keys.TAB);
+      assertEquals("submit-button", b.js("return document.activeElement.id"));
+      new Actions(b.driver()).sendKeys(Keys.ENTER).perform();
+
+      // The job's view: progress to 100 %, a waterfall bar per URL, the failure grouped.
+      b.await("the job's view", WAIT, d -> d.getCurrentUrl().contains("#/jobs/"));
+      b.await("progress at 100 %", WAIT, d -> "100".equals(attr(b, "job-progress", "data-percent"))
+          && "COMPLETED".equals(attr(b, "job-progress", "data-state")));
+      String progress = b.driver().findElement(By.id("progress-text")).getText();
+      assertTrue(progress.startsWith("8 / 8 (100 %) · 7 ok · 1 failed"), progress);
+      b.await("one waterfall bar per URL", WAIT,
+          d -> "8".equals(attr(b, "waterfall", "data-bars")));
+      assertEquals("per-url", attr(b, "waterfall", "data-mode"));
+      b.await("the failure grouped", WAIT, d -> "1".equals(attr(b, "failures", "data-groups")));
+      String failures = b.driver().findElement(By.id("failures")).getText();
+      assertTrue(failures.contains("HTTP 404") && failures.contains("http-status"), failures);
+      b.await("the latency histogram", WAIT,
+          d -> !d.findElements(By.cssSelector("#histogram canvas")).isEmpty());
+      assertEquals(8, b.driver().findElements(By.cssSelector("#results-table tbody tr")).size());
+      b.screenshot(SHOTS, "job-1280");
+
+      // Runtimes: the chart of "nightly crawl" with its four runs, and "sitemap check".
+      b.driver().findElement(By.linkText("Runtimes")).click();
+      b.await("the runtime charts", WAIT, d -> "2".equals(attr(b, "runtimes", "data-charts")));
+      assertEquals("5", attr(b, "runtimes", "data-points"));
+      assertEquals(2, b.driver().findElements(By.cssSelector(".runtime-chart canvas")).size());
+      assertTrue(b.driver().findElement(By.id("runtimes-overall")).getText()
+          .startsWith("5 finished jobs took"));
+      b.screenshot(SHOTS, "runtimes-1280");
+
+      b.driver().findElement(By.linkText("Stats")).click();
+      b.await("the slowest hosts", WAIT, d -> "1".equals(attr(b, "stats", "data-hosts")));
+      assertTrue(b.driver().findElement(By.id("stats")).getText().contains("127.0.0.1:"
+          + target.port()));
+      b.screenshot(SHOTS, "stats-1280");
+
+      b.driver().findElement(By.linkText("Jobs")).click();
+      b.await("the history", WAIT,
+          d -> d.findElements(By.cssSelector("#jobs-table tbody tr")).size() == 5);
+      b.screenshot(SHOTS, "jobs-1280");
+
+      assertEquals("1", attr(b, "token-dialog", "data-asked"), "asked once, across the views");
+
+      // A phone's width: nothing wider than the screen, the views still work.
+      b.viewport(375, 812);
+      b.driver().navigate().refresh();
+      b.await("the history", WAIT,
+          d -> d.findElements(By.cssSelector("#jobs-table tbody tr")).size() == 5);
+      assertEquals(375L, b.js("return document.documentElement.scrollWidth"),
+          "the page is no wider than the phone");
+      b.screenshot(SHOTS, "jobs-375");
+      b.driver().findElement(By.cssSelector("#jobs-table tbody tr a")).click();
+      b.await("one waterfall bar per URL", WAIT,
+          d -> "8".equals(attr(b, "waterfall", "data-bars")));
+      assertEquals(375L, b.js("return document.documentElement.scrollWidth"));
+      b.screenshot(SHOTS, "job-375");
+
+      // The reloaded page had the token from the tab's session: not asked again.
+      assertEquals("0", attr(b, "token-dialog", "data-asked"));
+      assertEquals(List.of(), b.consoleErrors(), "the browser's console");
+    }
+  }
+
+  @Test
+  void aRunningJobShowsLiveAndIsCancelledFromTheDashboard(@TempDir Path dir) {
+    try (FetchRunner service = Services.start(dir, config());
+        Browser b = new Browser(1280, 900)) {
+      Api api = new Api(service.port(), TOKEN);
+      b.driver().get("http://127.0.0.1:" + service.port() + "/#/jobs");
+      giveToken(b);
+      b.await("the history", WAIT, d -> d.findElement(By.id("jobs-table")).getText()
+          .contains("No jobs match."));
+
+      // Submitted elsewhere: the list learns of it from GET /events.
+      String id = api.submit(Map.of("name", "long one", "concurrency", 1,
+          "urls", urls("long", 3, 30_000)));
+      By running = By.cssSelector("#running-list li[data-job-id='" + id + "']");
+      b.await("the job running", WAIT, d -> !d.findElements(running).isEmpty());
+      b.driver().findElement(running).findElement(By.linkText("long one")).click();
+      b.await("the cancel button", WAIT, d -> d.findElement(By.id("cancel-job")).isDisplayed());
+      b.driver().findElement(By.id("cancel-job")).click();
+      b.await("the job cancelled", WAIT,
+          d -> "CANCELLED".equals(attr(b, "job-progress", "data-state")));
+      assertFalse(b.driver().findElement(By.id("cancel-job")).isDisplayed());
+      assertEquals("CANCELLED", api.get("/jobs/" + id + "?results=false").body().get("state")
+          .asText());
+      assertEquals("1", attr(b, "token-dialog", "data-asked"));
+      assertEquals(List.of(), b.consoleErrors(), "the browser's console");
+    }
+  }
+}
