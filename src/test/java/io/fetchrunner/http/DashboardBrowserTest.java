@@ -202,4 +202,63 @@ class DashboardBrowserTest {
       assertEquals(List.of(), b.consoleErrors(), "the browser's console");
     }
   }
+
+  @Test
+  void theWaterfallOf100000UrlsIsDrawnAggregatedWithItsFailuresVisible(@TempDir Path dir) {
+    try (FetchRunner service = Services.start(dir, "");
+        Browser b = new Browser(1280, 900)) {
+      b.driver().get("http://127.0.0.1:" + service.port() + "/");
+      b.await("the page", WAIT, d -> d.findElement(By.id("submit-button")).isDisplayed());
+      // 100,000 bars handed to the page's own waterfall module; the 5,000 from the 40,000th on
+      // failed (a host that was down for a while).
+      @SuppressWarnings("unchecked")
+      Map<String, Object> drawn = (Map<String, Object>) ((org.openqa.selenium.JavascriptExecutor)
+          b.driver()).executeAsyncScript("""
+              const done = arguments[arguments.length - 1];
+              import('/dashboard/waterfall.js').then(({ Waterfall }) => {
+                const n = 100000;
+                const starts = new Float64Array(n), latencies = new Float64Array(n);
+                const states = new Uint8Array(n);
+                let seed = 42;
+                const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+                for (let i = 0; i < n; i++) {
+                  starts[i] = 1.7e12 + i * 0.2 + random() * 50;
+                  latencies[i] = 20 + random() * 400;
+                  states[i] = i >= 40000 && i < 45000 ? 1 : 0;
+                }
+                const canvas = document.createElement('canvas');
+                const holder = document.createElement('div');
+                holder.append(canvas);
+                document.getElementById('view').append(holder);
+                const waterfall = new Waterfall(canvas);
+                waterfall.data = { starts, latencies, states, count: n };
+                const t = performance.now();
+                waterfall.redraw();
+                const ms = performance.now() - t;
+                const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                let red = 0, green = 0;
+                for (let p = 0; p < pixels.length; p += 4) {
+                  if (pixels[p + 3] === 0) continue;
+                  if (pixels[p] > 150 && pixels[p + 1] < 80) red++;
+                  if (pixels[p + 1] > 100 && pixels[p] < 60) green++;
+                }
+                holder.id = 'big-waterfall';
+                done({ ms, red, green, bars: canvas.dataset.bars, mode: canvas.dataset.mode,
+                  rows: canvas.dataset.rows, height: canvas.height });
+              }).catch((e) => done({ error: String(e) }));
+              """);
+      assertEquals("100000", drawn.get("bars"), drawn::toString);
+      assertEquals("aggregated", drawn.get("mode"), drawn::toString);
+      assertEquals("240", drawn.get("rows"), "bucketed into 2-pixel rows: " + drawn);
+      assertTrue(((Number) drawn.get("red")).longValue() > 0, "the failures show: " + drawn);
+      assertTrue(((Number) drawn.get("green")).longValue() > ((Number) drawn.get("red")).longValue(),
+          "most of it succeeded: " + drawn);
+      // How long one redraw took (reported, not asserted: machines differ).
+      System.out.printf("waterfall of 100,000 URLs: one redraw took %.0f ms%n",
+          ((Number) drawn.get("ms")).doubleValue());
+      b.js("document.getElementById('big-waterfall').scrollIntoView()");
+      b.screenshot(SHOTS, "waterfall-100000");
+      assertEquals(List.of(), b.consoleErrors(), "the browser's console");
+    }
+  }
 }
