@@ -68,8 +68,7 @@ export function runtimeChart(target, jobs) {
     width: Math.max(240, target.clientWidth),
     height,
     scales: {
-      // one run alone: an hour either side, not uPlot's guess of years
-      x: { time: true, range: (u, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]) },
+      x: { time: true },
       ms: { auto: true, range: (u, min, max) => [0, Math.max(1, max) * 1.1] },
       speedup: { auto: true, range: (u, min, max) => [0, Math.max(1.5, max * 1.1)] } },
     series: [
@@ -86,6 +85,8 @@ export function runtimeChart(target, jobs) {
       { scale: 'ms', values: msAxis, size: 70 },
       { scale: 'speedup', side: 1, grid: { show: false }, values: (u, vals) => vals.map((v) => `${v}×`) },
     ],
+    // one run alone: an hour either side, not uPlot's span of years
+    hooks: { ready: [(u) => { if (xs.length === 1) u.setScale('x', { min: xs[0] - 3600, max: xs[0] + 3600 }); }] },
   }, [xs, jobs.map((j) => j.wallMs), jobs.map((j) => j.sumLatencyMs), jobs.map((j) => j.speedup)], target);
   return fit(chart, target, height);
 }
