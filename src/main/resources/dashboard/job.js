@@ -1,6 +1,6 @@
 // One job: live progress (GET /jobs/{id}/events), the per-URL waterfall, the latency histogram,
 // failures grouped by error, and its results page by page, with CSV and NDJSON downloads.
-import { stream, remove, download } from './api.js';
+import { request, stream, remove, download } from './api.js';
 import { el, progressBar, setProgress, table, fmtMs, fmtNumber, fmtTime, fmtSpeedup, message, showError } from './dom.js';
 import { Waterfall } from './waterfall.js';
 import { latencyHistogram } from './charts.js';
@@ -11,7 +11,6 @@ const STATE_CODE = { SUCCEEDED: 0, FAILED: 1, CANCELLED: 2 };
 export function mount(container, { id }) {
   const abort = new AbortController();
   const path = `/jobs/${encodeURIComponent(id)}`;
-  let summary = null;
   const results = []; // by URL index, as the stream sends them
   let fetched = 0;
   // bars of the waterfall and latencies of the histogram, in arrival order
@@ -41,7 +40,7 @@ export function mount(container, { id }) {
   const resultsHolder = el('div', { id: 'results-table' });
   const stateFilter = el('select', { id: 'results-state', onchange: () => { page = 0; renderResults(); } },
     el('option', { value: '' }, 'All'), el('option', { value: 'SUCCEEDED' }, 'Succeeded'),
-    el('option', { value: 'FAILED' }, 'Failed'));
+    el('option', { value: 'FAILED' }, 'Failed'), el('option', { value: 'CANCELLED' }, 'Cancelled'));
   let page = 0;
   const prev = el('button', { type: 'button', class: 'secondary', id: 'results-prev',
     onclick: () => { page--; renderResults(); } }, 'Previous');
@@ -82,9 +81,9 @@ export function mount(container, { id }) {
   }
 
   function addResult(r) {
-    if (results[r.index]) return; // never twice, even across reconnections
+    if (r.state === 'PENDING' || results[r.index]) return; // never twice, even across reconnections
     results[r.index] = r;
-    if (r.state !== 'SUCCEEDED' && r.state !== 'FAILED') return;
+    if (r.state !== 'SUCCEEDED' && r.state !== 'FAILED') return; // cancelled: never fetched
     latencies = grow(latencies, fetched + 1);
     latencies[fetched++] = r.latencyMs;
     if (r.startedAt) {
@@ -104,7 +103,6 @@ export function mount(container, { id }) {
   }
 
   function showSummary(s) {
-    summary = s;
     title.textContent = s.name || 'Job';
     document.title = `${s.name || s.id} · fetchrunner`;
     meta.textContent = `${s.id} · ${s.state} · submitted ${fmtTime(s.submittedAt)}`;
@@ -161,23 +159,53 @@ export function mount(container, { id }) {
     next.disabled = page >= pages - 1;
   }
 
-  stream(`${path}/events`, {
-    signal: abort.signal,
-    ended: (event) => event.type === 'done',
-    onState: (state, detail) => {
-      connection.textContent = state === 'open' ? '(live)' : state === 'retrying' ? '(reconnecting…)' : '';
-      if (state === 'ended' && detail) status.replaceChildren(message(detail));
-    },
-    onEvent: (event) => {
-      if (event.type === 'result') {
-        addResult(JSON.parse(event.data));
-        refresh();
-      } else if (event.type === 'progress' || event.type === 'done') {
-        showSummary(JSON.parse(event.data));
+  // The results so far in one answer (GET /jobs/{id}), then the stream from there on: a
+  // finished job's stream sends all its results at once, faster than a page can take them
+  // (the service drops a stream that falls 32 batches behind), while one JSON document of
+  // 100,000 results is parsed in one go. The results recorded so far are the first
+  // succeeded + failed of the recording order the stream numbers, so the stream resumes
+  // right after them (Last-Event-ID); a result that came both ways is kept once.
+  async function start() {
+    let after = null;
+    try {
+      const response = await request(path, { signal: abort.signal });
+      if (response.status === 404) {
+        status.replaceChildren(message(`No job with id ${id}.`));
+        return;
+      }
+      if (response.ok) {
+        const view = await response.json();
+        view.results.forEach((r, index) => addResult({ index, ...r }));
+        const summary = { ...view };
+        delete summary.results;
+        showSummary(summary);
+        after = String(summary.succeeded + summary.failed);
         refresh();
       }
-    },
-  });
+    } catch (e) {
+      if (abort.signal.aborted) return;
+      // the stream below sends everything then
+    }
+    stream(`${path}/events`, {
+      signal: abort.signal,
+      lastEventId: after,
+      ended: (event) => event.type === 'done',
+      onState: (state, detail) => {
+        connection.textContent = state === 'open' ? '(live)' : state === 'retrying' ? '(reconnecting…)' : '';
+        if (state === 'ended' && detail) status.replaceChildren(message(detail));
+      },
+      onEvent: (event) => {
+        if (event.type === 'result') {
+          addResult(JSON.parse(event.data));
+          refresh();
+        } else if (event.type === 'progress' || event.type === 'done') {
+          showSummary(JSON.parse(event.data));
+          refresh();
+        }
+      },
+    });
+  }
+  start();
 
   return () => {
     abort.abort();

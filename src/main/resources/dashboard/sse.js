@@ -13,14 +13,17 @@ export class SseParser {
   }
 
   push(text) {
-    this.buffer += text;
+    // One pass over the chunk, one slice for the rest: slicing the buffer after each line
+    // would copy a large chunk once per line.
+    const buffer = this.buffer + text;
+    let from = 0;
     let newline;
-    while ((newline = this.buffer.indexOf('\n')) >= 0) {
-      let line = this.buffer.slice(0, newline);
-      this.buffer = this.buffer.slice(newline + 1);
-      if (line.endsWith('\r')) line = line.slice(0, -1);
-      this.line(line);
+    while ((newline = buffer.indexOf('\n', from)) >= 0) {
+      const end = newline > from && buffer.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
+      this.line(buffer.slice(from, end));
+      from = newline + 1;
     }
+    this.buffer = buffer.slice(from);
   }
 
   line(line) {
@@ -52,11 +55,12 @@ const sleep = (ms, signal) => new Promise((resolve) => {
  * Follows an event stream until onEvent returns 'stop', the server ends a stream after an event
  * for which ended(event) is true, or signal aborts. open(headers) makes the request (the caller
  * adds the token); a dropped connection is opened again after 1 s, 2 s, ... at most 10 s, with
- * Last-Event-ID so the server sends only what was missed. onState('open' | 'retrying' | 'ended',
- * detail) reports the connection's state.
+ * Last-Event-ID so the server sends only what was missed (lastEventId: where to start).
+ * onState('open' | 'retrying' | 'ended', detail) reports the connection's state.
  */
-export async function follow({ open, onEvent, ended = () => false, signal, onState = () => {} }) {
-  let lastEventId = null;
+export async function follow({ open, onEvent, ended = () => false, signal, onState = () => {},
+  lastEventId: after = null }) {
+  let lastEventId = after;
   let wait = 1000;
   for (;;) {
     if (signal?.aborted) return;

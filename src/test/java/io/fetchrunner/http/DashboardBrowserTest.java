@@ -10,6 +10,7 @@ import io.fetchrunner.support.Api;
 import io.fetchrunner.support.Browser;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,6 +68,14 @@ class DashboardBrowserTest {
     input.sendKeys(TOKEN, Keys.ENTER);
     b.await("the dialog to close", WAIT,
         d -> !(Boolean) b.js("return document.getElementById('token-dialog').open"));
+  }
+
+  private static List<String> lines(Path file) {
+    try {
+      return Files.readAllLines(file);
+    } catch (java.io.IOException e) {
+      return List.of(); // not (fully) written yet
+    }
   }
 
   private static String attr(Browser b, String id, String name) {
@@ -133,6 +142,17 @@ class DashboardBrowserTest {
       assertEquals(8, b.driver().findElements(By.cssSelector("#results-table tbody tr")).size());
       b.screenshot(SHOTS, "job-1280");
 
+      // The CSV download: fetched with the token, handed to the browser as a file.
+      String id = b.driver().getCurrentUrl().replaceAll(".*#/jobs/", "");
+      Path downloads = dir.resolve("downloads");
+      b.downloadTo(downloads);
+      b.driver().findElement(By.id("download-csv")).click();
+      Path csv = downloads.resolve(id + ".csv");
+      b.await("the CSV file", WAIT, d -> Files.exists(csv) && lines(csv).size() == 9);
+      assertTrue(lines(csv).get(0).startsWith("index,url,state,"), () -> lines(csv).get(0));
+      assertTrue(lines(csv).stream().anyMatch(l -> l.contains("/status/404?broken,FAILED,404")),
+          () -> String.join("\n", lines(csv)));
+
       // Runtimes: the chart of "nightly crawl" with its four runs, and "sitemap check".
       b.driver().findElement(By.linkText("Runtimes")).click();
       b.await("the runtime charts", WAIT, d -> "2".equals(attr(b, "runtimes", "data-charts")));
@@ -152,6 +172,17 @@ class DashboardBrowserTest {
       b.await("the history", WAIT,
           d -> d.findElements(By.cssSelector("#jobs-table tbody tr")).size() == 5);
       b.screenshot(SHOTS, "jobs-1280");
+      // Filters: by name, then by state.
+      b.driver().findElement(By.id("filter-name")).sendKeys("SITEMAP", Keys.ENTER);
+      b.await("one job named like it", WAIT,
+          d -> d.findElements(By.cssSelector("#jobs-table tbody tr")).size() == 1);
+      assertTrue(b.driver().findElement(By.id("jobs-table")).getText().contains("sitemap check"));
+      b.driver().findElement(By.id("filter-name")).clear();
+      new org.openqa.selenium.support.ui.Select(b.driver().findElement(By.id("filter-state")))
+          .selectByValue("CANCELLED");
+      b.driver().findElement(By.id("filter-name")).sendKeys(Keys.ENTER);
+      b.await("no cancelled job", WAIT, d -> d.findElement(By.id("jobs-table")).getText()
+          .contains("No jobs match."));
 
       assertEquals("1", attr(b, "token-dialog", "data-asked"), "asked once, across the views");
 
@@ -258,6 +289,75 @@ class DashboardBrowserTest {
           ((Number) drawn.get("ms")).doubleValue());
       b.js("document.getElementById('big-waterfall').scrollIntoView()");
       b.screenshot(SHOTS, "waterfall-100000");
+      assertEquals(List.of(), b.consoleErrors(), "the browser's console");
+    }
+  }
+
+  @Test
+  void aLargeFinishedJobIsStreamedIntoTheBrowserAndDrawnAggregated(@TempDir Path dir) {
+    // More than 32 batches of 200 results: more than the service sends to a stream at once.
+    int n = Integer.getInteger("dashboard.large-job-urls", 10_000);
+    try (FetchRunner service = Services.start(dir, "");
+        Browser b = new Browser(1280, 900)) {
+      Api api = new Api(service.port());
+      String id = api.submit(Map.of("name", "large", "concurrency", 256,
+          "urls", urls("large", n, 0)));
+      api.awaitFinished(id, Duration.ofMinutes(5));
+      long start = System.nanoTime();
+      b.driver().get("http://127.0.0.1:" + service.port() + "/#/jobs/" + id);
+      b.await("every URL drawn", Duration.ofMinutes(3),
+          d -> String.valueOf(n).equals(attr(b, "waterfall", "data-bars")));
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertEquals("aggregated", attr(b, "waterfall", "data-mode"));
+      assertEquals("100", attr(b, "job-progress", "data-percent"));
+      assertTrue(b.driver().findElement(By.id("results-page")).getText()
+          .startsWith("Page 1 of " + (n + 24) / 25 + " "), "paged by 25");
+      b.driver().findElement(By.id("results-next")).click();
+      assertEquals(String.valueOf(25), b.driver().findElement(
+          By.cssSelector("#results-table tbody tr td")).getText(), "the second page starts at 25");
+      System.out.printf("dashboard: a finished %,d-URL job loaded and drawn in %,d ms%n", n, ms);
+      assertEquals(List.of(), b.consoleErrors(), "the browser's console");
+    }
+  }
+
+  @Test
+  void theStreamReaderParsesSplitEventsAndResumesAfterTheLastIdItGot(@TempDir Path dir) {
+    try (FetchRunner service = Services.start(dir, "");
+        Browser b = new Browser(1280, 900)) {
+      b.driver().get("http://127.0.0.1:" + service.port() + "/");
+      b.await("the page", WAIT, d -> d.findElement(By.id("submit-button")).isDisplayed());
+      @SuppressWarnings("unchecked")
+      Map<String, Object> got = (Map<String, Object>) ((org.openqa.selenium.JavascriptExecutor)
+          b.driver()).executeAsyncScript("""
+              const done = arguments[arguments.length - 1];
+              (async () => {
+                const { SseParser, follow } = await import('/dashboard/sse.js');
+                // fed one character at a time, CRLF and LF lines, a comment, two data lines
+                const parsed = [];
+                const parser = new SseParser((e) => parsed.push(`${e.type}|${e.id}|${e.data}`));
+                const text = 'event: result\\nid: 1\\ndata: {"a":1}\\n\\n:\\n\\n'
+                  + 'event: progress\\r\\nid: 1\\r\\ndata: x\\r\\ndata: y\\r\\n\\r\\n';
+                for (const c of text) parser.push(c);
+                // the first connection ends after event 2 without "done"; the second must
+                // ask for what came after 2
+                const bodies = ['event: result\\nid: 1\\ndata: 1\\n\\nevent: result\\nid: 2\\ndata: 2\\n\\n',
+                  'event: result\\nid: 3\\ndata: 3\\n\\nevent: done\\nid: 3\\ndata: {}\\n\\n'];
+                const asked = [];
+                const followed = [];
+                let call = 0;
+                await follow({
+                  lastEventId: '0',
+                  open: async (headers) => { asked.push(headers['Last-Event-ID']); return new Response(bodies[call++]); },
+                  onEvent: (e) => followed.push(`${e.type}${e.id}`),
+                  ended: (e) => e.type === 'done',
+                });
+                return { parsed, asked, followed };
+              })().then(done, (e) => done({ error: String(e) }));
+              """);
+      assertEquals(List.of("result|1|{\"a\":1}", "progress|1|x\ny"), got.get("parsed"), got::toString);
+      assertEquals(List.of("0", "2"), got.get("asked"), got::toString);
+      assertEquals(List.of("result1", "result2", "result3", "done3"), got.get("followed"),
+          got::toString);
       assertEquals(List.of(), b.consoleErrors(), "the browser's console");
     }
   }

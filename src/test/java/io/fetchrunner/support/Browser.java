@@ -103,6 +103,12 @@ public final class Browser implements AutoCloseable {
         "width", width, "height", height, "deviceScaleFactor", 1, "mobile", width < 600));
   }
 
+  /** Downloads go to {@code dir}, without asking. */
+  public void downloadTo(Path dir) {
+    driver.executeCdpCommand("Browser.setDownloadBehavior",
+        Map.of("behavior", "allow", "downloadPath", dir.toAbsolutePath().toString()));
+  }
+
   /** A PNG of the whole page at the current width, into {@code dir/name.png}. */
   public Path screenshot(Path dir, String name) {
     long height = ((Number) js("return Math.max(document.documentElement.scrollHeight,"
