@@ -8,6 +8,7 @@ const PAGE = 20;
 export function mount(container) {
   const abort = new AbortController();
   const running = new Map(); // id -> latest summary
+  const ended = new Set(); // ids GET /events said were done (the history may still say RUNNING)
   let cursors = [null]; // cursor of each page shown so far; the last is the current page
   let nextCursor = null;
   let filter = {};
@@ -119,7 +120,9 @@ export function mount(container) {
       older.disabled = !nextCursor;
       newer.disabled = cursors.length <= 1;
       pageInfo.textContent = `Page ${cursors.length}`;
-      for (const s of page.jobs) if (s.state === 'RUNNING' && !running.has(s.id)) running.set(s.id, s);
+      for (const s of page.jobs) {
+        if (s.state === 'RUNNING' && !running.has(s.id) && !ended.has(s.id)) running.set(s.id, s);
+      }
       renderRunning();
     } catch (e) {
       showError(listStatus, e);
@@ -148,8 +151,12 @@ export function mount(container) {
     onEvent: (event) => {
       if (event.type !== 'progress' && event.type !== 'done') return;
       const s = JSON.parse(event.data);
-      if (event.type === 'done' || s.state !== 'RUNNING') running.delete(s.id);
-      else running.set(s.id, s);
+      if (event.type === 'done' || s.state !== 'RUNNING') {
+        running.delete(s.id);
+        ended.add(s.id);
+      } else {
+        running.set(s.id, s);
+      }
       renderRunning();
       if (event.type === 'done') {
         clearTimeout(reloadTimer);

@@ -294,6 +294,61 @@ class DashboardBrowserTest {
   }
 
   @Test
+  void aRefusedTokenIsAskedForAgain(@TempDir Path dir) {
+    try (FetchRunner service = Services.start(dir, config());
+        Browser b = new Browser(1280, 900)) {
+      String page = "http://127.0.0.1:" + service.port() + "/";
+      b.driver().get(page);
+      b.await("the token dialog", WAIT,
+          d -> (Boolean) b.js("return document.getElementById('token-dialog').open"));
+      // A token kept from before that the service no longer takes.
+      b.js("sessionStorage.setItem('fetchrunner.token', 'stale')");
+      b.driver().navigate().refresh();
+      b.await("the dialog, saying why", WAIT, d -> (Boolean) b.js(
+          "return document.getElementById('token-dialog').open"
+              + " && !document.getElementById('token-error').hidden"));
+      assertTrue(b.driver().findElement(By.id("token-error")).getText().contains("refused"));
+      giveToken(b);
+      b.await("the history", WAIT, d -> d.findElement(By.id("jobs-table")).getText()
+          .contains("No jobs match."));
+      assertEquals(TOKEN, b.js("return sessionStorage.getItem('fetchrunner.token')"));
+      // The browser reports the refused calls themselves, and nothing else.
+      List<String> errors = b.consoleErrors();
+      assertFalse(errors.isEmpty());
+      assertTrue(errors.stream().allMatch(e -> e.contains("401")), errors::toString);
+    }
+  }
+
+  @Test
+  void theHistoryPagesWithItsCursor(@TempDir Path dir) {
+    try (FetchRunner service = Services.start(dir, "");
+        Browser b = new Browser(1280, 900)) {
+      Api api = new Api(service.port());
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < 23; i++) {
+        ids.add(api.submit(Map.of("name", "job " + i, "urls", urls("p" + i, 1, 0))));
+      }
+      for (String id : ids) api.awaitFinished(id, WAIT);
+      api.awaitReadSide(WAIT);
+      b.driver().get("http://127.0.0.1:" + service.port() + "/");
+      By rows = By.cssSelector("#jobs-table tbody tr");
+      b.await("the first page", WAIT, d -> d.findElements(rows).size() == 20);
+      assertTrue(b.driver().findElement(By.id("jobs-table")).getText().contains("job 22"),
+          "newest first");
+      assertFalse(b.driver().findElement(By.id("page-older")).getDomProperty("disabled")
+          .equals("true"));
+      b.driver().findElement(By.id("page-older")).click();
+      b.await("the second page", WAIT, d -> d.findElements(rows).size() == 3);
+      assertTrue(b.driver().findElement(By.id("jobs-table")).getText().contains("job 0"));
+      assertEquals("true", b.driver().findElement(By.id("page-older")).getDomProperty("disabled"));
+      b.driver().findElement(By.id("page-newer")).click();
+      b.await("the first page again", WAIT, d -> d.findElements(rows).size() == 20);
+      assertEquals("true", b.driver().findElement(By.id("page-newer")).getDomProperty("disabled"));
+      assertEquals(List.of(), b.consoleErrors(), "the browser's console");
+    }
+  }
+
+  @Test
   void aLargeFinishedJobIsStreamedIntoTheBrowserAndDrawnAggregated(@TempDir Path dir) {
     // More than 32 batches of 200 results: more than the service sends to a stream at once.
     int n = Integer.getInteger("dashboard.large-job-urls", 10_000);
