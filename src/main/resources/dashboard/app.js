@@ -37,6 +37,12 @@ function show() {
   container.setAttribute('aria-busy', 'false');
 }
 
+// The skip link moves the focus; as a link to #view it would change the route.
+document.querySelector('.skip').addEventListener('click', (event) => {
+  event.preventDefault();
+  container.focus();
+});
+
 window.addEventListener('hashchange', () => {
   show();
   container.focus({ preventScroll: true }); // keyboard and screen-reader users land on the view

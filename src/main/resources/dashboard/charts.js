@@ -36,6 +36,8 @@ export function latencyHistogram(target, buckets = 30) {
   return {
     update(latencies, count) {
       const d = data(latencies, count);
+      target.setAttribute('role', 'img');
+      target.setAttribute('aria-label', `Latency histogram of ${count} URLs, up to ${fmtMs(d[0][d[0].length - 1] + (d[0][1] - d[0][0]) / 2)}`);
       if (chart) { chart.setData(d); return; }
       chart = new uPlot({
         width: Math.max(240, target.clientWidth),

@@ -142,8 +142,15 @@ class DashboardBrowserTest {
       assertEquals(8, b.driver().findElements(By.cssSelector("#results-table tbody tr")).size());
       b.screenshot(SHOTS, "job-1280");
 
+      // The skip link takes the keyboard to the view and leaves the view where it is.
+      String jobUrl = b.driver().getCurrentUrl();
+      b.js("document.querySelector('.skip').focus()");
+      new Actions(b.driver()).sendKeys(Keys.ENTER).perform();
+      assertEquals("view", b.js("return document.activeElement.id"));
+      assertEquals(jobUrl, b.driver().getCurrentUrl());
+
       // The CSV download: fetched with the token, handed to the browser as a file.
-      String id = b.driver().getCurrentUrl().replaceAll(".*#/jobs/", "");
+      String id = jobUrl.replaceAll(".*#/jobs/", "");
       Path downloads = dir.resolve("downloads");
       b.downloadTo(downloads);
       b.driver().findElement(By.id("download-csv")).click();
