@@ -36,8 +36,10 @@ final class ShowCommand implements Callable<Integer> {
         for (JsonNode n : notifications) {
           cli.out.println("  webhook " + n.path("event").asText() + ": "
               + n.path("state").asText() + " after " + n.path("attempts").asLong()
-              + " attempt(s)" + (n.path("status").isNumber()
-                  ? ", last status " + n.path("status").asInt() : ""));
+              + " attempt(s)" + (n.path("lastStatus").isNumber()
+                  ? ", last status " + n.path("lastStatus").asInt() : "")
+              + (n.path("lastError").isTextual() ? ", last error: " + n.path("lastError").asText()
+                  : ""));
         }
       }
     }
