@@ -73,10 +73,10 @@ public class BenchDriver {
         List<Result> results = new ArrayList<>();
         for (int run = 0; run < runs; run++) {
           results.add(switch (w) {
-            case "W1" -> oneJob("W1", 3, 2000, 0, 3);
-            case "W2" -> oneJob("W2", 1000, 1000, 0, 1000);
-            case "W3" -> oneJob("W3", 10_000, 2000, 0, 10_000);
-            case "W4" -> oneJob("W4", 20_000, 0, 1024, 256);
+            case "W1" -> withPeers(run, "W1", 3, 2000, 0, 3);
+            case "W2" -> withPeers(run, "W2", 1000, 1000, 0, 1000);
+            case "W3" -> withPeers(run, "W3", 10_000, 2000, 0, 10_000);
+            case "W4" -> withPeers(run, "W4", 20_000, 0, 1024, 256);
             case "W5" -> manyJobs();
             case "S" -> submitLatency();
             case "R" -> {
@@ -100,6 +100,7 @@ public class BenchDriver {
           }
         }
         print(median(results), runs);
+        printPeers(median(results), runs);
       }
     } finally {
       service.destroy();
@@ -113,20 +114,17 @@ public class BenchDriver {
   // ---- the service ----
 
   static Process startService(Path data) throws Exception {
-    // A 512 MiB heap, the bar of W3: every workload must run within it. (With more, the
-    // collector lets garbage pile up to a larger young generation, and "heap in use" then
-    // measures the collector's leeway rather than what the service needs.)
-    // BENCH_GC: another collector for a comparison, e.g. BENCH_GC=-XX:+UseG1GC.
-    List<String> cmd = new ArrayList<>(List.of("java", "-Xmx512m",
-        System.getenv().getOrDefault("BENCH_GC", "-XX:+UseParallelGC")));
-    // BENCH_JVM_ARGS: extra options for the service, e.g. a flight recording.
+    // As the README starts it: java -jar with the JVM's defaults (heap, collector) and the
+    // packaged configuration; only the port and the data directory are the benchmark's.
+    // (Before 2026-12-05: -Xmx512m -XX:+UseParallelGC, retries 0 and a 60 s ask timeout.)
+    // BENCH_JVM_ARGS: options for a comparison, e.g. "-Xmx512m -XX:+UseParallelGC" or a
+    // flight recording.
+    List<String> cmd = new ArrayList<>(List.of("java"));
     String extra = System.getenv().getOrDefault("BENCH_JVM_ARGS", "");
     if (!extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
     cmd.addAll(List.of(
         "-Dfetchrunner.http.port=0",
         "-Dfetchrunner.data-dir=" + data,
-        "-Dfetchrunner.fetch.retries=0",
-        "-Dfetchrunner.http.ask-timeout=60s",
         "-jar", "target/fetchrunner.jar"));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
@@ -183,7 +181,9 @@ public class BenchDriver {
     double gc0 = Sampler.gcSecondsNow;
     long offset0 = readSideOffset();
     long t0 = System.nanoTime();
-    JsonNode accepted = post("/jobs?concurrency=" + concurrency + "&name=" + name, body);
+    // retries=0: a benchmark URL that fails is a failed run (check), not a slower one.
+    JsonNode accepted = post("/jobs?concurrency=" + concurrency + "&retries=0&name=" + name,
+        body);
     JsonNode job = awaitDone(accepted.get("id").asText());
     double clientMs = (System.nanoTime() - t0) / 1e6;
     sampler.stop();
@@ -198,7 +198,7 @@ public class BenchDriver {
     double gcMs = (Sampler.gcSecondsNow - gc0) * 1000;
     check(job, n);
     double wall = job.get("wallMs").asDouble();
-    double ideal = Math.ceil((double) n / concurrency) * delayMs;
+    double ideal = idealOf(n, delayMs, concurrency);
     double journalPerS = n >= 10_000 ? events / (wall / 1000.0) : Double.NaN;
     return new Result(name, wall, clientMs, ideal, n / (wall / 1000.0), sampler.rssMiB(),
         sampler.heapMiB(), cpuUsPerUrl, gcMs, journalPerS, storeCpuUsPerUrl, "");
@@ -290,6 +290,106 @@ public class BenchDriver {
     lastRestart = new Result("R", Double.NaN, ms, Double.NaN, Double.NaN, Double.NaN,
         Double.NaN, "clientMs = service ready to GET /jobs/{id} of a 100,000-result job");
     return again;
+  }
+
+  // ---- reference clients (bench/peers/, BENCH_PEERS) ----
+
+  /** A workload's URLs for the reference clients (one per line), concurrency and ideal. */
+  record Workload(String urls, int concurrency, double idealMs) {}
+
+  static Workload lastUrls;
+
+  static double idealOf(int n, int delayMs, int concurrency) {
+    return Math.ceil((double) n / concurrency) * delayMs;
+  }
+
+  /** What a reference client printed: wall_ms, cpu_ms, rss_mib, ok, failed. */
+  record PeerResult(double wallMs, double cpuMs, double rssMiB, int ok, int failed) {}
+
+  /** The reference clients to run beside fetchrunner, from BENCH_PEERS (go,aiohttp,pekko). */
+  static final List<String> PEERS = Arrays.stream(
+          System.getenv().getOrDefault("BENCH_PEERS", "").split(","))
+      .map(String::strip).filter(p -> !p.isEmpty()).toList();
+
+  /** Per workload and peer, the runs' results. */
+  static final Map<String, Map<String, List<PeerResult>>> PEER_RESULTS =
+      new java.util.LinkedHashMap<>();
+
+  /**
+   * Runs the workload on fetchrunner and, on the same URLs and target, on each reference
+   * client: fetchrunner first in even runs, last in odd ones, so that neither side always
+   * goes first while the machine's other load drifts.
+   */
+  static Result withPeers(int run, String name, int n, int delayMs, int size, int concurrency)
+      throws Exception {
+    lastUrls = new Workload(IntStream.range(0, n)
+        .mapToObj(i -> "http://127.0.0.1:" + targetPort + "/delay/" + delayMs + "?"
+            + (size > 0 ? "size=" + size + "&" : "") + "i=" + i + "&peer=" + run)
+        .collect(Collectors.joining("\n")), concurrency, idealOf(n, delayMs, concurrency));
+    if (PEERS.isEmpty()) return oneJob(name, n, delayMs, size, concurrency);
+    if (run % 2 == 1) runPeers(name);
+    Result r = oneJob(name, n, delayMs, size, concurrency);
+    if (run % 2 == 0) runPeers(name);
+    return r;
+  }
+
+  static void runPeers(String workload) throws Exception {
+    Path file = Path.of("target/bench-urls.txt");
+    Files.writeString(file, lastUrls.urls());
+    for (String peer : PEERS) {
+      List<String> cmd = switch (peer) {
+        case "go" -> List.of("target/peer-go", file.toString(),
+            String.valueOf(lastUrls.concurrency()));
+        case "aiohttp" -> List.of("/usr/bin/python3", "bench/peers/fetch_aiohttp.py",
+            file.toString(), String.valueOf(lastUrls.concurrency()));
+        case "pekko" -> List.of("java", "-cp", System.getProperty("java.class.path"),
+            "bench/peers/PekkoPeer.java", file.toString(),
+            String.valueOf(lastUrls.concurrency()));
+        default -> throw new IllegalArgumentException("unknown peer " + peer
+            + " (go, aiohttp, pekko)");
+      };
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      if (!p.waitFor(10, java.util.concurrent.TimeUnit.MINUTES) || p.exitValue() != 0) {
+        throw new IllegalStateException(peer + " failed: " + out);
+      }
+      Matcher m = Pattern.compile("wall_ms=([\\d.]+) cpu_ms=([\\d.]+) rss_mib=([\\d.]+)"
+          + " ok=(\\d+) failed=(\\d+)").matcher(out);
+      if (!m.find()) throw new IllegalStateException(peer + " printed: " + out);
+      PeerResult pr = new PeerResult(Double.parseDouble(m.group(1)),
+          Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)),
+          Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)));
+      if (pr.failed() > 0) throw new IllegalStateException(peer + " had failures: " + out);
+      PEER_RESULTS.computeIfAbsent(workload, w -> new java.util.LinkedHashMap<>())
+          .computeIfAbsent(peer, x -> new ArrayList<>()).add(pr);
+      System.out.printf("    %s %s: wallMs=%.0f urls/s=%.0f cpuUs/url=%s peakRssMiB=%.0f%n",
+          workload, peer, pr.wallMs(), pr.ok() / (pr.wallMs() / 1000),
+          pr.ok() >= 10_000 ? String.format("%.1f", pr.cpuMs() * 1000 / pr.ok()) : "-",
+          pr.rssMiB());
+    }
+  }
+
+  /** The peers' medians beside fetchrunner's, and the ratios the bars are set on. */
+  static void printPeers(Result fr, int runs) {
+    Map<String, List<PeerResult>> byPeer = PEER_RESULTS.get(fr.name());
+    if (byPeer == null) return;
+    for (var e : byPeer.entrySet()) {
+      List<PeerResult> rs = e.getValue();
+      double wall = rs.stream().mapToDouble(PeerResult::wallMs).sorted().toArray()[rs.size() / 2];
+      double cpu = rs.stream().mapToDouble(PeerResult::cpuMs).sorted().toArray()[rs.size() / 2];
+      double rss = rs.stream().mapToDouble(PeerResult::rssMiB).sorted().toArray()[rs.size() / 2];
+      int n = rs.get(0).ok();
+      double peerRate = n / (wall / 1000);
+      System.out.printf("%-3s %-7s wallMs=%.0f wall/ideal=%s urls/s=%.0f cpuUs/url=%s"
+              + " peakRssMiB=%.0f (median of %d) | fetchrunner: wall %.2fx, urls/s %.2fx%s%n",
+          fr.name(), e.getKey(), wall,
+          lastUrls.idealMs() > 0 ? String.format("%.2f", wall / lastUrls.idealMs()) : "-",
+          peerRate, n >= 10_000 ? String.format("%.1f", cpu * 1000 / n) : "-", rss, rs.size(),
+          fr.jobWallMs() / wall,
+          fr.urlsPerS() / peerRate,
+          Double.isNaN(fr.cpuUsPerUrl()) ? ""
+              : String.format(", CPU/URL %.2fx", fr.cpuUsPerUrl() / (cpu * 1000 / n)));
+    }
   }
 
   // ---- helpers ----
@@ -506,7 +606,7 @@ public class BenchDriver {
     System.out.printf("%-3s jobWallMs=%s clientMs=%s idealMs=%s wall/ideal=%s urls/s=%s"
             + " peakRssMiB=%s peakHeapMiB=%s%s (median of %d)%s%n",
         r.name(), f(r.jobWallMs()), f(r.clientMs()), f(r.idealMs()),
-        Double.isNaN(r.jobWallMs()) || Double.isNaN(r.idealMs()) ? "-"
+        Double.isNaN(r.jobWallMs()) || Double.isNaN(r.idealMs()) || r.idealMs() <= 0 ? "-"
             : String.format("%.2f", r.jobWallMs() / r.idealMs()),
         f(r.urlsPerS()), f(r.rssMiB()), f(r.heapMiB()),
         Double.isNaN(r.cpuUsPerUrl()) ? ""

@@ -70,3 +70,31 @@ use_store() {
   echo "store: $(psql -h "$host" -p "$port" -U "$user" -d "$pg_db" -Atc 'select version()' \
     | cut -d' ' -f1,2) on $host:$port, fresh database $pg_db (dropped on exit), schema fetchrunner"
 }
+
+# Checks and builds the reference clients named in $1 (go, aiohttp, pekko; comma-separated):
+# those that can run go into $peers_ok, the others are named with what to install.
+use_peers() {
+  peers_ok=""
+  local p
+  for p in ${1//,/ }; do
+    case "$p" in
+      go)
+        if command -v go > /dev/null; then
+          go build -o target/peer-go bench/peers/fetch.go
+          peers_ok+="go,"; echo "peer go: $(go version)"
+        else
+          echo "peer go: skipped (apt-get install -y golang-go)"
+        fi ;;
+      aiohttp)
+        if /usr/bin/python3 -c 'import aiohttp' 2> /dev/null; then
+          peers_ok+="aiohttp,"
+          echo "peer aiohttp: $(/usr/bin/python3 -c 'import aiohttp, sys; print("aiohttp", aiohttp.__version__, "on Python", sys.version.split()[0])')"
+        else
+          echo "peer aiohttp: skipped (apt-get install -y python3-aiohttp)"
+        fi ;;
+      pekko) peers_ok+="pekko,"; echo "peer pekko: the service's Pekko HTTP client alone (bench/peers/PekkoPeer.java)" ;;
+      *) echo "unknown peer $p (go, aiohttp, pekko)" >&2; exit 2 ;;
+    esac
+  done
+  peers_ok="${peers_ok%,}"
+}

@@ -9,6 +9,11 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // With a command, the jar is the command-line client (io.fetchrunner.cli); without, the
+    // service.
+    if (args.length > 0) {
+      System.exit(io.fetchrunner.cli.Cli.run(args, System.out, System.err));
+    }
     // Initialise logging on this thread before Pekko's threads log concurrently (otherwise
     // SLF4J prints a warning about replayed start-up messages).
     LoggerFactory.getILoggerFactory();

@@ -343,8 +343,13 @@ public final class HistoryWriter {
         row.lastResultAt = null;
         row.runs++;
         row.refetched += e.refetching();
-      } else if (event instanceof Job.UrlFetched e) {
+      } else if (event instanceof Job.UrlsFetched e) {
         // As the job (JobState): a result after a cancellation is not recorded.
+        if (row.state != JobStatus.CANCELLED) {
+          for (Job.Outcome o : e.results()) record(row, o.index(), o.result(), e.at());
+        }
+        row.lastResultAt = e.at();
+      } else if (event instanceof Job.UrlFetched e) {
         if (row.state != JobStatus.CANCELLED) record(row, e.index(), e.result(), e.at());
         row.lastResultAt = e.at();
       } else if (event instanceof Job.JobCompleted e) {

@@ -72,6 +72,13 @@ public final class JobHistoryProjection {
   private boolean stepping;
   /** Whether the tables' layout was checked (once, at the first step). */
   private boolean layoutChecked;
+  /**
+   * Journal rows to read in the next page. A row of results holds up to a batch of them
+   * (Job.UrlsFetched), so rows are sized by the most results one row of the last page held:
+   * a page holds about max-batch-events results, whatever the batches were, and never
+   * thousands of batches in memory at once. Starts at one row.
+   */
+  private int rowsPerPage = 1;
   /** Rebuilds asked for and not answered yet: done once the running step or reset ends. */
   private final List<ActorRef<StatusReply<RebuildStarted>>> rebuilds = new ArrayList<>();
 
@@ -137,8 +144,9 @@ public final class JobHistoryProjection {
       }
       layoutChecked = true;
     }
-    JournalReader.Page page = reader.next(settings.maxBatchEvents());
+    JournalReader.Page page = reader.next(rowsPerPage);
     List<HistoryWriter.Envelope> readable = new ArrayList<>(page.events().size());
+    int heaviest = 1;
     List<HistoryWriter.Unreadable> unreadable = new ArrayList<>();
     for (HistoryWriter.StoredEvent e : page.events()) {
       String error;
@@ -146,6 +154,9 @@ public final class JobHistoryProjection {
         Object decoded =
             serialization.deserialize(e.payload(), e.serializerId(), e.manifest()).get();
         if (decoded instanceof Job.Event event) {
+          if (event instanceof Job.UrlsFetched batch) {
+            heaviest = Math.max(heaviest, batch.results().size());
+          }
           String pid = e.persistenceId();
           readable.add(new HistoryWriter.Envelope(e.ordering(),
               pid.substring(pid.indexOf('|') + 1), event));
@@ -159,6 +170,7 @@ public final class JobHistoryProjection {
       }
       unreadable.add(new HistoryWriter.Unreadable(e, error));
     }
+    rowsPerPage = Math.max(1, settings.maxBatchEvents() / heaviest);
     if (!writer.apply(page, readable, unreadable)) {
       return true; // another instance moved the read side meanwhile: read again from there
     }

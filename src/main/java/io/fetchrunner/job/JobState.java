@@ -97,6 +97,11 @@ public final class JobState implements CborSerializable {
       runs++;
     } else if (event instanceof Job.FetchesStarted e) {
       startedUpTo = e.upTo(); // grows within a run, except when a drain takes back a plan
+    } else if (event instanceof Job.UrlsFetched e) {
+      for (Job.Outcome o : e.results()) {
+        if (record(o.index(), o.result())) order[fetchedCount++] = o.index();
+      }
+      lastResultAt = e.at();
     } else if (event instanceof Job.UrlFetched e) {
       if (record(e.index(), e.result())) order[fetchedCount++] = e.index();
       lastResultAt = e.at();

@@ -248,6 +248,13 @@ class ReadSideCrashTest {
           if (results[i] == null) results[i] = f.get("result");
           last = instant(f.get("at"));
         }
+        case "UrlsFetched" -> {
+          for (JsonNode o : f.get("results")) {
+            int i = o.get("index").asInt();
+            if (results[i] == null) results[i] = o.get("result");
+          }
+          last = instant(f.get("at"));
+        }
         case "JobCompleted" -> {
           state = "COMPLETED";
           finished = instant(f.get("at"));

@@ -47,7 +47,7 @@ class PoisonTest {
     String url = "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("fetchrunner");
     try (var c = DriverManager.getConnection(url, "sa", "");
          var st = c.prepareStatement("UPDATE \"event_journal\" SET \"event_payload\" = ?"
-             + " WHERE \"persistence_id\" = ? AND \"event_ser_manifest\" LIKE '%UrlFetched'")) {
+             + " WHERE \"persistence_id\" = ? AND \"event_ser_manifest\" LIKE '%UrlsFetched'")) {
       st.setBytes(1, new byte[] {(byte) 0xff, 0x00, 0x13});
       st.setString(2, "Job|" + poisoned);
       assertEquals(2, st.executeUpdate());

@@ -85,7 +85,7 @@ public final class Journal {
     return CBOR.writeValueAsBytes(fields);
   }
 
-  /** How many UrlFetched events each URL index has in the journal. */
+  /** How many results each URL index has in the journal (UrlsFetched, or UrlFetched of old). */
   public static int[] resultsPerUrl(Path dataDir, String jobId, int total) {
     return resultsPerUrl(events(dataDir, jobId), total);
   }
@@ -98,6 +98,9 @@ public final class Journal {
     int[] counts = new int[total];
     for (StoredEvent e : events) {
       if (e.type().equals("UrlFetched")) counts[e.fields().get("index").asInt()]++;
+      if (e.type().equals("UrlsFetched")) {
+        e.fields().get("results").forEach(r -> counts[r.get("index").asInt()]++);
+      }
     }
     return counts;
   }
