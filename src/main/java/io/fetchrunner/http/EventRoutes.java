@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -130,7 +131,68 @@ public final class EventRoutes extends AllDirectives {
         + " this stream (a number), not \"" + value + "\"");
   }
 
+  /**
+   * The stream of one job. With results and a backlog of more than one page
+   * ({@link JobFeed#page}), the backlog is read page by page, each asked for once the one
+   * before is written (the client's pace), and the job is followed live after it; otherwise
+   * the job is followed at once and sends the few results it has.
+   */
   private CompletionStage<HttpResponse> follow(String id, int after, boolean withResults) {
+    CompletionStage<JobFeed.CatchUpReply> first = withResults ? catchUp(id, after)
+        : CompletableFuture.completedFuture(null);
+    return first.thenCompose(reply -> {
+      if (reply instanceof JobFeed.NoSuchJob) {
+        return CompletableFuture.completedFuture(
+            Problem.notFound("no job with id \"" + id + "\"").toResponse());
+      }
+      if (reply instanceof JobFeed.Page page && page.more()) {
+        AtomicInteger reached = new AtomicInteger(page.next());
+        Source<Object, NotUsed> pages = Source.<JobFeed.Page, JobFeed.Page>unfoldAsync(page,
+                p -> p == null ? CompletableFuture.completedFuture(Optional.empty())
+                    : (p.more() ? catchUp(id, p.next()) : CompletableFuture.completedFuture(
+                        (JobFeed.CatchUpReply) null))
+                        .thenApply(next -> Optional.of(Pair.create(
+                            next instanceof JobFeed.Page np ? np : null, p))))
+            .map(p -> {
+              reached.set(p.next());
+              return (Object) p;
+            });
+        Source<Object, NotUsed> live = Source.lazyCompletionStageSource(
+                () -> live(id, reached.get(), true).thenApply(s -> s))
+            .mapMaterializedValue(m -> NotUsed.getInstance());
+        return CompletableFuture.completedFuture(eventStream(
+            encode(pages.concat(live), after, true)));
+      }
+      return live(id, after, withResults).thenApply(source -> source == null
+          ? Problem.notFound("no job with id \"" + id + "\"").toResponse()
+          : eventStream(encode(source, after, withResults)));
+    }).exceptionally(error -> ProblemMapping.unavailable(
+        "job " + id + " did not answer in time; try again"));
+  }
+
+  /** A page of the job's results after number {@code after}. */
+  private CompletionStage<JobFeed.CatchUpReply> catchUp(String id, int after) {
+    return sharding.entityRefFor(Job.TYPE_KEY, id).<JobFeed.CatchUpReply>ask(
+        replyTo -> new Job.CatchUp(after, replyTo), settings.http().askTimeout());
+  }
+
+  /** The events of a stream of updates, until {@code done} or {@code restart}. */
+  private static Source<ByteString, NotUsed> encode(Source<?, NotUsed> updates, int after,
+      boolean withResults) {
+    return updates
+        .statefulMapConcat(() -> new Events(after, withResults)::next)
+        .takeWhile(e -> e != Sse.END)
+        .keepAlive(HEARTBEAT_EVERY, () -> Sse.HEARTBEAT)
+        .map(Sse::encode);
+  }
+
+  /**
+   * Follows the job from result number {@code after}: its updates, starting with
+   * {@link JobFeed.Following}; null if there is no such job. The follower is told
+   * {@link JobFeed.Unfollowed} when the stream ends.
+   */
+  private CompletionStage<Source<Object, NotUsed>> live(String id, int after,
+      boolean withResults) {
     Pair<ActorRef<JobFeed.Update>, Source<JobFeed.Update, NotUsed>> source =
         ActorSource.<JobFeed.Update>actorRef(u -> false, u -> Optional.empty(), BUFFER,
             OverflowStrategy.fail()).preMaterialize(system);
@@ -140,26 +202,18 @@ public final class EventRoutes extends AllDirectives {
     CompletableFuture<Pair<List<JobFeed.Update>, Source<JobFeed.Update, NotUsed>>> first =
         Stages.plain(source.second().prefixAndTail(1).runWith(Sink.head(), system));
     return first.orTimeout(settings.http().askTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((split, error) -> {
+          if (error != null) follower.tell(new JobFeed.Unfollowed());
+        })
         .thenApply(split -> {
           JobFeed.Update head = split.first().isEmpty() ? null : split.first().get(0);
-          if (head == null || head instanceof JobFeed.NoSuchJob) {
-            return Problem.notFound("no job with id \"" + id + "\"").toResponse();
-          }
-          Source<ByteString, NotUsed> events = Source.single(head)
-              .concat(split.second())
-              .statefulMapConcat(() -> new Events(after, withResults)::next)
-              .takeWhile(e -> e != Sse.END)
-              .keepAlive(HEARTBEAT_EVERY, () -> Sse.HEARTBEAT)
-              .map(Sse::encode)
+          if (head == null || head instanceof JobFeed.NoSuchJob) return null;
+          return Source.<Object>single(head)
+              .concat(split.second().map(u -> (Object) u))
               .watchTermination((mat, done) -> {
                 done.whenComplete((d, e) -> follower.tell(new JobFeed.Unfollowed()));
-                return mat;
+                return NotUsed.getInstance();
               });
-          return eventStream(events);
-        })
-        .exceptionally(error -> {
-          follower.tell(new JobFeed.Unfollowed());
-          return ProblemMapping.unavailable("job " + id + " did not answer in time; try again");
         });
   }
 
@@ -198,6 +252,7 @@ public final class EventRoutes extends AllDirectives {
   private static final class Events {
     private int lastNumber;
     private final boolean withResults;
+    private boolean pageSeen;
 
     Events(int after, boolean withResults) {
       this.lastNumber = after;
@@ -206,17 +261,16 @@ public final class EventRoutes extends AllDirectives {
 
     List<Sse> next(Object in) {
       List<Sse> out = new ArrayList<>();
-      if (in instanceof JobFeed.Following f) {
+      if (in instanceof JobFeed.Page p) {
+        if (!pageSeen) progress(out, p.summary());
+        pageSeen = true;
+        for (JobFeed.Results r : p.chunks()) results(out, r);
+      } else if (in instanceof JobFeed.Following f) {
         progress(out, f.summary());
       } else if (in instanceof JobFeed.Summary s) {
         progress(out, s.summary());
       } else if (in instanceof JobFeed.Results r) {
-        // Written by the job once for all its followers. A job sends each result to a
-        // follower once, after the follower's Last-Event-ID: chunks never overlap.
-        if (r.firstNumber() > lastNumber) {
-          out.add(Sse.bytes(ByteString.fromArrayUnsafe(r.events())));
-          lastNumber = r.lastNumber();
-        }
+        results(out, r);
       } else if (in instanceof JobFeed.Ended e) {
         out.add(summaryEvent("done", e.summary(),
             String.valueOf(Math.max(lastNumber, e.lastNumber()))));
@@ -228,6 +282,17 @@ public final class EventRoutes extends AllDirectives {
         out.add(Sse.END);
       }
       return out;
+    }
+
+    /**
+     * Results written by the job once for all its followers. A job sends each result to a
+     * follower once, after the follower's Last-Event-ID: chunks never overlap.
+     */
+    private void results(List<Sse> out, JobFeed.Results r) {
+      if (r.firstNumber() > lastNumber) {
+        out.add(Sse.bytes(ByteString.fromArrayUnsafe(r.events())));
+        lastNumber = r.lastNumber();
+      }
     }
 
     private void progress(List<Sse> out, JobSummary summary) {

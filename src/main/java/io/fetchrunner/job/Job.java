@@ -67,7 +67,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   // ---- protocol ----
 
   public sealed interface Command extends CborSerializable
-      permits Start, Get, Cancel, Wake, RecordResults, Drain, HandOff, Follow, BeginRun,
+      permits Start, Get, Cancel, Wake, RecordResults, Drain, HandOff, Follow, CatchUp, BeginRun,
       DispatchMore, Unload, StopNow, Unfollow, PublishProgress, DeliverNext, WebhookAnswered {}
 
   /** Accept the job (idempotent: a job that exists answers with its summary). */
@@ -105,6 +105,12 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
    * Follow the job ({@link JobFeed}): the results recorded after number {@code after} and
    * every later one when {@code withResults}, the summary after each batch, and the end.
    */
+  /**
+   * A page of the results recorded after number {@code after} ({@link JobFeed#page}): an event
+   * stream reads a large backlog page by page before it follows the job.
+   */
+  public record CatchUp(int after, ActorRef<JobFeed.CatchUpReply> replyTo) implements Command {}
+
   public record Follow(ActorRef<JobFeed.Update> follower, int after, boolean withResults)
       implements Command {}
 
@@ -303,6 +309,10 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
           scheduleUnload();
           return Effect().reply(c.follower(), new JobFeed.NoSuchJob());
         })
+        .onCommand(CatchUp.class, (s, c) -> {
+          scheduleUnload();
+          return Effect().reply(c.replyTo(), new JobFeed.NoSuchJob());
+        })
         .onCommand(RecordResults.class, (s, c) -> Effect().none())
         .onCommand(BeginRun.class, (s, c) -> Effect().none())
         .onCommand(DispatchMore.class, (s, c) -> Effect().none())
@@ -313,6 +323,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     builder.forAnyState()
         .onCommand(StopNow.class, (s, c) -> Effect().stop())
         .onCommand(Follow.class, this::onFollow)
+        .onCommand(CatchUp.class, (s, c) -> Effect().reply(c.replyTo(), JobFeed.page(s, c.after())))
         .onCommand(Unfollow.class, (s, c) -> {
           followers.remove(c.follower());
           return Effect().none();

@@ -42,10 +42,15 @@ public final class JobFeed {
 
   /** The results numbered after {@code after}, rendered, in messages of {@link #CHUNK}. */
   static List<Results> chunks(JobState state, int after) {
+    return chunks(state, after, state.fetchedCount());
+  }
+
+  /** The results numbered after {@code after} up to {@code upTo}, in chunks. */
+  static List<Results> chunks(JobState state, int after, int upTo) {
     var mapper = io.fetchrunner.JsonMapper.get();
     List<Results> out = new java.util.ArrayList<>();
-    for (int from = after; from < state.fetchedCount(); from += CHUNK) {
-      List<Numbered> numbered = state.fetched(from, CHUNK);
+    for (int from = after; from < upTo; from += CHUNK) {
+      List<Numbered> numbered = state.fetched(from, Math.min(CHUNK, upTo - from));
       StringBuilder sb = new StringBuilder(numbered.size() * 420);
       for (Numbered n : numbered) {
         var node = mapper.createObjectNode();
@@ -66,7 +71,32 @@ public final class JobFeed {
   /** The job stopped on its node (the node stops, or the job moves): follow it again. */
   public record Stopped() implements Update {}
 
-  public record NoSuchJob() implements Update {}
+  public record NoSuchJob() implements Update, CatchUpReply {}
+
+  /** The answer to {@link Job.CatchUp}. */
+  public sealed interface CatchUpReply extends CborSerializable permits Page, NoSuchJob {}
+
+  /**
+   * A page of a job's recorded results for a stream catching up: the results numbered after
+   * the asked number, at most {@link #CATCH_UP_CHUNKS} chunks; {@code next} is the number of
+   * the last one in it, {@code more} whether the job had recorded more than that.
+   */
+  public record Page(JobSummary summary, List<Results> chunks, int next, boolean more)
+      implements CatchUpReply {}
+
+  /**
+   * Chunks per page of a catch-up: a stream asks for the next page only once it has written
+   * this one, so a client that reconnects to a large job is sent its backlog at the pace it
+   * reads it (an event stream drops a client that has 32 chunks waiting).
+   */
+  public static final int CATCH_UP_CHUNKS = 8;
+
+  /** A page of at most {@link #CATCH_UP_CHUNKS} chunks after result number {@code after}. */
+  static Page page(JobState state, int after) {
+    int upTo = Math.min(state.fetchedCount(), after + CATCH_UP_CHUNKS * CHUNK);
+    List<Results> chunks = chunks(state, after, upTo);
+    return new Page(state.summary(), chunks, upTo, upTo < state.fetchedCount());
+  }
 
   /** A job's summary, published cluster-wide as it runs and when it ends (GET /events). */
   public record Progress(JobSummary summary) implements CborSerializable {}

@@ -126,6 +126,36 @@ class EventStreamTest {
     }
   }
 
+  /**
+   * A backlog far larger than what a stream holds for its client (32 chunks of 200) is sent
+   * page by page at the client's pace, not dropped: a finished job of 8,000 URLs, read whole
+   * and from a Last-Event-ID.
+   */
+  @Test
+  void aLargeBacklogIsSentInFullAtTheClientsPace(@TempDir Path dir) {
+    int n = 8_000;
+    try (FetchRunner service = Services.start(dir, "")) {
+      Api api = new Api(service.port());
+      String id = api.submit(Map.of("name", "large backlog", "urls", urls("big", n, 0),
+          "concurrency", 256));
+      api.awaitFinished(id, Duration.ofSeconds(120));
+      try (EventStream stream = EventStream.open(service.port(), "/jobs/" + id + "/events",
+          null)) {
+        List<EventStream.Event> all = stream.rest(WAIT);
+        assertEquals("progress", all.get(0).type());
+        assertEquals(n, results(all, 0).size());
+        assertEquals("done", all.get(all.size() - 1).type());
+        assertEquals(String.valueOf(n), all.get(all.size() - 1).id());
+      }
+      try (EventStream stream = EventStream.open(service.port(), "/jobs/" + id + "/events",
+          "1234")) {
+        List<EventStream.Event> rest = stream.rest(WAIT);
+        assertEquals(n - 1234, results(rest, 1234).size());
+        assertEquals("done", rest.get(rest.size() - 1).type());
+      }
+    }
+  }
+
   @Test
   void everyJobsProgressAndEndOnOneStream(@TempDir Path dir) {
     try (FetchRunner service = Services.start(dir, "");
