@@ -37,8 +37,15 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
 
   public static Behavior<Command> create(int index, FetchRequest request, RetryPolicy retry,
       HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report) {
+    return create(index, request, retry, fetcher, report, JobMetrics.NONE);
+  }
+
+  /** A worker whose attempts are counted by {@code metrics}. */
+  public static Behavior<Command> create(int index, FetchRequest request, RetryPolicy retry,
+      HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report, JobMetrics metrics) {
     // No TimerScheduler: most workers never retry, and one per worker made each spawn dearer.
-    return Behaviors.setup(ctx -> new UrlFetcher(ctx, index, request, retry, fetcher, report));
+    return Behaviors.setup(ctx -> new UrlFetcher(ctx, index, request, retry, fetcher, report,
+        metrics));
   }
 
   private final int index;
@@ -46,14 +53,17 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
   private final RetryPolicy retry;
   private final HttpFetcher fetcher;
   private final BiConsumer<Integer, UrlResult> report;
+  private final JobMetrics metrics;
   private final List<UrlResult.Attempt> earlier = new ArrayList<>();
   private long latencyMs;
   private HttpFetcher.Fetch current;
   private Cancellable retryTimer;
 
   private UrlFetcher(ActorContext<Command> ctx, int index, FetchRequest request,
-      RetryPolicy retry, HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report) {
+      RetryPolicy retry, HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report,
+      JobMetrics metrics) {
     super(ctx);
+    this.metrics = metrics;
     this.index = index;
     this.request = request;
     this.retry = retry;
@@ -90,6 +100,7 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
   private Behavior<Command> onAttempted(Attempted msg) {
     AttemptOutcome o = msg.outcome();
     current = null;
+    metrics.attempted(o);
     latencyMs += o.latencyMs();
     int attempts = earlier.size() + 1;
     if (!o.succeeded() && o.retryable() && attempts <= retry.retries()) {
