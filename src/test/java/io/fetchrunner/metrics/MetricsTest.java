@@ -2,6 +2,7 @@ package io.fetchrunner.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fetchrunner.FetchRunner;
@@ -224,6 +225,24 @@ class MetricsTest {
       assertTrue(caughtUp <= (now - rebuilt) / 1000.0,
           () -> "lag " + caughtUp + " s, though the read side caught up within the last "
               + (now - rebuilt) + " ms");
+    }
+  }
+
+  @Test
+  void aMetricsPortThatIsNotOneIsRefusedNamingTheSetting(@TempDir Path dir) {
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> Services.start(dir, "fetchrunner.metrics.port = 9o9o"));
+    assertEquals("configuration: fetchrunner.metrics.port must be off or a port number"
+        + " 0..65535, not \"9o9o\"", e.getMessage());
+  }
+
+  @Test
+  void aTakenMetricsPortStopsTheStartSayingSo(@TempDir Path dir) throws IOException {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      var e = assertThrows(IllegalStateException.class, () -> Services.start(dir,
+          "fetchrunner.metrics.port = " + taken.getLocalPort()));
+      assertTrue(e.getCause().getMessage().startsWith("cannot listen on 127.0.0.1:"
+          + taken.getLocalPort() + " (fetchrunner.metrics.host/port)"), e.getCause().getMessage());
     }
   }
 
