@@ -6,7 +6,10 @@ package io.fetchrunner.history;
  * page it applied: the time it started reading when the page reached the journal's end (it
  * then held all that was written before), else the write time of the newest event the page
  * held. Read by GET /metrics. Unknown (NaN) on a node that does not run the projection, which
- * runs on one node of the cluster.
+ * runs on one node of the cluster. An event's write time is the journal's write_timestamp,
+ * which pekko-persistence-jdbc 1.1.1 sets to the writing node's System.currentTimeMillis()
+ * (JdbcAsyncWriteJournal.asyncWriteMessages): across nodes the figure includes their clocks'
+ * difference.
  */
 public final class ReadSideLag {
   /** Epoch milliseconds up to which the read side holds the journal; 0 when unknown. */

@@ -99,7 +99,6 @@ public final class ServiceMetrics implements JobMetrics, AutoCloseable {
     succeeded = Counter.builder(urls).description(urlsHelp)
         .tags("outcome", "succeeded", "error_kind", "none").register(registry);
     for (ErrorKind kind : ErrorKind.values()) {
-      if (kind == ErrorKind.CANCELLED) continue;
       failed.put(kind.wire(), Counter.builder(urls).description(urlsHelp)
           .tags("outcome", "failed", "error_kind", kind.wire()).register(registry));
     }
