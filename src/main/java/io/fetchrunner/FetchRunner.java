@@ -34,6 +34,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalInt;
+import io.fetchrunner.history.ReadSideLag;
+import io.fetchrunner.http.MetricsRoutes;
+import io.fetchrunner.metrics.ServiceMetrics;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -59,15 +63,19 @@ import org.slf4j.LoggerFactory;
 public final class FetchRunner implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final ServerBinding binding;
+  /** The separate metrics port's binding (fetchrunner.metrics.port), if there is one. */
+  private final Optional<ServerBinding> metricsBinding;
   private final Settings settings;
   private final CompletableFuture<String> storeLost;
   /** Set by {@link #close}: the stop that follows was asked for. */
   private volatile boolean closing;
 
-  private FetchRunner(ActorSystem<Void> system, ServerBinding binding, Settings settings,
+  private FetchRunner(ActorSystem<Void> system, ServerBinding binding,
+      Optional<ServerBinding> metricsBinding, Settings settings,
       CompletableFuture<String> storeLost) {
     this.system = system;
     this.binding = binding;
+    this.metricsBinding = metricsBinding;
     this.settings = settings;
     this.storeLost = storeLost;
   }
@@ -97,6 +105,13 @@ public final class FetchRunner implements AutoCloseable {
         com.typesafe.config.ConfigValueFactory.fromAnyRef(storeId(settings)));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(),
         ClusterSettings.SYSTEM_NAME, config);
+    // This instance's own registry (tests run several services in one JVM).
+    ServiceMetrics metrics = new ServiceMetrics(settings.metrics().topHosts());
+    CoordinatedShutdown.get(system).addTask(
+        CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-metrics", () -> {
+          metrics.close();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
     try {
       if (settings.cluster().multiNode()) awaitJoin(system, config);
       ClusterSharding sharding = ClusterSharding.get(system);
@@ -110,7 +125,7 @@ public final class FetchRunner implements AutoCloseable {
       ActorRef<Topic.Command<JobFeed.Progress>> progress = system.systemActorOf(
           Topic.create(JobFeed.Progress.class, JobFeed.PROGRESS_TOPIC), "job-progress",
           Props.empty());
-      Job.Deps deps = Job.Deps.of(settings, fetcher, supervisor, running, broken)
+      Job.Deps deps = Job.Deps.of(settings, fetcher, supervisor, running, broken, metrics)
           .withProgress(progress);
       sharding.init(Entity.of(Job.TYPE_KEY,
               ctx -> Job.create(ctx.getEntityId(), deps, Optional.of(ctx.getShard())))
@@ -137,19 +152,30 @@ public final class FetchRunner implements AutoCloseable {
             historyReads.close();
             return CompletableFuture.completedFuture(Done.getInstance());
           });
+      ReadSideLag lag = new ReadSideLag();
       ActorRef<JobHistoryProjection.Command> projection = ClusterSingleton.get(system).init(
-          SingletonActor.of(JobHistoryProjection.create(historyWrites, settings.history()),
+          SingletonActor.of(JobHistoryProjection.create(historyWrites, settings.history(), lag),
               "job-history-projection"));
-      var history = new HistoryRoutes(system, new HistoryQueries(historyReads), projection,
-          settings);
+      var queries = new HistoryQueries(historyReads);
+      metrics.watch(fetcher.gate(), running, lag, queries);
+      var history = new HistoryRoutes(system, queries, projection, settings);
       var jobs = new JobRoutes(system, supervisor, sharding, settings, targets, broken,
           running, history);
       system.systemActorOf(NodeJobs.create(running), "node-jobs", Props.empty());
+      var metricsRoutes = new MetricsRoutes(system, metrics::scrape);
+      boolean ownPort = settings.metrics().port().isPresent();
       var routes = new ApiRoutes(settings.http(), new HealthCheck(system, settings.store()),
-          jobs, history, new ClusterRoutes(system), new EventRoutes(system, sharding, settings, progress));
+          jobs, history, new ClusterRoutes(system), new EventRoutes(system, sharding, settings, progress),
+          ownPort ? Optional.empty() : Optional.of(metricsRoutes));
       ServerBinding binding = bind(system, settings, routes);
+      Optional<ServerBinding> metricsBinding = Optional.empty();
+      if (ownPort) {
+        metricsBinding = Optional.of(bindMetrics(system, settings.metrics(),
+            routes.metricsPort(metricsRoutes)));
+      }
       addGracefulShutdown(system, settings, binding, routes, running);
-      return new FetchRunner(system, binding, settings, watchStore(system, settings));
+      return new FetchRunner(system, binding, metricsBinding, settings,
+          watchStore(system, settings));
     } catch (StartupException | RuntimeException e) {
       system.terminate();
       awaitQuietly(system);
@@ -402,8 +428,37 @@ public final class FetchRunner implements AutoCloseable {
     }
   }
 
+  /**
+   * GET /metrics on a port of its own, without the token; it stops taking connections with
+   * the API's port.
+   */
+  private static ServerBinding bindMetrics(ActorSystem<?> system, Settings.Metrics metrics,
+      org.apache.pekko.http.javadsl.server.Route route) throws StartupException {
+    try {
+      ServerBinding b = Http.get(system).newServerAt(metrics.host(), metrics.port().getAsInt())
+          .bind(route)
+          .toCompletableFuture().get(30, TimeUnit.SECONDS);
+      b.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+      return b;
+    } catch (ExecutionException | TimeoutException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new StartupException("cannot listen on " + metrics.host() + ":"
+          + metrics.port().getAsInt() + " (fetchrunner.metrics.host/port): "
+          + cause.getMessage(), cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StartupException("interrupted while binding", e);
+    }
+  }
+
   public int port() {
     return binding.localAddress().getPort();
+  }
+
+  /** The separate metrics port, when fetchrunner.metrics.port sets one. */
+  public OptionalInt metricsPort() {
+    return metricsBinding.map(b -> OptionalInt.of(b.localAddress().getPort()))
+        .orElse(OptionalInt.empty());
   }
 
   public String host() {

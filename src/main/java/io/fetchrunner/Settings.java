@@ -9,7 +9,7 @@ import java.util.List;
 public record Settings(
     Http http, Path dataDir, Store store, Jobs jobs, Fetch fetch, History history,
     Duration shutdownDrainTimeout, Duration storeWatchInterval, ClusterSettings cluster,
-    NotifySettings webhooks) {
+    NotifySettings webhooks, Metrics metrics) {
 
   /** The embedded store's files in data-dir are named {@code fetchrunner.*}. */
   public static final String STORE_NAME = "fetchrunner";
@@ -119,6 +119,29 @@ public record Settings(
     }
   }
 
+  /**
+   * GET /metrics: on the API's port behind its token when {@code port} is empty, else on a
+   * port of its own (0: a free one) bound to {@code host}, without the token; the
+   * {@code topHosts} busiest hosts named in the per-host gauges.
+   */
+  public record Metrics(java.util.OptionalInt port, String host, int topHosts) {
+    static Metrics from(Config c) {
+      String port = c.getString("metrics.port").strip();
+      java.util.OptionalInt p;
+      if (port.equals("off") || port.isEmpty()) {
+        p = java.util.OptionalInt.empty();
+      } else {
+        try {
+          p = java.util.OptionalInt.of(Integer.parseInt(port));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("configuration: fetchrunner.metrics.port must be"
+              + " off or a port number 0..65535, not \"" + port + "\"");
+        }
+      }
+      return new Metrics(p, c.getString("metrics.host"), c.getInt("metrics.top-hosts"));
+    }
+  }
+
   /** The read side: see the fetchrunner.history section of conf/application.conf. */
   public record History(
       Duration refreshInterval, int maxBatchEvents, Duration retryAfter,
@@ -192,7 +215,8 @@ public record Settings(
         c.getDuration("shutdown.drain-timeout"),
         c.getDuration("store.watch-interval"),
         ClusterSettings.from(c),
-        NotifySettings.from(c));
+        NotifySettings.from(c),
+        Metrics.from(c));
     settings.check();
     if (!c.getString("fetch.keep-alive-timeout").equals("infinite")) {
       Duration keepAlive = c.getDuration("fetch.keep-alive-timeout");
@@ -257,6 +281,10 @@ public record Settings(
     require(!fetch.connectionRampInterval.isNegative(),
         "fetchrunner.fetch.connection-ramp.interval", "must not be negative");
     checkHistory();
+    require(metrics.port.isEmpty()
+            || (metrics.port.getAsInt() >= 0 && metrics.port.getAsInt() <= 65535),
+        "fetchrunner.metrics.port", "must be off or a port number 0..65535");
+    require(metrics.topHosts >= 0, "fetchrunner.metrics.top-hosts", "must not be negative");
   }
 
   private void checkHistory() {

@@ -386,6 +386,40 @@ public final class HostGate {
     return h == null ? 0 : h.inUse + h.waiters.size();
   }
 
+  /** One host's requests now: in flight (holding a permit) and waiting for one. */
+  public record HostLoad(String host, int inFlight, int waiting) {}
+
+  /**
+   * The {@code top} hosts with the most requests in flight and waiting, busiest first, and
+   * the rest summed under the host {@code rest} when there is any (for GET /metrics, whose
+   * host label must not grow with every host a job names). Waiters that gave up and were not
+   * passed over yet are not counted.
+   */
+  public List<HostLoad> busiest(int top, String rest) {
+    List<HostLoad> all = new ArrayList<>();
+    synchronized (this) {
+      for (Host h : hosts.values()) {
+        int waiting = 0;
+        for (CompletableFuture<Void> w : h.waiters) {
+          if (!w.isDone()) waiting++;
+        }
+        if (h.inUse > 0 || waiting > 0) all.add(new HostLoad(h.key, h.inUse, waiting));
+      }
+    }
+    all.sort(java.util.Comparator.comparingInt((HostLoad l) -> l.inFlight() + l.waiting())
+        .reversed().thenComparing(HostLoad::host));
+    if (all.size() <= top) return all;
+    List<HostLoad> out = new ArrayList<>(all.subList(0, top));
+    int inFlight = 0;
+    int waiting = 0;
+    for (HostLoad l : all.subList(top, all.size())) {
+      inFlight += l.inFlight();
+      waiting += l.waiting();
+    }
+    out.add(new HostLoad(rest, inFlight, waiting));
+    return out;
+  }
+
   /** Requests that asked for a permit since the start. */
   public synchronized long acquired() {
     return acquired;

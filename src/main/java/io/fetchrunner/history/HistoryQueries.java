@@ -375,6 +375,21 @@ public final class HistoryQueries {
     return rs.wasNull() ? null : v;
   }
 
+  // ---- metrics ----
+
+  /** How many jobs the read side holds in each state (every state, 0 when none). */
+  public java.util.Map<JobStatus, Long> jobsByState() throws SQLException {
+    var counts = new java.util.EnumMap<JobStatus, Long>(JobStatus.class);
+    for (JobStatus s : JobStatus.values()) counts.put(s, 0L);
+    try (Connection c = store.connect();
+         PreparedStatement st = c.prepareStatement(
+             "SELECT state, COUNT(*) FROM job_run GROUP BY state");
+         ResultSet rs = st.executeQuery()) {
+      while (rs.next()) counts.put(JobStatus.valueOf(rs.getString(1)), rs.getLong(2));
+    }
+    return counts;
+  }
+
   // ---- lag ----
 
   /**

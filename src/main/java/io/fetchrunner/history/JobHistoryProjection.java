@@ -11,6 +11,7 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -57,9 +58,15 @@ public final class JobHistoryProjection {
   private static final Logger log = LoggerFactory.getLogger(JobHistoryProjection.class);
 
   public static Behavior<Command> create(HistoryStore store, Settings.History settings) {
+    return create(store, settings, new ReadSideLag());
+  }
+
+  /** A projection that says in {@code lag} how far behind the journal it is (GET /metrics). */
+  public static Behavior<Command> create(HistoryStore store, Settings.History settings,
+      ReadSideLag lag) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobHistoryProjection(
         ctx, timers, new HistoryWriter(store),
-        new JournalReader(store), settings).polling()));
+        new JournalReader(store), settings, lag).polling()));
   }
 
   private final ActorContext<Command> ctx;
@@ -67,6 +74,7 @@ public final class JobHistoryProjection {
   private final HistoryWriter writer;
   private final JournalReader reader;
   private final Settings.History settings;
+  private final ReadSideLag lag;
   private final Executor blocking;
   private final Serialization serialization;
   private boolean stepping;
@@ -83,8 +91,9 @@ public final class JobHistoryProjection {
   private final List<ActorRef<StatusReply<RebuildStarted>>> rebuilds = new ArrayList<>();
 
   private JobHistoryProjection(ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      HistoryWriter writer, JournalReader reader, Settings.History settings) {
+      HistoryWriter writer, JournalReader reader, Settings.History settings, ReadSideLag lag) {
     this.ctx = ctx;
+    this.lag = lag;
     this.timers = timers;
     this.writer = writer;
     this.reader = reader;
@@ -120,6 +129,7 @@ public final class JobHistoryProjection {
           return stepping ? Behaviors.same() : reset();
         })
         .onMessage(ResetDone.class, msg -> Behaviors.same())
+        .onSignal(PostStop.class, stop -> stopped())
         .build();
   }
 
@@ -144,6 +154,7 @@ public final class JobHistoryProjection {
       }
       layoutChecked = true;
     }
+    long readFrom = System.currentTimeMillis();
     JournalReader.Page page = reader.next(rowsPerPage);
     List<HistoryWriter.Envelope> readable = new ArrayList<>(page.events().size());
     int heaviest = 1;
@@ -174,6 +185,8 @@ public final class JobHistoryProjection {
     if (!writer.apply(page, readable, unreadable)) {
       return true; // another instance moved the read side meanwhile: read again from there
     }
+    // At the journal's end, the read side holds all that was written before the read began.
+    lag.heldUpTo(page.more() ? page.lastWrittenMillis() : readFrom);
     for (HistoryWriter.Unreadable u : unreadable) {
       var e = u.event();
       log.error("read side: skipped journal event {} ({} #{}), which cannot be read back:"
@@ -181,6 +194,11 @@ public final class JobHistoryProjection {
           e.sequenceNr(), u.error());
     }
     return page.more();
+  }
+
+  private Behavior<Command> stopped() {
+    lag.unknown();
+    return Behaviors.same();
   }
 
   /** Empties the tables (no step is running), then follows the journal from its start. */
@@ -216,6 +234,7 @@ public final class JobHistoryProjection {
         })
         .onMessage(Poll.class, msg -> Behaviors.same())
         .onMessage(StepDone.class, msg -> Behaviors.same())
+        .onSignal(PostStop.class, stop -> stopped())
         .build();
   }
 }

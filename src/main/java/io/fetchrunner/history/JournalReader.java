@@ -78,10 +78,11 @@ final class JournalReader {
   /**
    * One poll: the offset and watched gaps it was read from (it is applied only if they are still
    * those), the job events to apply in ordering order, the offset and watched gaps after it, and
-   * whether more can be read at once.
+   * whether more can be read at once; when the newest row read after the offset was written
+   * (epoch ms, the journal's write_timestamp; 0 if none was read).
    */
   record Page(long offset, List<Gap> gaps, List<HistoryWriter.StoredEvent> events,
-      long nextOffset, List<Gap> nextGaps, boolean more) {}
+      long nextOffset, List<Gap> nextGaps, boolean more, long lastWrittenMillis) {}
 
   private final HistoryStore store;
   private final OpenWrites openWrites = new OpenWrites();
@@ -102,12 +103,13 @@ final class JournalReader {
       // committed before it was written, so the gaps' lookup, which comes later, sees them.
       List<HistoryWriter.StoredEvent> after = new ArrayList<>();
       List<Long> orderings = new ArrayList<>();
+      long lastWritten;
       try (PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS
           + " FROM \"event_journal\" j WHERE j.\"ordering\" > ?"
           + " ORDER BY j.\"ordering\" LIMIT ?")) {
         st.setLong(1, offset);
         st.setInt(2, limit);
-        read(st, after, orderings);
+        lastWritten = read(st, after, orderings);
       }
       // A gap is below the offset, unless someone emptied read_side_offset by hand: the
       // journal is then read again from there, and gaps above it are dropped.
@@ -155,26 +157,34 @@ final class JournalReader {
         lastLook = openWrites.look(c); // after the lookups: the next poll relies on it
         for (long[] g : newGaps) watched.add(new Gap(g[0], g[1], lastLook.at()));
       }
-      return new Page(offset, gaps, events, next, watched, orderings.size() == limit);
+      return new Page(offset, gaps, events, next, watched, orderings.size() == limit,
+          lastWritten);
     }
   }
 
-  /** Job events (with a payload) and all orderings, in the order the statement returns them. */
-  private static void read(PreparedStatement st, List<HistoryWriter.StoredEvent> events,
+  /**
+   * Job events (with a payload) and all orderings, in the order the statement returns them;
+   * returns the write time of the last row (0 if none).
+   */
+  private static long read(PreparedStatement st, List<HistoryWriter.StoredEvent> events,
       List<Long> orderings) throws SQLException {
+    long lastWritten = 0;
     try (ResultSet rs = st.executeQuery()) {
       while (rs.next()) {
         orderings.add(rs.getLong(1));
         byte[] payload = rs.getBytes(6); // null unless a job event
         if (payload != null) events.add(event(rs, payload));
+        lastWritten = rs.getLong(7);
       }
     }
+    return lastWritten;
   }
 
-  /** The columns {@link #read} takes; the payload of job events only. */
+  /** The columns {@link #read} takes; the payload of job events only, and the write time. */
   private static final String COLUMNS = "j.\"ordering\", j.\"persistence_id\","
       + " j.\"sequence_number\", j.\"event_ser_id\", j.\"event_ser_manifest\", CASE WHEN "
-      + JOB_EVENT + " AND j.\"deleted\" = FALSE THEN j.\"event_payload\" END";
+      + JOB_EVENT + " AND j.\"deleted\" = FALSE THEN j.\"event_payload\" END,"
+      + " j.\"write_timestamp\"";
 
   private static HistoryWriter.StoredEvent event(ResultSet rs, byte[] payload)
       throws SQLException {

@@ -23,13 +23,17 @@ public final class ApiRoutes extends AllDirectives {
   private final HistoryRoutes history;
   private final ClusterRoutes cluster;
   private final EventRoutes events;
+  /** GET /metrics behind the token; empty when it is served on a port of its own. */
+  private final java.util.Optional<MetricsRoutes> metrics;
   private final ProblemMapping failures;
   private final DashboardRoutes dashboard;
   private volatile boolean stopping;
 
   public ApiRoutes(Settings.Http settings, HealthCheck health, JobRoutes jobs,
-      HistoryRoutes history, ClusterRoutes cluster, EventRoutes events) {
+      HistoryRoutes history, ClusterRoutes cluster, EventRoutes events,
+      java.util.Optional<MetricsRoutes> metrics) {
     this.settings = settings;
+    this.metrics = metrics;
     this.cluster = cluster;
     this.events = events;
     this.health = health;
@@ -58,7 +62,8 @@ public final class ApiRoutes extends AllDirectives {
             history.routes(),
             jobs.routes(),
             events.routes(),
-            cluster.routes()))));
+            cluster.routes(),
+            metrics.map(MetricsRoutes::routes).orElseGet(this::reject)))));
   }
 
   /** The answer to every call while the node shuts down. */
@@ -66,6 +71,14 @@ public final class ApiRoutes extends AllDirectives {
     return Problem.response(503, "Shutting down",
             "this fetchrunner node is shutting down; try again shortly", null)
         .addHeader(RawHeader.create("Retry-After", "5"));
+  }
+
+  /**
+   * The routes of the separate metrics port (fetchrunner.metrics.port): GET /metrics without
+   * the token, answered as the API answers what goes wrong.
+   */
+  public Route metricsPort(MetricsRoutes metrics) {
+    return failures.handle(metrics::routes);
   }
 
   /** With fetchrunner.http.api-token set, every call but /health needs that bearer token. */

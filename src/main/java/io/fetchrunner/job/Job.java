@@ -219,26 +219,35 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   public record Deps(
       Settings settings, ActorRef<JobSupervisor.Command> supervisor, RunningJobs running,
       BrokenJobs broken, Workers workers,
-      Optional<ActorRef<Topic.Command<JobFeed.Progress>>> progress, WebhookClient webhooks) {
+      Optional<ActorRef<Topic.Command<JobFeed.Progress>>> progress, WebhookClient webhooks,
+      JobMetrics metrics) {
 
-    /** Without the cluster-wide progress topic and webhooks (entity tests). */
+    /** Without the cluster-wide progress topic, webhooks and metrics (entity tests). */
     public Deps(Settings settings, ActorRef<JobSupervisor.Command> supervisor,
         RunningJobs running, BrokenJobs broken, Workers workers) {
-      this(settings, supervisor, running, broken, workers, Optional.empty(), null);
+      this(settings, supervisor, running, broken, workers, Optional.empty(), null,
+          JobMetrics.NONE);
     }
 
     public static Deps of(Settings settings, HttpFetcher fetcher,
         ActorRef<JobSupervisor.Command> supervisor, RunningJobs running, BrokenJobs broken) {
+      return of(settings, fetcher, supervisor, running, broken, JobMetrics.NONE);
+    }
+
+    /** Jobs and workers that report to {@code metrics} (GET /metrics). */
+    public static Deps of(Settings settings, HttpFetcher fetcher,
+        ActorRef<JobSupervisor.Command> supervisor, RunningJobs running, BrokenJobs broken,
+        JobMetrics metrics) {
       return new Deps(settings, supervisor, running, broken,
           (index, request, retry, report) ->
-              UrlFetcher.create(index, request, retry, fetcher, report),
-          Optional.empty(), request -> fetcher.fetch(request).result());
+              UrlFetcher.create(index, request, retry, fetcher, report, metrics),
+          Optional.empty(), request -> fetcher.fetch(request).result(), metrics);
     }
 
     /** With every job's progress published on {@code progress} (GET /events). */
     public Deps withProgress(ActorRef<Topic.Command<JobFeed.Progress>> progress) {
       return new Deps(settings, supervisor, running, broken, workers, Optional.of(progress),
-          webhooks);
+          webhooks, metrics);
     }
   }
 
@@ -448,7 +457,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       return Effect().none();
     }
     int dispatchUpTo = upTo;
+    long writeStarted = System.nanoTime();
     return Effect().persist(events).thenRun(s -> {
+      deps.metrics().stored(events, System.nanoTime() - writeStarted);
       for (Outcome o : cmd.outcomes()) inFlight.remove(o.index());
       cmd.ackTo().tell(new ResultBatcher.Recorded());
       publish(s, fetchedEvents);

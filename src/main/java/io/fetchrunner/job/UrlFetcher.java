@@ -38,8 +38,15 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
 
   public static Behavior<Command> create(int index, FetchRequest request, RetryPolicy retry,
       HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report) {
+    return create(index, request, retry, fetcher, report, JobMetrics.NONE);
+  }
+
+  /** A worker whose attempts are counted by {@code metrics}. */
+  public static Behavior<Command> create(int index, FetchRequest request, RetryPolicy retry,
+      HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report, JobMetrics metrics) {
     // No TimerScheduler: most workers never retry, and one per worker made each spawn dearer.
-    return Behaviors.setup(ctx -> new UrlFetcher(ctx, index, request, retry, fetcher, report));
+    return Behaviors.setup(ctx -> new UrlFetcher(ctx, index, request, retry, fetcher, report,
+        metrics));
   }
 
   private final int index;
@@ -47,6 +54,7 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
   private final RetryPolicy retry;
   private final HttpFetcher fetcher;
   private final BiConsumer<Integer, UrlResult> report;
+  private final JobMetrics metrics;
   private final List<UrlResult.Attempt> earlier = new ArrayList<>();
   private long latencyMs;
   private Instant startedAt;
@@ -54,8 +62,10 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
   private Cancellable retryTimer;
 
   private UrlFetcher(ActorContext<Command> ctx, int index, FetchRequest request,
-      RetryPolicy retry, HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report) {
+      RetryPolicy retry, HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report,
+      JobMetrics metrics) {
     super(ctx);
+    this.metrics = metrics;
     this.index = index;
     this.request = request;
     this.retry = retry;
@@ -94,6 +104,7 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
     current = null;
     // The request went out when it began to count latency (after any wait for the host).
     if (startedAt == null) startedAt = Instant.now().minusMillis(o.latencyMs());
+    metrics.attempted(o);
     latencyMs += o.latencyMs();
     int attempts = earlier.size() + 1;
     if (!o.succeeded() && o.retryable() && attempts <= retry.retries()) {
