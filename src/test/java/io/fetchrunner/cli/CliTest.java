@@ -351,7 +351,12 @@ class CliTest {
       throws IOException {
     Path run = dir.resolve("run-" + (++runs));
     Files.createDirectories(run);
-    List<String> cmd = new ArrayList<>(List.of(
+    List<String> cmd = new ArrayList<>();
+    // Ctrl-C as in a terminal: a test run started in the background (nohup, `cmd &`) has
+    // SIGINT ignored, which children inherit, and a JVM that starts with SIGINT ignored never
+    // handles it. GNU env puts the default back before the client starts.
+    if (ENV_RESETS_SIGINT) cmd.addAll(List.of("env", "--default-signal=INT"));
+    cmd.addAll(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "io.fetchrunner.Main"));
     cmd.addAll(List.of(args));
@@ -369,6 +374,22 @@ class CliTest {
     Process p = b.start();
     OUTPUTS.put(p, run);
     return p;
+  }
+
+  private static final boolean ENV_RESETS_SIGINT = envResetsSigint();
+
+  private static boolean envResetsSigint() {
+    try {
+      Process p = new ProcessBuilder("env", "--default-signal=INT", "true")
+          .redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private static final java.util.Map<Process, Path> OUTPUTS = new java.util.concurrent.ConcurrentHashMap<>();
