@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
@@ -43,6 +44,19 @@ public final class ApiRoutes extends AllDirectives {
     this.dashboard = new DashboardRoutes(!settings.apiToken().isBlank());
   }
 
+  /** src/main/resources/openapi.json, the API's description (OpenApiTest holds it to the code). */
+  private static final HttpResponse OPENAPI = openApi();
+
+  private static HttpResponse openApi() {
+    try (var in = ApiRoutes.class.getResourceAsStream("/openapi.json")) {
+      if (in == null) throw new IllegalStateException("openapi.json is not in the jar");
+      return HttpResponse.create().withEntity(HttpEntities.create(
+          org.apache.pekko.http.javadsl.model.ContentTypes.APPLICATION_JSON, in.readAllBytes()));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** From now on every call is answered 503: the node is shutting down. */
   public void stopping() {
     stopping = true;
@@ -57,6 +71,11 @@ public final class ApiRoutes extends AllDirectives {
         }))),
         // GET / and /dashboard/...: the dashboard's files, without the token (no data in them).
         dashboard.routes(),
+        // GET /openapi.json: the API's description, without the token (it holds no data).
+        path("openapi.json", () -> get(() -> parameterMultiMap(given -> {
+          QueryParameters.only(given, Set.of());
+          return complete(OPENAPI);
+        }))),
         authenticated(() -> concat(
             // GET /jobs, /jobs/{id}/results, /stats, /admin/read-side: the read side.
             history.routes(),

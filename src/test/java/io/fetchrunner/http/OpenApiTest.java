@@ -1,0 +1,288 @@
+package io.fetchrunner.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import io.fetchrunner.FetchRunner;
+import io.fetchrunner.support.Api;
+import io.fetchrunner.support.EventStream;
+import io.fetchrunner.support.Services;
+import io.fetchrunner.support.TargetServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * src/main/resources/openapi.json against the running service: the document is valid OpenAPI
+ * 3.1, every answer below (success and error) matches the schema the document gives for its
+ * path, method and status, every documented operation is called, and the document's paths are
+ * those of the README's API table. A changed answer, an undocumented status or a new endpoint
+ * fails here.
+ */
+class OpenApiTest {
+  private static final JsonSchemaFactory SCHEMAS =
+      JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+  private static final HttpClient HTTP = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(10)).build();
+
+  @TempDir static Path dir;
+  static TargetServer target;
+  static FetchRunner service;
+  static FetchRunner guarded;
+  static JsonNode doc;
+  /** "METHOD /path/template" of every call made. */
+  static final Set<String> called = new TreeSet<>();
+
+  @BeforeAll
+  static void start() throws IOException {
+    target = new TargetServer();
+    service = Services.start(dir.resolve("open"), "fetchrunner.http.max-request-bytes = 64k\n");
+    guarded = Services.start(dir.resolve("guarded"),
+        "fetchrunner.http.api-token = \"openapi-token\"\n");
+    try (InputStream in = OpenApiTest.class.getResourceAsStream("/openapi.json")) {
+      doc = Api.MAPPER.readTree(in);
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    if (service != null) service.close();
+    if (guarded != null) guarded.close();
+    if (target != null) target.close();
+  }
+
+  /** One answer: status, content type and body. */
+  record Answer(int status, String contentType, String body) {}
+
+  @Test
+  void theDocumentIsValidOpenApi31AndServedAsIs() throws Exception {
+    JsonNode metaSchema;
+    try (InputStream in = OpenApiTest.class.getResourceAsStream("/openapi/oas-3.1-schema.json")) {
+      metaSchema = Api.MAPPER.readTree(in);
+    }
+    Set<ValidationMessage> errors = SCHEMAS.getSchema(metaSchema).validate(doc);
+    assertEquals(Set.of(), errors, "openapi.json against the OpenAPI 3.1 schema");
+    assertEquals("3.1.0", doc.get("openapi").asText());
+    Answer served = call(service, "GET", "/openapi.json", "/openapi.json", null, null, Map.of());
+    assertEquals(doc, Api.MAPPER.readTree(served.body()), "served as it is in the repository");
+  }
+
+  @Test
+  void everyAnswerMatchesTheDocumentAndEveryOperationIsCalled() throws Exception {
+    FetchRunner s = service;
+    call(s, "GET", "/health", "/health", null, null, Map.of());
+    call(s, "GET", "/health?x=1", "/health", null, null, Map.of());
+    call(s, "GET", "/openapi.json", "/openapi.json", null, null, Map.of());
+
+    // Submit: JSON, text with options, the same Idempotency-Key twice, then refusals.
+    String body = Api.MAPPER.writeValueAsString(Map.of("name", "openapi", "urls", List.of(
+        target.url("/delay/5?oa=1"), target.url("/status/404?oa"),
+        Map.of("url", target.url("/echo"), "method", "POST", "body", "hi"))));
+    Answer submitted = call(s, "POST", "/jobs", "/jobs", "application/json", body,
+        Map.of("Idempotency-Key", "openapi-1"));
+    assertEquals(202, submitted.status());
+    String id = Api.MAPPER.readTree(submitted.body()).get("id").asText();
+    assertEquals(200, call(s, "POST", "/jobs", "/jobs", "application/json", body,
+        Map.of("Idempotency-Key", "openapi-1")).status());
+    assertEquals(422, call(s, "POST", "/jobs", "/jobs", "application/json",
+        body.replace("openapi", "other"), Map.of("Idempotency-Key", "openapi-1")).status());
+    assertEquals(202, call(s, "POST", "/jobs?name=text&concurrency=2&retries=0", "/jobs",
+        "text/plain", target.url("/delay/1?oa=text") + "\n", Map.of()).status());
+    assertEquals(400, call(s, "POST", "/jobs", "/jobs", "application/json",
+        "{\"urls\":[],\"x\":1}", Map.of()).status());
+    assertEquals(400, call(s, "POST", "/jobs", "/jobs", "application/json",
+        "{\"urls\":[\"ftp://127.0.0.1/x\"]}", Map.of()).status());
+    assertEquals(415, call(s, "POST", "/jobs", "/jobs", "image/png", "x", Map.of()).status());
+    assertEquals(413, call(s, "POST", "/jobs", "/jobs", "text/plain",
+        (target.url("/delay/0?big=") + "x".repeat(60) + "\n").repeat(1000), Map.of()).status());
+
+    new Api(s.port()).awaitFinished(id, Duration.ofSeconds(30));
+    call(s, "GET", "/jobs/" + id, "/jobs/{id}", null, null, Map.of());
+    call(s, "GET", "/jobs/" + id + "?results=false", "/jobs/{id}", null, null, Map.of());
+    assertEquals(404, call(s, "GET", "/jobs/505aa865-294d-41a7-acae-38d6253c2f03",
+        "/jobs/{id}", null, null, Map.of()).status());
+    assertEquals(400, call(s, "GET", "/jobs/" + id + "?results=maybe", "/jobs/{id}", null, null,
+        Map.of()).status());
+    assertEquals(409, call(s, "DELETE", "/jobs/" + id, "/jobs/{id}", null, null, Map.of())
+        .status());
+    String slow = new Api(s.port()).submit(Map.of("urls", List.of(target.url("/delay/30000?oa"))));
+    assertEquals(200, call(s, "DELETE", "/jobs/" + slow, "/jobs/{id}", null, null, Map.of())
+        .status());
+    assertEquals(404, call(s, "DELETE", "/jobs/505aa865-294d-41a7-acae-38d6253c2f03",
+        "/jobs/{id}", null, null, Map.of()).status());
+
+    new Api(s.port()).awaitListed(id);
+    call(s, "GET", "/jobs?limit=2&name=OPENAPI&state=COMPLETED", "/jobs", null, null, Map.of());
+    assertEquals(400, call(s, "GET", "/jobs?state=DONE", "/jobs", null, null, Map.of()).status());
+    assertEquals(400, call(s, "GET", "/jobs?limit=0", "/jobs", null, null, Map.of()).status());
+    Answer export = call(s, "GET", "/jobs/" + id + "/results", "/jobs/{id}/results", null, null,
+        Map.of());
+    JsonSchema line = schemaAt("/components/schemas/ExportedResult");
+    List<String> lines = export.body().lines().toList();
+    assertEquals(3, lines.size(), export.body());
+    for (String l : lines) assertValid(line, Api.MAPPER.readTree(l), "an exported line");
+    Answer csv = call(s, "GET", "/jobs/" + id + "/results?format=csv", "/jobs/{id}/results", null,
+        null, Map.of());
+    assertTrue(csv.body().startsWith("index,url,state,"), csv.body());
+    assertEquals(400, call(s, "GET", "/jobs/" + id + "/results?format=xml", "/jobs/{id}/results",
+        null, null, Map.of()).status());
+    assertEquals(404, call(s, "GET", "/jobs/505aa865-294d-41a7-acae-38d6253c2f03/results",
+        "/jobs/{id}/results", null, null, Map.of()).status());
+
+    call(s, "GET", "/stats?name=openapi", "/stats", null, null, Map.of());
+    assertEquals(400, call(s, "GET", "/stats?since=yesterday", "/stats", null, null, Map.of())
+        .status());
+    call(s, "GET", "/admin/read-side", "/admin/read-side", null, null, Map.of());
+    assertEquals(202, call(s, "POST", "/admin/read-side/rebuild", "/admin/read-side/rebuild",
+        null, null, Map.of()).status());
+    call(s, "GET", "/cluster", "/cluster", null, null, Map.of());
+    Answer metrics = call(s, "GET", "/metrics", "/metrics", null, null, Map.of());
+    assertTrue(metrics.body().contains("fetchrunner_urls_fetched_total"), "Prometheus text");
+    Answer page = call(s, "GET", "/", "/", null, null, Map.of());
+    assertTrue(page.body().contains("<html"), "the dashboard's page");
+
+    // The event streams: each event's data against its schema.
+    JsonSchema progress = schemaAt("/components/schemas/JobProgress");
+    JsonSchema result = schemaAt("/components/schemas/ResultEvent");
+    try (EventStream stream = EventStream.open(s.port(), "/jobs/" + id + "/events", null)) {
+      assertEquals(200, stream.status());
+      assertTrue(stream.contentType().startsWith("text/event-stream"), stream.contentType());
+      List<EventStream.Event> all = stream.rest(Duration.ofSeconds(30));
+      assertEquals(List.of("progress", "result", "result", "result", "done"),
+          all.stream().map(EventStream.Event::type).toList());
+      for (EventStream.Event e : all) {
+        assertValid(e.type().equals("result") ? result : progress, e.data(), e.type());
+      }
+    }
+    called.add("GET /jobs/{id}/events");
+    assertEquals(404, call(s, "GET", "/jobs/505aa865-294d-41a7-acae-38d6253c2f03/events",
+        "/jobs/{id}/events", null, null, Map.of()).status());
+    try (EventStream every = EventStream.open(s.port(), "/events", null)) {
+      assertEquals(200, every.status());
+      assertTrue(every.contentType().startsWith("text/event-stream"), every.contentType());
+      String other = new Api(s.port()).submit(Map.of("urls", List.of(target.url("/delay/1?ev"))));
+      EventStream.Event e = every.next(Duration.ofSeconds(30));
+      assertValid(progress, e.data(), "GET /events " + e.type() + " of " + other);
+    }
+    called.add("GET /events");
+
+    // The token rule, on a service that has a token: 401 without it.
+    for (String[] op : new String[][] {{"GET", "/jobs", "/jobs"}, {"GET", "/stats", "/stats"},
+        {"GET", "/metrics", "/metrics"}, {"GET", "/cluster", "/cluster"}}) {
+      assertEquals(401, call(guarded, op[0], op[1], op[2], null, null, Map.of()).status());
+    }
+    assertEquals(200, call(guarded, "GET", "/health", "/health", null, null, Map.of()).status());
+
+    Set<String> documented = new TreeSet<>();
+    doc.get("paths").fields().forEachRemaining(p -> p.getValue().fieldNames()
+        .forEachRemaining(m -> documented.add(m.toUpperCase() + " " + p.getKey())));
+    assertEquals(documented, called, "every documented operation is called here, and only those");
+  }
+
+  @Test
+  void theDocumentsPathsAreTheReadmesApi() throws IOException {
+    String readme = Files.readString(Path.of("README.md"));
+    String api = readme.substring(readme.indexOf("\n## API\n"),
+        readme.indexOf("\n## ", readme.indexOf("\n## API\n") + 5));
+    Set<String> listed = new TreeSet<>();
+    Matcher m = Pattern.compile("(?m)^\\| `(GET|POST|DELETE) ([^`?]+)").matcher(api);
+    while (m.find()) listed.add(m.group(1) + " " + m.group(2).strip());
+    Set<String> documented = new TreeSet<>();
+    doc.get("paths").fields().forEachRemaining(p -> p.getValue().fieldNames()
+        .forEachRemaining(op -> documented.add(op.toUpperCase() + " " + p.getKey())));
+    assertEquals(listed, documented, "the README's API table and openapi.json list the same calls");
+  }
+
+  // ---- calling and checking ----
+
+  /**
+   * Calls {@code method path} and checks the answer against the document's response for
+   * {@code template}, method and status: the status is documented, and a JSON body matches
+   * its schema.
+   */
+  private static Answer call(FetchRunner s, String method, String path, String template,
+      String contentType, String body, Map<String, String> headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
+        .timeout(Duration.ofSeconds(60))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) b.header("Content-Type", contentType);
+    headers.forEach(b::header);
+    HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    String type = r.headers().firstValue("Content-Type").orElse("");
+    Answer answer = new Answer(r.statusCode(), type, r.body());
+    called.add(method + " " + template);
+    String where = method + " " + path + " -> " + r.statusCode();
+    JsonNode operation = doc.path("paths").path(template).path(method.toLowerCase());
+    assertTrue(operation.isObject(), "documented: " + method + " " + template);
+    JsonNode response = resolve(operation.path("responses").path(String.valueOf(r.statusCode())));
+    assertTrue(response.isObject(), "status documented: " + where + " " + r.body());
+    String media = type.contains(";") ? type.substring(0, type.indexOf(';')).strip() : type;
+    JsonNode content = response.path("content");
+    assertTrue(content.has(media), where + ": content type " + media + " is documented ("
+        + content + ")");
+    if (media.equals("application/json") || media.equals("application/problem+json")) {
+      JsonNode schema = content.get(media).get("schema");
+      assertValid(schema(schema), Api.MAPPER.readTree(r.body()), where);
+    }
+    return answer;
+  }
+
+  /** A {@code $ref} to components/responses, followed. */
+  private static JsonNode resolve(JsonNode node) {
+    JsonNode ref = node.get("$ref");
+    return ref == null ? node : doc.at(ref.asText().substring(1));
+  }
+
+  private static JsonSchema schemaAt(String pointer) {
+    return schema(doc.at(pointer));
+  }
+
+  /** A schema of the document, standalone: the components' schemas go along as $defs. */
+  private static JsonSchema schema(JsonNode schema) {
+    String defs = doc.get("components").get("schemas").toString()
+        .replace("#/components/schemas/", "#/$defs/");
+    try {
+      ObjectNode standalone = (ObjectNode) Api.MAPPER.readTree(schema.toString()
+          .replace("#/components/schemas/", "#/$defs/"));
+      standalone.set("$defs", Api.MAPPER.readTree(defs));
+      return SCHEMAS.getSchema(standalone);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void assertValid(JsonSchema schema, JsonNode value, String what) {
+    Set<ValidationMessage> errors = schema.validate(value);
+    List<String> messages = new ArrayList<>();
+    for (Iterator<ValidationMessage> it = errors.iterator(); it.hasNext(); ) {
+      messages.add(it.next().getMessage());
+    }
+    assertEquals(List.of(), messages, what + ": " + value);
+  }
+}
