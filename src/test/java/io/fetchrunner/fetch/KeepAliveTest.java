@@ -103,7 +103,6 @@ class KeepAliveTest {
       String id = api.submit(Map.of("urls", urls, "concurrency", 10));
       JsonNode job = api.awaitFinished(id, Duration.ofSeconds(60));
       assertEquals(500, job.get("succeeded").asInt(), job::toString);
-      System.out.println("PEAK " + target.peakConnections() + " OPEN " + target.openConnections());
       assertTrue(target.peakConnections() <= 20,
           "500 requests, 10 at a time, over at most 20 connections: " + target.peakConnections());
     }
