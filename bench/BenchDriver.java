@@ -27,7 +27,7 @@ import java.util.stream.IntStream;
  * client-observed time from POST to completion, the ideal, their ratio, URLs/s, and the
  * service's peak RSS and peak heap in use. Figures are the median of the runs.
  *
- * Usage: BenchDriver <targetPort> [runs] [workloads, e.g. W1,W2,W3,W4,W5,S,R]
+ * Usage: BenchDriver <targetPort> [runs] [workloads, e.g. W1,W2,W3,W4,W5,S,P,R]
  */
 public class BenchDriver {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -64,7 +64,7 @@ public class BenchDriver {
     targetPort = Integer.parseInt(args[0]);
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     List<String> which = args.length > 2 ? Arrays.asList(args[2].split(","))
-        : List.of("W1", "W2", "W3", "W4", "W5", "S", "R");
+        : List.of("W1", "W2", "W3", "W4", "W5", "S", "P", "R");
     Path data = Files.createTempDirectory("fetchrunner-bench");
     Process service = startService(data);
     try {
@@ -79,6 +79,7 @@ public class BenchDriver {
             case "W4" -> withPeers(run, "W4", 20_000, 0, 1024, 256);
             case "W5" -> manyJobs();
             case "S" -> submitLatency();
+            case "P" -> pollingCost(run);
             case "R" -> {
               service = restartWithLargeJob(service, data);
               yield lastRestart;
@@ -96,11 +97,18 @@ public class BenchDriver {
                         + " gcMs=" + f(results.get(run).gcMs())
                         + " journalEvents/s=" + f(results.get(run).journalPerS())
                         + storeCpu(results.get(run).storeCpuUsPerUrl()),
-                w.equals("W5") || w.equals("S") ? "  (" + results.get(run).note() + ")" : "");
+                w.equals("W5") || w.equals("S") || w.equals("P")
+                    ? "  (" + results.get(run).note() + ")" : "");
           }
         }
         print(median(results), runs);
         printPeers(median(results), runs);
+        if (w.equals("P")) {
+          double[] ratios = POLLING.stream().mapToDouble(r -> r[2]).sorted().toArray();
+          System.out.printf("P   W4 polled / W4 alone, URLs/s: median ratio %.3f (runs: %s)%n",
+              ratios[ratios.length / 2], POLLING.stream()
+                  .map(r -> String.format("%.3f", r[2])).collect(Collectors.joining(", ")));
+        }
       }
     } finally {
       service.destroy();
@@ -184,8 +192,14 @@ public class BenchDriver {
     // retries=0: a benchmark URL that fails is a failed run (check), not a slower one.
     JsonNode accepted = post("/jobs?concurrency=" + concurrency + "&retries=0&name=" + name,
         body);
-    JsonNode job = awaitDone(accepted.get("id").asText());
+    String jobId = accepted.get("id").asText();
+    Thread poller = pollDuring ? poll(jobId) : null;
+    JsonNode job = awaitDone(jobId);
     double clientMs = (System.nanoTime() - t0) / 1e6;
+    if (poller != null) {
+      poller.interrupt();
+      poller.join();
+    }
     sampler.stop();
     awaitReadSide();
     // Per URL only where the URLs' own work dominates: in a job of a few URLs that wait
@@ -202,6 +216,56 @@ public class BenchDriver {
     double journalPerS = n >= 10_000 ? events / (wall / 1000.0) : Double.NaN;
     return new Result(name, wall, clientMs, ideal, n / (wall / 1000.0), sampler.rssMiB(),
         sampler.heapMiB(), cpuUsPerUrl, gcMs, journalPerS, storeCpuUsPerUrl, "");
+  }
+
+  /** P: while true, a second client polls the running job's summary every 5 ms. */
+  static volatile boolean pollDuring;
+  static final List<double[]> POLLING = new ArrayList<>();
+
+  static Thread poll(String id) {
+    Thread t = new Thread(() -> {
+      long polls = 0;
+      while (!Thread.currentThread().isInterrupted()) {
+        get("/jobs/" + id + "?results=false");
+        polls++;
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          break;
+        }
+      }
+      lastPolls = polls;
+    }, "poller");
+    t.start();
+    return t;
+  }
+
+  static volatile long lastPolls;
+
+  /**
+   * P: W4 alone and W4 while its summary is polled every 5 ms (one keep-alive client), in
+   * alternating order; the URLs/s of each and their ratio.
+   */
+  static Result pollingCost(int run) throws Exception {
+    Result alone;
+    Result polled;
+    if (run % 2 == 0) {
+      alone = oneJob("W4", 20_000, 0, 1024, 256);
+      pollDuring = true;
+      polled = oneJob("W4", 20_000, 0, 1024, 256);
+      pollDuring = false;
+    } else {
+      pollDuring = true;
+      polled = oneJob("W4", 20_000, 0, 1024, 256);
+      pollDuring = false;
+      alone = oneJob("W4", 20_000, 0, 1024, 256);
+    }
+    double ratio = polled.urlsPerS() / alone.urlsPerS();
+    POLLING.add(new double[] {alone.urlsPerS(), polled.urlsPerS(), ratio});
+    return new Result("P", polled.jobWallMs(), polled.clientMs(), Double.NaN, polled.urlsPerS(),
+        polled.rssMiB(), polled.heapMiB(), String.format(
+            "W4 alone %.0f URLs/s, polled every 5 ms (%d polls) %.0f URLs/s: %.3f", 
+            alone.urlsPerS(), lastPolls, polled.urlsPerS(), ratio));
   }
 
   static Result manyJobs() throws Exception {

@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 parse_store "${rest[@]+"${rest[@]}"}"
 runs="${args[0]:-3}"
-workloads="${args[1]:-W1,W2,W3,W4,W5,S,R}"
+workloads="${args[1]:-W1,W2,W3,W4,W5,S,P,R}"
 
 mvn -B -q package -DskipTests
 test_classpath

@@ -302,7 +302,7 @@ class ApiTest {
     assertProblem(api.post("/jobs?concurrency=many", "text/plain", ok), 400, "concurrency");
     assertProblem(api.post("/jobs?colour=red", "text/plain", ok), 400, "colour");
     assertProblem(api.post("/jobs", "application/xml", "<urls/>"), 415, "Content-Type");
-    assertProblem(api.post("/jobs", "text/plain", ok + "\n" + "#".repeat(
+    assertProblem(api.postOversized("/jobs", "text/plain", ok + "\n" + "#".repeat(
         (int) MAX_REQUEST_BYTES)), 413, "body");
     assertEquals(before, countJobs(), "no refused job was stored");
   }
