@@ -218,23 +218,26 @@ public class BenchDriver {
         sampler.heapMiB(), cpuUsPerUrl, gcMs, journalPerS, storeCpuUsPerUrl, "");
   }
 
-  /** P: while true, a second client polls the running job's summary every 5 ms. */
+  /**
+   * P: while true, a second client polls the running job's summary, 5 ms after each answer
+   * (GET /jobs/{id}?results=false on one keep-alive connection).
+   */
   static volatile boolean pollDuring;
   static final List<double[]> POLLING = new ArrayList<>();
 
   static Thread poll(String id) {
+    lastPolls = 0;
     Thread t = new Thread(() -> {
       long polls = 0;
-      while (!Thread.currentThread().isInterrupted()) {
-        get("/jobs/" + id + "?results=false");
-        polls++;
-        try {
+      try {
+        while (!Thread.currentThread().isInterrupted()) {
+          get("/jobs/" + id + "?results=false");
+          lastPolls = ++polls;
           Thread.sleep(5);
-        } catch (InterruptedException e) {
-          break;
         }
+      } catch (InterruptedException | IllegalStateException stopped) {
+        // the job is done: the driver stopped polling (maybe in the middle of a request)
       }
-      lastPolls = polls;
     }, "poller");
     t.start();
     return t;
