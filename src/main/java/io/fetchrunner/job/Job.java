@@ -790,10 +790,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
    */
   @Override
   public boolean shouldSnapshot(JobState state, Event event, long sequenceNr) {
-    if (!(event instanceof UrlsFetched batch)) return false;
-    int every = deps.settings().jobs().snapshotEvery();
-    int after = state.fetchedCount();
-    return after / every > (after - batch.results().size()) / every;
+    return event instanceof UrlsFetched batch
+        && state.snapshotDue(batch, deps.settings().jobs().snapshotEvery());
   }
 
   @Override

@@ -171,6 +171,19 @@ public final class JobState implements CborSerializable {
   }
 
   /** How many URLs have a fetched result: the number of the latest (see {@link #fetched}). */
+  /**
+   * Whether recording {@code batch} takes the recorded results past a multiple of
+   * {@code every}. Pekko asks before the batch is applied when it is persisted with other
+   * events, and after when it is persisted alone, so both are handled: the batch's results are
+   * in this state or not yet.
+   */
+  public boolean snapshotDue(Job.UrlsFetched batch, int every) {
+    if (batch.results().isEmpty()) return false;
+    boolean applied = !isPending(batch.results().get(0).index());
+    int after = applied ? fetchedCount : fetchedCount + batch.results().size();
+    return after / every > (after - batch.results().size()) / every;
+  }
+
   public int fetchedCount() {
     return fetchedCount;
   }

@@ -2,6 +2,7 @@ package io.fetchrunner.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -350,6 +351,34 @@ class JobTest {
     assertEquals(before, replayed.view());
     assertTrue(!f.kit().snapshotTestKit().get().persistedInStorage("Job|" + f.id()).isEmpty(),
         "a snapshot was stored (every 100 events) and used by the recovery");
+  }
+
+  @Test
+  void aSnapshotIsDueWhenABatchPassesAMultipleWhetherOrNotItIsAppliedYet() {
+    List<String> urls = IntStream.range(0, 300).mapToObj(i -> "http://a/" + i).toList();
+    JobState state = JobState.empty().apply(new Job.JobSubmitted(spec("due", urls, 10)))
+        .apply(new Job.RunStarted(Instant.now(), 0));
+    state = state.apply(batch(0, 98));
+    Job.UrlsFetched oneMore = batch(98, 99);
+    Job.UrlsFetched across = batch(98, 101);
+    assertFalse(state.snapshotDue(oneMore, 100), "98 to 99 results");
+    assertTrue(state.snapshotDue(across, 100), "98 to 101, asked before it is applied");
+    state = state.apply(across);
+    assertTrue(state.snapshotDue(across, 100), "98 to 101, asked after it is applied");
+    Job.UrlsFetched jump = batch(101, 299);
+    assertTrue(state.snapshotDue(jump, 100), "101 to 299 passes 200");
+    Job.UrlsFetched short1 = batch(101, 199);
+    assertFalse(state.snapshotDue(short1, 100), "101 to 199 passes no multiple");
+    state = state.apply(short1);
+    assertFalse(state.snapshotDue(short1, 100), "101 to 199, asked after");
+  }
+
+  private static Job.UrlsFetched batch(int from, int to) {
+    List<Job.Outcome> outcomes = IntStream.range(from, to)
+        .mapToObj(i -> new Job.Outcome(i, new UrlResult(UrlState.SUCCEEDED, 200, 0, 1, 1, null,
+            null, null, List.of(), List.of())))
+        .toList();
+    return new Job.UrlsFetched(outcomes, Instant.now());
   }
 
   @Test
