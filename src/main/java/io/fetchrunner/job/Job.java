@@ -9,7 +9,6 @@ import io.fetchrunner.fetch.HttpFetcher;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -59,10 +58,6 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
    */
   public static final String PERSISTENCE_ID_PREFIX = TYPE_KEY.name() + "|";
 
-  /** Workers started per message at most; the rest follow in the job's next messages. */
-  static final int DISPATCH_SHARE = 256;
-
-  private static final String AUTHORIZATION = "Authorization";
 
   // ---- protocol ----
 
@@ -271,14 +266,11 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private final String jobId;
   private final Deps deps;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
-  // Runtime only, rebuilt on every start: which URLs have a worker, and where to look next.
-  private final Map<Integer, ActorRef<UrlFetcher.Command>> inFlight = new HashMap<>();
-  private int cursor;
-  /** Workers are started for the pending URLs below this (the last FetchesStarted). */
-  private int planned;
+  /** Runtime only, rebuilt on every start: which URLs have a worker, where to look next. */
+  private final Dispatch dispatch = new Dispatch();
   private boolean dispatchMoreSent;
-  /** The job's own headers, merged once per incarnation (read only). */
-  private Map<String, String> jobHeaders;
+  /** The requests of the job's URLs, built once per incarnation. */
+  private FetchRequests requests;
   private ActorRef<ResultBatcher.Command> batcher;
   private final List<ActorRef<Done>> drainWaiters = new ArrayList<>();
   /** A webhook delivery is on its way, or its retry is scheduled. */
@@ -358,7 +350,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(BeginRun.class, this::onBeginRun)
         .onCommand(DispatchMore.class, (s, c) -> {
           dispatchMoreSent = false;
-          if (!draining) dispatch(s, planned);
+          if (!draining) dispatch(s, dispatch.planned());
           return Effect().none();
         })
         .onCommand(Drain.class, this::onDrain)
@@ -399,24 +391,10 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   private Effect<Event, JobState> onBeginRun(JobState state, BeginRun cmd) {
     if (batcher != null) return Effect().none(); // already running in this incarnation
-    int upTo = plan(state, 0, state.spec().concurrency());
+    int upTo = dispatch.plan(state, 0, state.spec().concurrency());
     return Effect().persist(List.of(new RunStarted(JobClock.now(), state.inFlightAtStop()),
             new FetchesStarted(upTo)))
         .thenRun(s -> startRun(s, upTo));
-  }
-
-  /**
-   * Where the dispatch cursor will be after starting up to {@code slots} fetches from
-   * {@code from}: the URLs in between are pending and not yet in flight.
-   */
-  private int plan(JobState state, int from, int slots) {
-    int i = from;
-    int started = 0;
-    while (started < slots && i < state.total()) {
-      if (state.isPending(i) && !inFlight.containsKey(i)) started++;
-      i++;
-    }
-    return i;
   }
 
   private Effect<Event, JobState> onRecordResults(JobState state, RecordResults cmd) {
@@ -428,7 +406,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       if (state.isPending(o.index()) && seen.add(o.index())) fresh.add(o);
     }
     if (!fresh.isEmpty()) events.add(new UrlsFetched(fresh, now));
-    int upTo = planned;
+    int upTo = dispatch.planned();
     Notify hook = state.spec().webhook();
     int notificationId = state.notificationCount();
     if (hook != null && hook.wants(Notify.FAILED_URL)) {
@@ -445,12 +423,10 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         events.add(new NotificationQueued(notificationId, Notify.DONE, -1, now));
       }
     } else if (!draining) {
-      long freed = cmd.outcomes().stream().map(Outcome::index).distinct()
-          .filter(inFlight::containsKey).count();
-      // Planned from the dispatch cursor: URLs planned but not started yet count as free slots.
-      upTo = Math.max(planned,
-          plan(state, cursor, (int) (state.spec().concurrency() - inFlight.size() + freed)));
-      if (upTo > planned) events.add(new FetchesStarted(upTo));
+      int freed = (int) cmd.outcomes().stream().map(Outcome::index).distinct()
+          .filter(dispatch::isInFlight).count();
+      upTo = dispatch.planAfter(state, state.spec().concurrency(), freed);
+      if (upTo > dispatch.planned()) events.add(new FetchesStarted(upTo));
     }
     if (events.isEmpty()) {
       cmd.ackTo().tell(new ResultBatcher.Recorded());
@@ -460,7 +436,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     long writeStarted = System.nanoTime();
     return Effect().persist(events).thenRun(s -> {
       deps.metrics().stored(events, System.nanoTime() - writeStarted);
-      for (Outcome o : cmd.outcomes()) inFlight.remove(o.index());
+      for (Outcome o : cmd.outcomes()) dispatch.ended(o.index());
       cmd.ackTo().tell(new ResultBatcher.Recorded());
       publish(s, fetchedEvents);
       deliverNext(s);
@@ -476,11 +452,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private Effect<Event, JobState> onDrain(JobState state, Drain cmd) {
     draining = true;
     drainWaiters.add(cmd.replyTo());
-    if (cursor < planned) {
-      // A drain between two dispatch shares: the URLs planned but not started were never in
-      // flight, and must not count as refetched after the restart.
-      planned = cursor;
-      return Effect().persist(new FetchesStarted(cursor)).thenRun(s -> answerDrainWaiters());
+    int upTo = dispatch.retreat(); // the URLs planned but not started were never in flight
+    if (upTo >= 0) {
+      return Effect().persist(new FetchesStarted(upTo)).thenRun(s -> answerDrainWaiters());
     }
     answerDrainWaiters();
     return Effect().none();
@@ -554,8 +528,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     return Effect().persist(events)
         .thenRun(s -> {
           // Stopping a worker abandons its request and frees the connection.
-          inFlight.values().forEach(ctx::stop);
-          inFlight.clear();
+          dispatch.stopAll(ctx::stop);
           onFinished(s);
         })
         .thenReply(cmd.replyTo(), s -> new Cancelled(s.summary()));
@@ -583,90 +556,40 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     ctx.cancelReceiveTimeout();
     batcher = ctx.spawn(ResultBatcher.create(ctx.getSelf(), state.total(),
         deps.settings().jobs().resultBatchMax()), "results");
-    cursor = 0;
-    planned = 0;
+    dispatch.reset();
+    requests = new FetchRequests(state.spec(), deps.settings().fetch());
     deps.running().add(jobId, ctx.getSelf());
     dispatch(state, upTo);
   }
 
   /** Draining and nothing in flight any more: the shutdown may proceed. */
   private void answerDrainWaiters() {
-    if (!draining || !inFlight.isEmpty()) return;
+    if (!draining || !dispatch.idle()) return;
     drainWaiters.forEach(w -> w.tell(Done.getInstance()));
     drainWaiters.clear();
   }
 
   /**
-   * Starts a worker for every pending URL from the cursor up to {@code upTo} (planned), at
-   * most {@link #DISPATCH_SHARE} per message: a job of 10,000 URLs at concurrency 10,000
-   * would otherwise hold the dispatcher for its whole start, and the answers to everything
-   * queued behind it (its own 202, other jobs, the API) would wait that long.
+   * Starts the workers of the pending URLs planned up to {@code upTo}, a share per message
+   * ({@link Dispatch#SHARE}); the next share follows in a message of its own.
    */
   private void dispatch(JobState state, int upTo) {
-    planned = Math.max(planned, upTo);
-    JobSpec spec = state.spec();
     ActorRef<ResultBatcher.Command> results = batcher;
-    int started = 0;
-    while (cursor < planned && started < DISPATCH_SHARE) {
-      int index = cursor++;
-      if (!state.isPending(index) || inFlight.containsKey(index)) continue;
+    UrlFetcher.RetryPolicy retry = requests.retry();
+    boolean more = dispatch.startShare(state, upTo, index -> {
       ActorRef<UrlFetcher.Command> worker = ctx.spawn(
-          deps.workers().create(index, fetchRequest(spec, index), retryPolicy(spec),
+          deps.workers().create(index, requests.request(index), retry,
               (i, result) -> results.tell(new ResultBatcher.Add(i, result))),
           "url-" + index);
       // The batcher watches the worker: a worker that dies without a result (a bug) still
       // ends its URL, as FAILED, instead of holding a slot forever.
       results.tell(new ResultBatcher.Track(index, worker));
-      inFlight.put(index, worker);
-      started++;
-    }
-    if (cursor < planned && !dispatchMoreSent) {
+      return worker;
+    });
+    if (more && !dispatchMoreSent) {
       dispatchMoreSent = true;
       ctx.getSelf().tell(new DispatchMore());
     }
-  }
-
-  /**
-   * The request for URL {@code index}: the job's policy, its headers under the URL's own. A
-   * user and password in the URL are sent as Basic authorization, unless the job or the URL
-   * gives its own Authorization header; the fetcher gets the URL without them.
-   */
-  private FetchRequest fetchRequest(JobSpec spec, int index) {
-    FetchPolicy policy = policy(spec);
-    UrlRequest request = spec.request(index);
-    if (jobHeaders == null) {
-      jobHeaders = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-      jobHeaders.putAll(policy.headers());
-      jobHeaders = java.util.Collections.unmodifiableMap(jobHeaders);
-    }
-    Secrets.Target target = Secrets.target(spec.urls().get(index));
-    boolean addAuthorization = target.authorization() != null
-        && !jobHeaders.containsKey(AUTHORIZATION)
-        && request.headers().keySet().stream().noneMatch(AUTHORIZATION::equalsIgnoreCase);
-    Map<String, String> headers = jobHeaders; // most URLs have no headers of their own
-    if (!request.headers().isEmpty() || addAuthorization) {
-      headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-      headers.putAll(jobHeaders);
-      headers.putAll(request.headers());
-      if (addAuthorization) headers.put(AUTHORIZATION, target.authorization());
-    }
-    String url = target.url();
-    return new FetchRequest(url, request.method(), headers, request.body(),
-        Duration.ofMillis(spec.timeoutMs()), policy.maxBodyBytes(), policy.sha256(),
-        policy.maxRedirects());
-  }
-
-  private UrlFetcher.RetryPolicy retryPolicy(JobSpec spec) {
-    var fetch = deps.settings().fetch();
-    return new UrlFetcher.RetryPolicy(policy(spec).retries(), fetch.retryBackoffMin(),
-        fetch.retryBackoffMax(), fetch.maxRetryAfter());
-  }
-
-  /** The job's policy; jobs stored before policies existed get the configured defaults. */
-  private FetchPolicy policy(JobSpec spec) {
-    if (spec.policy() != null) return spec.policy();
-    var fetch = deps.settings().fetch();
-    return new FetchPolicy(0, 0, fetch.maxBodyBytes(), false, Map.of());
   }
 
   private void onFinished(JobState state) {
