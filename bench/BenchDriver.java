@@ -122,12 +122,12 @@ public class BenchDriver {
   // ---- the service ----
 
   static Process startService(Path data) throws Exception {
-    // As the README starts it: java -jar with the JVM's defaults (heap, collector) and the
-    // packaged configuration; only the port and the data directory are the benchmark's.
-    // (Before 2026-12-05: -Xmx512m -XX:+UseParallelGC, retries 0 and a 60 s ask timeout.)
-    // BENCH_JVM_ARGS: options for a comparison, e.g. "-Xmx512m -XX:+UseParallelGC" or a
-    // flight recording.
-    List<String> cmd = new ArrayList<>(List.of("java"));
+    // As the README starts it: java @conf/jvm.options -jar, the packaged configuration; only
+    // the port and the data directory are the benchmark's. (Record 11, 2026-12-05: the JVM's
+    // defaults; records 4 to 9: -Xmx512m -XX:+UseParallelGC, retries 0, a 60 s ask timeout.)
+    // BENCH_JVM_ARGS: options added after the file's (later ones win), e.g. a flight
+    // recording or "-XX:+UseG1GC" for a comparison.
+    List<String> cmd = new ArrayList<>(List.of("java", "@conf/jvm.options"));
     String extra = System.getenv().getOrDefault("BENCH_JVM_ARGS", "");
     if (!extra.isBlank()) cmd.addAll(List.of(extra.trim().split("\\s+")));
     cmd.addAll(List.of(

@@ -35,7 +35,8 @@ public final class ChildService implements AutoCloseable {
   private static List<String> command(Path dataDir, String... systemProperties) {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m",
+        // The JVM options the service ships with (heap, collector), as the README starts it.
+        "@conf/jvm.options",
         "-Dfetchrunner.http.port=0",
         "-Dfetchrunner.data-dir=" + dataDir,
         // The service's own logging (to its output, which tests read), not the test JVM's
