@@ -2,6 +2,7 @@ package io.fetchrunner.history;
 
 import io.fetchrunner.Secrets;
 import io.fetchrunner.job.Job;
+import io.fetchrunner.job.JobFigures;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.UrlResult;
@@ -134,14 +135,8 @@ public final class HistoryQueries {
     return new JobSummary(rs.getString("job_id"), rs.getString("name"),
         JobStatus.valueOf(rs.getString("state")), total, succeeded, failed, cancelled,
         total - succeeded - failed - cancelled, HistoryStore.fromDb(rs, "submitted_at"),
-        HistoryStore.fromDb(rs, "finished_at"), wall, sum, speedup(sum, wall),
+        HistoryStore.fromDb(rs, "finished_at"), wall, sum, JobFigures.speedup(sum, wall),
         Math.max(0, rs.getInt("runs") - 1), rs.getInt("refetched"));
-  }
-
-  /** As a job computes it: sum over wall, two decimals, null until both are positive. */
-  static Double speedup(long sumLatencyMs, long wallMs) {
-    return wallMs > 0 && sumLatencyMs > 0
-        ? Math.round(sumLatencyMs * 100.0 / wallMs) / 100.0 : null;
   }
 
   // ---- one job's results ----
@@ -338,7 +333,7 @@ public final class HistoryQueries {
         wall = new Wall(rs.getLong(1), longOrNull(rs, 2), longOrNull(rs, 3),
             longOrNull(rs, 4), longOrNull(rs, 5), rs.getLong(6), rs.getLong(7));
       }
-      Double speedup = speedup(wall.sumLatencyMs(), wall.sum());
+      Double speedup = JobFigures.speedup(wall.sumLatencyMs(), wall.sum());
 
       var fetched = new Where();
       fetched.window(filter, "j.", store);

@@ -1,18 +1,17 @@
 package io.fetchrunner.history;
 
 import io.fetchrunner.job.Job;
+import io.fetchrunner.job.JobFigures;
 import io.fetchrunner.job.JobSpec;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.UrlHost;
 import io.fetchrunner.job.UrlResult;
-import io.fetchrunner.job.UrlState;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Types;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -276,35 +275,12 @@ public final class HistoryWriter {
     final String id;
     int total;
     JobStatus state;
-    int succeeded;
-    int failed;
-    int cancelled;
     Instant finishedAt;
-    long sumLatencyMs;
-    int runs;
-    long closedWallMs;
-    Instant runStartedAt;
-    Instant lastResultAt;
-    int refetched;
+    /** Counts, summed latency, runs and wall time: as the job keeps them (JobState). */
+    JobFigures figures = new JobFigures();
 
     JobRow(String id) {
       this.id = id;
-    }
-
-    long wallMs() {
-      long current = runStartedAt == null || lastResultAt == null
-          ? 0 : Math.max(0, Duration.between(runStartedAt, lastResultAt).toMillis());
-      return closedWallMs + current;
-    }
-
-    void count(UrlState state, long latencyMs) {
-      switch (state) {
-        case SUCCEEDED -> succeeded++;
-        case FAILED -> failed++;
-        case CANCELLED -> cancelled++;
-        case PENDING -> throw new IllegalArgumentException("a recorded result cannot be PENDING");
-      }
-      sumLatencyMs += latencyMs;
     }
   }
 
@@ -338,28 +314,24 @@ public final class HistoryWriter {
         return;
       }
       if (event instanceof Job.RunStarted e) {
-        row.closedWallMs = row.wallMs();
-        row.runStartedAt = e.at();
-        row.lastResultAt = null;
-        row.runs++;
-        row.refetched += e.refetching();
+        row.figures.runStarted(e.at(), e.refetching());
       } else if (event instanceof Job.UrlsFetched e) {
         // As the job (JobState): a result after a cancellation is not recorded.
         if (row.state != JobStatus.CANCELLED) {
           for (Job.Outcome o : e.results()) record(row, o.index(), o.result(), e.at());
         }
-        row.lastResultAt = e.at();
+        row.figures.resultsAt(e.at());
       } else if (event instanceof Job.UrlFetched e) {
         if (row.state != JobStatus.CANCELLED) record(row, e.index(), e.result(), e.at());
-        row.lastResultAt = e.at();
+        row.figures.resultsAt(e.at());
       } else if (event instanceof Job.JobCompleted e) {
         row.state = JobStatus.COMPLETED;
         row.finishedAt = e.at();
       } else if (event instanceof Job.JobCancelled e) {
         sendRecords(); // the URLs that got a result are not cancelled
         // Every URL still without a result is cancelled; it keeps having no row.
-        row.cancelled = row.total - row.succeeded - row.failed;
-        row.lastResultAt = e.at();
+        row.figures.cancelRest(row.total);
+        row.figures.resultsAt(e.at());
         row.state = JobStatus.CANCELLED;
         row.finishedAt = e.at();
       }
@@ -401,16 +373,12 @@ public final class HistoryWriter {
           var row = new JobRow(jobId);
           row.total = rs.getInt("total");
           row.state = JobStatus.valueOf(rs.getString("state"));
-          row.succeeded = rs.getInt("succeeded");
-          row.failed = rs.getInt("failed");
-          row.cancelled = rs.getInt("cancelled");
           row.finishedAt = HistoryStore.fromDb(rs, "finished_at");
-          row.sumLatencyMs = rs.getLong("sum_latency_ms");
-          row.runs = rs.getInt("runs");
-          row.closedWallMs = rs.getLong("closed_wall_ms");
-          row.runStartedAt = HistoryStore.fromDb(rs, "run_started_at");
-          row.lastResultAt = HistoryStore.fromDb(rs, "last_result_at");
-          row.refetched = rs.getInt("refetched");
+          row.figures = JobFigures.restored(rs.getInt("succeeded"), rs.getInt("failed"),
+              rs.getInt("cancelled"), rs.getLong("sum_latency_ms"), rs.getInt("runs"),
+              rs.getInt("refetched"), rs.getLong("closed_wall_ms"),
+              HistoryStore.fromDb(rs, "run_started_at"),
+              HistoryStore.fromDb(rs, "last_result_at"));
           rows.put(jobId, row);
           return row;
         }
@@ -477,7 +445,9 @@ public final class HistoryWriter {
       }
       c.releaseSavepoint(before);
       if (inserted) {
-        for (Recorded r : recorded) r.row().count(r.result().state(), r.result().latencyMs());
+        for (Recorded r : recorded) {
+          r.row().figures.count(r.result().state(), r.result().latencyMs());
+        }
       } else {
         oneByOne();
       }
@@ -507,7 +477,7 @@ public final class HistoryWriter {
           bind(recordSt, r.row().id, r.index(), urlChunks.url(c, r.row().id, r.index()),
               r.result(), r.at());
           recordSt.executeUpdate();
-          r.row().count(r.result().state(), r.result().latencyMs());
+          r.row().figures.count(r.result().state(), r.result().latencyMs());
         }
       }
     }
@@ -521,17 +491,18 @@ public final class HistoryWriter {
           + " last_result_at = ?, refetched = ? WHERE job_id = ?")) {
         for (JobRow row : rows.values()) {
           st.setString(1, row.state.name());
-          st.setInt(2, row.succeeded);
-          st.setInt(3, row.failed);
-          st.setInt(4, row.cancelled);
+          JobFigures f = row.figures;
+          st.setInt(2, f.succeeded());
+          st.setInt(3, f.failed());
+          st.setInt(4, f.cancelled());
           st.setObject(5, HistoryStore.toDb(row.finishedAt));
-          st.setLong(6, row.wallMs());
-          st.setLong(7, row.sumLatencyMs);
-          st.setInt(8, row.runs);
-          st.setLong(9, row.closedWallMs);
-          st.setObject(10, HistoryStore.toDb(row.runStartedAt));
-          st.setObject(11, HistoryStore.toDb(row.lastResultAt));
-          st.setInt(12, row.refetched);
+          st.setLong(6, f.wallMs());
+          st.setLong(7, f.sumLatencyMs());
+          st.setInt(8, f.runs());
+          st.setLong(9, f.closedWallMs());
+          st.setObject(10, HistoryStore.toDb(f.runStartedAt()));
+          st.setObject(11, HistoryStore.toDb(f.lastResultAt()));
+          st.setInt(12, f.refetched());
           st.setString(13, row.id);
           st.addBatch();
         }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.fetchrunner.CborSerializable;
 import io.fetchrunner.Secrets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,18 +21,11 @@ import java.util.List;
 public final class JobState implements CborSerializable {
   private final JobSpec spec;
   private final UrlResult[] results;
-  private int succeeded;
-  private int failed;
-  private int cancelled;
-  private long sumLatencyMs;
+  /** Counts, summed latency, runs and wall time: as the read side keeps them. */
+  private JobFigures figures = new JobFigures();
   private JobStatus status;
   private Instant finishedAt;
-  private long closedWallMs;
-  private Instant runStartedAt;
-  private Instant lastResultAt;
-  private int runs;
   private int startedUpTo;
-  private int refetched;
   /** URL indexes in the order their results were fetched and recorded (not cancellations). */
   private final int[] order;
   private int fetchedCount;
@@ -72,7 +64,7 @@ public final class JobState implements CborSerializable {
   }
 
   public int pending() {
-    return results.length - succeeded - failed - cancelled;
+    return results.length - figures.done();
   }
 
   public boolean isPending(int index) {
@@ -80,7 +72,7 @@ public final class JobState implements CborSerializable {
   }
 
   public int runs() {
-    return runs;
+    return figures.runs();
   }
 
   /** Applies one event. Returns the state to continue with (a new one only for the first). */
@@ -89,22 +81,18 @@ public final class JobState implements CborSerializable {
     if (event instanceof Job.JobSubmitted e) {
       return new JobState(e.spec());
     } else if (event instanceof Job.RunStarted e) {
-      refetched += e.refetching();
       startedUpTo = 0;
-      closedWallMs = wallMs();
-      runStartedAt = e.at();
-      lastResultAt = null;
-      runs++;
+      figures.runStarted(e.at(), e.refetching());
     } else if (event instanceof Job.FetchesStarted e) {
       startedUpTo = e.upTo(); // grows within a run, except when a drain takes back a plan
     } else if (event instanceof Job.UrlsFetched e) {
       for (Job.Outcome o : e.results()) {
         if (record(o.index(), o.result())) order[fetchedCount++] = o.index();
       }
-      lastResultAt = e.at();
+      figures.resultsAt(e.at());
     } else if (event instanceof Job.UrlFetched e) {
       if (record(e.index(), e.result())) order[fetchedCount++] = e.index();
-      lastResultAt = e.at();
+      figures.resultsAt(e.at());
     } else if (event instanceof Job.JobCompleted e) {
       status = JobStatus.COMPLETED;
       finishedAt = e.at();
@@ -125,7 +113,7 @@ public final class JobState implements CborSerializable {
       for (int i = 0; i < results.length; i++) {
         if (results[i] == null) record(i, UrlResult.cancelled());
       }
-      lastResultAt = e.at();
+      figures.resultsAt(e.at());
       status = JobStatus.CANCELLED;
       finishedAt = e.at();
     }
@@ -136,13 +124,7 @@ public final class JobState implements CborSerializable {
   private boolean record(int index, UrlResult result) {
     if (results[index] != null) return false;
     results[index] = result;
-    switch (result.state()) {
-      case SUCCEEDED -> succeeded++;
-      case FAILED -> failed++;
-      case CANCELLED -> cancelled++;
-      case PENDING -> throw new IllegalArgumentException("a recorded result cannot be PENDING");
-    }
-    sumLatencyMs += result.latencyMs();
+    figures.count(result.state(), result.latencyMs());
     return true;
   }
 
@@ -215,18 +197,14 @@ public final class JobState implements CborSerializable {
 
   /** Time spent running: each run from its start to its last recorded result. */
   public long wallMs() {
-    long current = runStartedAt == null || lastResultAt == null
-        ? 0 : Math.max(0, Duration.between(runStartedAt, lastResultAt).toMillis());
-    return closedWallMs + current;
+    return figures.wallMs();
   }
 
   public JobSummary summary() {
-    long wall = wallMs();
-    Double speedup = wall > 0 && sumLatencyMs > 0
-        ? Math.round(sumLatencyMs * 100.0 / wall) / 100.0 : null;
-    return new JobSummary(spec.id(), spec.name(), status, total(), succeeded, failed, cancelled,
-        pending(), spec.submittedAt(), finishedAt, wall, sumLatencyMs, speedup,
-        Math.max(0, runs - 1), refetched);
+    JobFigures f = figures;
+    return new JobSummary(spec.id(), spec.name(), status, total(), f.succeeded(), f.failed(),
+        f.cancelled(), pending(), spec.submittedAt(), finishedAt, f.wallMs(), f.sumLatencyMs(),
+        f.speedup(), Math.max(0, f.runs() - 1), f.refetched());
   }
 
   /** The summary and every URL's result, as shown: credentials redacted ({@link Secrets}). */
@@ -250,8 +228,9 @@ public final class JobState implements CborSerializable {
 
   @JsonValue
   public JobSnapshot toSnapshot() {
-    return new JobSnapshot(spec, Arrays.asList(results.clone()), status, finishedAt, closedWallMs,
-        runStartedAt, lastResultAt, runs, startedUpTo, refetched,
+    return new JobSnapshot(spec, Arrays.asList(results.clone()), status, finishedAt,
+        figures.closedWallMs(), figures.runStartedAt(), figures.lastResultAt(), figures.runs(),
+        startedUpTo, figures.refetched(),
         Arrays.stream(order, 0, fetchedCount).boxed().toList(), notifications());
   }
 
@@ -278,12 +257,12 @@ public final class JobState implements CborSerializable {
     }
     if (s.status() != null) state.status = s.status();
     state.finishedAt = s.finishedAt();
-    state.closedWallMs = s.closedWallMs();
-    state.runStartedAt = s.runStartedAt();
-    state.lastResultAt = s.lastResultAt();
-    state.runs = s.runs();
+    // The counts were rebuilt from the results above; the times come from the snapshot.
+    JobFigures counted = state.figures;
+    state.figures = JobFigures.restored(counted.succeeded(), counted.failed(),
+        counted.cancelled(), counted.sumLatencyMs(), s.runs(), s.refetched(), s.closedWallMs(),
+        s.runStartedAt(), s.lastResultAt());
     state.startedUpTo = s.startedUpTo();
-    state.refetched = s.refetched();
     return state;
   }
 }
