@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fetchrunner benchmark: builds the jar, starts the target server and the service on
-# 127.0.0.1 (java -jar with the JVM's defaults, as the README starts it), runs the workloads
+# 127.0.0.1 (java @conf/jvm.options -jar, as the README starts it), runs the workloads
 # of docs/BENCHMARKS.md and prints one line per workload. W1-W4 also run, on the same URLs
 # and target and alternately with fetchrunner, on reference clients (bench/peers/): Go
 # net/http, asyncio + aiohttp and the bare Pekko HTTP client, with the ratios the bars are on.
