@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -42,7 +43,7 @@ public final class AppConfig {
     // The shutdown phase that drains running jobs must outlast the drain itself.
     String drainPhase = settings.shutdownDrainTimeout().plusSeconds(5).toMillis() + "ms";
     String db = "pekko-persistence-jdbc.shared-databases.default";
-    var derived = new java.util.HashMap<String, Object>(Map.of(
+    var derived = new HashMap<String, Object>(Map.of(
         db + ".db.url", settings.store().url(),
         "pekko.coordinated-shutdown.phases.before-service-unbind.timeout", drainPhase));
     if (settings.store().isPostgres()) {
@@ -55,7 +56,7 @@ public final class AppConfig {
 
   /** Pekko's remoting and cluster settings from fetchrunner.cluster (checked by Settings). */
   static Map<String, Object> remoting(ClusterSettings cluster) {
-    var derived = new java.util.HashMap<String, Object>();
+    var derived = new HashMap<String, Object>();
     derived.put("pekko.remote.artery.canonical.hostname", cluster.hostname());
     derived.put("pekko.remote.artery.canonical.port", cluster.port());
     derived.put("pekko.cluster.seed-nodes", cluster.seedNodes());

@@ -8,23 +8,21 @@ import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.history.HistoryQueries;
 import io.fetchrunner.history.HistoryStore;
 import io.fetchrunner.history.JobHistoryProjection;
-import io.fetchrunner.http.HealthCheck;
+import io.fetchrunner.history.ReadSideLag;
 import io.fetchrunner.http.ApiRoutes;
 import io.fetchrunner.http.ClusterRoutes;
 import io.fetchrunner.http.EventRoutes;
-import io.fetchrunner.job.JobFeed;
-import io.fetchrunner.job.NodeJobs;
-import org.apache.pekko.actor.typed.pubsub.Topic;
-import org.apache.pekko.actor.typed.Props;
+import io.fetchrunner.http.HealthCheck;
 import io.fetchrunner.http.HistoryRoutes;
 import io.fetchrunner.http.JobRoutes;
-import io.fetchrunner.job.Job;
-import io.fetchrunner.job.JobSupervisor;
+import io.fetchrunner.http.MetricsRoutes;
 import io.fetchrunner.job.BrokenJobs;
+import io.fetchrunner.job.Job;
+import io.fetchrunner.job.JobFeed;
+import io.fetchrunner.job.JobSupervisor;
+import io.fetchrunner.job.NodeJobs;
 import io.fetchrunner.job.RunningJobs;
-import java.util.concurrent.CompletableFuture;
-import org.apache.pekko.Done;
-import org.apache.pekko.actor.CoordinatedShutdown;
+import io.fetchrunner.metrics.ServiceMetrics;
 import io.fetchrunner.store.DataDirectory;
 import io.fetchrunner.store.Schema;
 import io.fetchrunner.store.StoreIdentity;
@@ -35,15 +33,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
-import io.fetchrunner.history.ReadSideLag;
-import io.fetchrunner.http.MetricsRoutes;
-import io.fetchrunner.metrics.ServiceMetrics;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -227,8 +227,8 @@ public final class FetchRunner implements AutoCloseable {
   }
 
   /** Why the service stopped by itself, if it did: the store was closed under it. */
-  public java.util.Optional<String> storeLost() {
-    return java.util.Optional.ofNullable(storeLost.getNow(null));
+  public Optional<String> storeLost() {
+    return Optional.ofNullable(storeLost.getNow(null));
   }
 
   /** A stop nobody asked for: the process's exit status and why. */

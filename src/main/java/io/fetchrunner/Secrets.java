@@ -1,6 +1,7 @@
 package io.fetchrunner;
 
 import java.io.ByteArrayOutputStream;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -143,7 +144,7 @@ public final class Secrets {
 
   /**
    * Where the userinfo of {@code url} is: {start, end} with the '@' at end, or null. As
-   * java.net.URI reads it: the authority follows "://" up to '/', '?' or '#'.
+   * URI reads it: the authority follows "://" up to '/', '?' or '#'.
    */
   private static int[] userInfo(String url) {
     int scheme = url.indexOf("://");

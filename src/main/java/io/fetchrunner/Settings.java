@@ -1,9 +1,15 @@
 package io.fetchrunner;
 
 import com.typesafe.config.Config;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.OptionalInt;
+import java.util.Set;
 
 /** The {@code fetchrunner} section of the configuration, read once and checked at start-up. */
 public record Settings(
@@ -20,8 +26,8 @@ public record Settings(
 
     public boolean loopbackOnly() {
       try {
-        return java.net.InetAddress.getByName(host).isLoopbackAddress();
-      } catch (java.net.UnknownHostException e) {
+        return InetAddress.getByName(host).isLoopbackAddress();
+      } catch (UnknownHostException e) {
         return false;
       }
     }
@@ -84,7 +90,7 @@ public record Settings(
     if (url.startsWith("jdbc:postgresql:")) {
       require(SCHEMA_NAME.matcher(schema).matches(), "fetchrunner.store.schema",
           "must be a lower-case SQL name (letters, digits, _), not \"" + schema + "\"");
-      require(!url.toLowerCase(java.util.Locale.ROOT).contains("currentschema="),
+      require(!url.toLowerCase(Locale.ROOT).contains("currentschema="),
           "fetchrunner.store.url", "must not set currentSchema: set fetchrunner.store.schema"
               + " (FETCHRUNNER_STORE_SCHEMA) instead");
       return url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
@@ -124,15 +130,15 @@ public record Settings(
    * port of its own (0: a free one) bound to {@code host}, without the token; the
    * {@code topHosts} busiest hosts named in the per-host gauges.
    */
-  public record Metrics(java.util.OptionalInt port, String host, int topHosts) {
+  public record Metrics(OptionalInt port, String host, int topHosts) {
     static Metrics from(Config c) {
       String port = c.getString("metrics.port").strip();
-      java.util.OptionalInt p;
+      OptionalInt p;
       if (port.equals("off") || port.isEmpty()) {
-        p = java.util.OptionalInt.empty();
+        p = OptionalInt.empty();
       } else {
         try {
-          p = java.util.OptionalInt.of(Integer.parseInt(port));
+          p = OptionalInt.of(Integer.parseInt(port));
         } catch (NumberFormatException e) {
           throw new IllegalArgumentException("configuration: fetchrunner.metrics.port must be"
               + " off or a port number 0..65535, not \"" + port + "\"");
@@ -269,11 +275,11 @@ public record Settings(
         "fetchrunner.fetch.retry-backoff-min", "must be 0..retry-backoff-max");
     require(fetch.maxRedirects >= 0 && fetch.maxRedirects <= fetch.maxRedirectsLimit,
         "fetchrunner.fetch.max-redirects", "must be 0..max-redirects-limit");
-    require(java.util.Set.of("auto", "allow", "deny").contains(fetch.privateTargets),
+    require(Set.of("auto", "allow", "deny").contains(fetch.privateTargets),
         "fetchrunner.fetch.targets.private", "must be auto, allow or deny");
     require(fetch.perHostConcurrency >= 1 && fetch.perHostConcurrency <= 32768,
         "fetchrunner.fetch.per-host-concurrency", "must be 1..32768");
-    require(fetch.tlsCaFile.isBlank() || java.nio.file.Files.isReadable(Path.of(fetch.tlsCaFile)),
+    require(fetch.tlsCaFile.isBlank() || Files.isReadable(Path.of(fetch.tlsCaFile)),
         "fetchrunner.fetch.tls.ca-file", "must be empty or name a readable PEM file ("
             + fetch.tlsCaFile + " is not)");
     require(fetch.connectionRampStep >= 1, "fetchrunner.fetch.connection-ramp.step",

@@ -10,6 +10,7 @@ import io.fetchrunner.support.TestCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -125,7 +126,7 @@ class ClusterFailoverTest {
       if (running[0] > 0 && running[1] > 0 && running[2] > 0) return running;
       Api.sleep(100);
     }
-    throw new AssertionError("jobs did not run on every node: " + java.util.Arrays.toString(
+    throw new AssertionError("jobs did not run on every node: " + Arrays.toString(
         running));
   }
 

@@ -9,6 +9,7 @@ import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,7 +24,7 @@ class LogRedactionTest {
     PrintStream out = System.out;
     var context = new LoggerContext();
     context.setMDCAdapter(new LogbackMDCAdapter());
-    Path logs = java.nio.file.Files.createTempDirectory("log-redaction");
+    Path logs = Files.createTempDirectory("log-redaction");
     context.putProperty("test.logs.dir", logs.toString()); // the test configuration's file
     try {
       // The console appender takes System.out when it starts, while the file is read.
@@ -41,7 +42,7 @@ class LogRedactionTest {
     }
     Path logFile = logs.resolve("tests.log");
     String text = captured.toString(StandardCharsets.UTF_8)
-        + (java.nio.file.Files.exists(logFile) ? java.nio.file.Files.readString(logFile) : "");
+        + (Files.exists(logFile) ? Files.readString(logFile) : "");
     assertTrue(text.contains("fetching http://alice:***@127.0.0.1:9/a failed"), text);
     assertTrue(text.contains("IllegalStateException: cannot read https://***@h/x"), text);
     assertTrue(text.contains("because of http://bob:***@h/"), text);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.tools.attach.VirtualMachine;
 import io.fetchrunner.support.ChildService;
+import java.io.IOException;
 import java.nio.file.Path;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
@@ -39,7 +40,7 @@ class UnplannedStopTest {
             .stream().findFirst().orElseThrow(() -> new AssertionError("no cluster MBean"));
         String self = (String) server.getAttribute(cluster, "Members");
         server.invoke(cluster, "down", new Object[] {self}, new String[] {"java.lang.String"});
-      } catch (java.io.IOException closedWhileAnswering) {
+      } catch (IOException closedWhileAnswering) {
         // the process may be gone before the call returns
       }
       long start = System.nanoTime();

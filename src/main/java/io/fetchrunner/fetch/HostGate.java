@@ -1,13 +1,17 @@
 package io.fetchrunner.fetch;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 
 /**
  * Non-blocking admission of requests: at most {@code perHost} in flight to one host:port and
@@ -31,7 +35,7 @@ import java.util.concurrent.CompletableFuture;
 public final class HostGate {
   /** Runs a task after a delay (the actor system's scheduler in the service). */
   public interface Scheduler {
-    void schedule(java.time.Duration delay, Runnable task);
+    void schedule(Duration delay, Runnable task);
   }
 
   /**
@@ -54,13 +58,13 @@ public final class HostGate {
   private final int perHost;
   private final int global;
   private final int rampStep;
-  private final java.time.Duration rampInterval;
+  private final Duration rampInterval;
   private final Scheduler scheduler;
-  private final java.time.Duration warmFor;
-  private final java.util.function.LongSupplier nanoClock;
+  private final Duration warmFor;
+  private final LongSupplier nanoClock;
   private final Map<String, Host> hosts = new HashMap<>();
   /** Hosts gone idle less than warmFor ago, oldest first. */
-  private final java.util.LinkedHashMap<String, Warm> warm = new java.util.LinkedHashMap<>();
+  private final LinkedHashMap<String, Warm> warm = new LinkedHashMap<>();
   /** Hosts with waiters and a free per-host slot: they wait only for a global permit. */
   private final LinkedHashSet<Host> ready = new LinkedHashSet<>();
   private int inUse;
@@ -92,18 +96,18 @@ public final class HostGate {
 
   /** No ramp: every host may use {@code perHost} permits at once. */
   public HostGate(int perHost, int global) {
-    this(perHost, global, perHost, java.time.Duration.ZERO, (delay, task) -> task.run());
+    this(perHost, global, perHost, Duration.ZERO, (delay, task) -> task.run());
   }
 
   /** A ramp, and no warm start. */
-  public HostGate(int perHost, int global, int rampStep, java.time.Duration rampInterval,
+  public HostGate(int perHost, int global, int rampStep, Duration rampInterval,
       Scheduler scheduler) {
-    this(perHost, global, rampStep, rampInterval, java.time.Duration.ZERO, scheduler,
+    this(perHost, global, rampStep, rampInterval, Duration.ZERO, scheduler,
         System::nanoTime);
   }
 
-  public HostGate(int perHost, int global, int rampStep, java.time.Duration rampInterval,
-      java.time.Duration warmFor, Scheduler scheduler, java.util.function.LongSupplier nanoClock) {
+  public HostGate(int perHost, int global, int rampStep, Duration rampInterval,
+      Duration warmFor, Scheduler scheduler, LongSupplier nanoClock) {
     if (perHost < 1 || global < 1 || rampStep < 1) {
       throw new IllegalArgumentException("limits must be positive");
     }
@@ -406,7 +410,7 @@ public final class HostGate {
         if (h.inUse > 0 || waiting > 0) all.add(new HostLoad(h.key, h.inUse, waiting));
       }
     }
-    all.sort(java.util.Comparator.comparingInt((HostLoad l) -> l.inFlight() + l.waiting())
+    all.sort(Comparator.comparingInt((HostLoad l) -> l.inFlight() + l.waiting())
         .reversed().thenComparing(HostLoad::host));
     if (all.size() <= top) return all;
     List<HostLoad> out = new ArrayList<>(all.subList(0, top));

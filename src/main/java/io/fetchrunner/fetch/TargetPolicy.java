@@ -2,10 +2,12 @@ package io.fetchrunner.fetch;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 
 /**
@@ -67,8 +69,7 @@ public final class TargetPolicy {
    * lists only, and a job's URLs mostly share a few hosts (a 10,000-URL job is checked once
    * per URL at submission and again before each request).
    */
-  private final java.util.concurrent.ConcurrentHashMap<String, ByName> byName =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ByName> byName = new ConcurrentHashMap<>();
 
   private static final int NAMES_CACHED = 10_000;
 
@@ -144,10 +145,10 @@ public final class TargetPolicy {
     boolean mapped = zeros && b[10] == (byte) 0xff && b[11] == (byte) 0xff;
     boolean compatible = zeros && b[10] == 0 && b[11] == 0
         && (b[12] != 0 || b[13] != 0 || b[14] != 0 || (b[15] & 0xfe) != 0);
-    boolean nat64 = java.util.Arrays.equals(b, 0, 12, NAT64_PREFIX, 0, 12);
+    boolean nat64 = Arrays.equals(b, 0, 12, NAT64_PREFIX, 0, 12);
     if (!mapped && !compatible && !nat64) return null;
     try {
-      return InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16));
+      return InetAddress.getByAddress(Arrays.copyOfRange(b, 12, 16));
     } catch (UnknownHostException e) {
       throw new IllegalStateException(e); // four bytes are always an address
     }

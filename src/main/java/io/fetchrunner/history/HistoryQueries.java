@@ -6,16 +6,20 @@ import io.fetchrunner.job.JobFigures;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.UrlResult;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -53,7 +57,7 @@ public final class HistoryQueries {
         long nanos = Long.parseLong(parts[1]);
         if (nanos < 0 || nanos > 999_999_999) return null;
         return new Cursor(Instant.ofEpochSecond(seconds, nanos), parts[2]);
-      } catch (IllegalArgumentException | java.time.DateTimeException e) {
+      } catch (IllegalArgumentException | DateTimeException e) {
         return null;
       }
     }
@@ -169,7 +173,7 @@ public final class HistoryQueries {
     if (json == null) return List.of();
     try {
       return io.fetchrunner.JsonMapper.get().readValue(json, type);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException("unreadable list in the read side: " + json, e);
     }
   }
@@ -373,8 +377,8 @@ public final class HistoryQueries {
   // ---- metrics ----
 
   /** How many jobs the read side holds in each state (every state, 0 when none). */
-  public java.util.Map<JobStatus, Long> jobsByState() throws SQLException {
-    var counts = new java.util.EnumMap<JobStatus, Long>(JobStatus.class);
+  public Map<JobStatus, Long> jobsByState() throws SQLException {
+    var counts = new EnumMap<JobStatus, Long>(JobStatus.class);
     for (JobStatus s : JobStatus.values()) counts.put(s, 0L);
     try (Connection c = store.connect();
          PreparedStatement st = c.prepareStatement(

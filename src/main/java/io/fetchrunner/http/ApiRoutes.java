@@ -1,8 +1,11 @@
 package io.fetchrunner.http;
 
 import io.fetchrunner.Settings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -25,14 +28,14 @@ public final class ApiRoutes extends AllDirectives {
   private final ClusterRoutes cluster;
   private final EventRoutes events;
   /** GET /metrics behind the token; empty when it is served on a port of its own. */
-  private final java.util.Optional<MetricsRoutes> metrics;
+  private final Optional<MetricsRoutes> metrics;
   private final ProblemMapping failures;
   private final DashboardRoutes dashboard;
   private volatile boolean stopping;
 
   public ApiRoutes(Settings.Http settings, HealthCheck health, JobRoutes jobs,
       HistoryRoutes history, ClusterRoutes cluster, EventRoutes events,
-      java.util.Optional<MetricsRoutes> metrics) {
+      Optional<MetricsRoutes> metrics) {
     this.settings = settings;
     this.metrics = metrics;
     this.cluster = cluster;
@@ -52,8 +55,8 @@ public final class ApiRoutes extends AllDirectives {
       if (in == null) throw new IllegalStateException("openapi.json is not in the jar");
       return HttpResponse.create().withEntity(HttpEntities.create(
           org.apache.pekko.http.javadsl.model.ContentTypes.APPLICATION_JSON, in.readAllBytes()));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -112,6 +113,6 @@ public final class ClusterRoutes extends AllDirectives {
   }
 
   private static String statusName(MemberStatus status) {
-    return status.toString().replace("$", "").toUpperCase(java.util.Locale.ROOT);
+    return status.toString().replace("$", "").toUpperCase(Locale.ROOT);
   }
 }

@@ -7,14 +7,17 @@ import io.fetchrunner.history.HistoryQueries;
 import io.fetchrunner.history.JobHistoryProjection;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -24,6 +27,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -89,7 +93,7 @@ public final class HistoryRoutes extends AllDirectives {
 
   /** The query parameters, each one of {@code known} and given once (else a 400). */
   private Route parameters(Set<String> known,
-      java.util.function.Function<Map<String, String>, Route> inner) {
+      Function<Map<String, String>, Route> inner) {
     return parameterMultiMap(given -> inner.apply(QueryParameters.only(given, known)));
   }
 
@@ -166,7 +170,7 @@ public final class HistoryRoutes extends AllDirectives {
   }
 
   private static ByteString ndjsonLines(List<HistoryQueries.ResultRow> rows) {
-    var out = new java.io.ByteArrayOutputStream(rows.size() * 160);
+    var out = new ByteArrayOutputStream(rows.size() * 160);
     try {
       for (HistoryQueries.ResultRow r : rows) {
         out.write(Json.mapper().writeValueAsBytes(r));
@@ -239,7 +243,7 @@ public final class HistoryRoutes extends AllDirectives {
     JobStatus state = null;
     if (withState && query.containsKey("state")) {
       try {
-        state = JobStatus.valueOf(query.get("state").strip().toUpperCase(java.util.Locale.ROOT));
+        state = JobStatus.valueOf(query.get("state").strip().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
         throw Problem.badRequest("state", "\"state\" must be RUNNING, COMPLETED or CANCELLED");
       }
@@ -284,7 +288,7 @@ public final class HistoryRoutes extends AllDirectives {
 
 
   /** How long a summary lookup may take before the job itself is asked instead. */
-  private static final java.time.Duration SUMMARY_LOOKUP_LIMIT = java.time.Duration.ofMillis(200);
+  private static final Duration SUMMARY_LOOKUP_LIMIT = Duration.ofMillis(200);
 
   /**
    * The summary of a finished job from the read side, so that asking about an old job does

@@ -14,10 +14,14 @@ import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import org.apache.pekko.http.javadsl.model.Uri;
 
 /**
@@ -130,13 +134,13 @@ public final class JobRequestParser {
     if (given != null && !given.isNull()) {
       if (!given.isArray() || given.isEmpty()) {
         throw Problem.badRequest("notify.events", "notify.events must be a non-empty array of "
-            + new java.util.TreeSet<>(Notify.EVENTS));
+            + new TreeSet<>(Notify.EVENTS));
       }
-      Set<String> seen = new java.util.LinkedHashSet<>();
+      Set<String> seen = new LinkedHashSet<>();
       for (JsonNode e : given) {
         if (!e.isTextual() || !Notify.EVENTS.contains(e.asText())) {
           throw Problem.badRequest("notify.events", "notify.events may hold only "
-              + new java.util.TreeSet<>(Notify.EVENTS) + ", not " + e);
+              + new TreeSet<>(Notify.EVENTS) + ", not " + e);
         }
         seen.add(e.asText());
       }
@@ -162,10 +166,10 @@ public final class JobRequestParser {
     String method = "GET";
     JsonNode m = u.get("method");
     if (m != null && !m.isNull()) {
-      if (!m.isTextual() || !METHODS.contains(m.asText().toUpperCase(java.util.Locale.ROOT))) {
+      if (!m.isTextual() || !METHODS.contains(m.asText().toUpperCase(Locale.ROOT))) {
         throw Problem.badRequest(field + ".method", field + ".method must be one of " + METHODS);
       }
-      method = m.asText().toUpperCase(java.util.Locale.ROOT);
+      method = m.asText().toUpperCase(Locale.ROOT);
     }
     Map<String, String> headers = headers(u.get("headers"), field + ".headers");
     String body = null;
@@ -188,13 +192,13 @@ public final class JobRequestParser {
     if (!node.isObject()) {
       throw Problem.badRequest(field, field + " must be an object of header names to values");
     }
-    Map<String, String> out = new java.util.LinkedHashMap<>();
+    Map<String, String> out = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       var e = it.next();
       String name = e.getKey();
       String f = field + "." + name;
       if (!TOKEN.matcher(name).matches()) throw Problem.badRequest(f, "not a valid header name");
-      if (RESERVED_HEADERS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+      if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
         throw Problem.badRequest(f, name + " is set by the HTTP client and cannot be given");
       }
       if (!e.getValue().isTextual()) throw Problem.badRequest(f, f + " must be a string");
@@ -326,7 +330,7 @@ public final class JobRequestParser {
     } catch (RuntimeException e) {
       invalid = e;
     }
-    // Before the host check below: java.net.URI finds no host in 127.1 or 0x7f.1.
+    // Before the host check below: URI finds no host in 127.1 or 0x7f.1.
     var ambiguous = parsed == null ? Optional.<String>empty()
         : HostForms.ambiguity(parsed.host().address());
     if (ambiguous.isPresent()) {

@@ -13,7 +13,10 @@ import io.fetchrunner.job.RunningJobs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Collections;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -24,17 +27,14 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import java.time.Duration;
-import java.util.Collections;
-import java.util.List;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -143,7 +143,7 @@ public final class JobRoutes extends AllDirectives {
   }
 
   /** 500 for a job whose events cannot be read back; it does not answer, so don't wait. */
-  private java.util.Optional<HttpResponse> brokenJob(String id) {
+  private Optional<HttpResponse> brokenJob(String id) {
     return broken.reason(id).map(reason -> Problem.response(500, "Job cannot be loaded",
         "job " + id + " cannot be loaded from the store: " + reason
             + " (its other jobs are unaffected; see the service log)", null));

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fetchrunner.JsonMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -66,7 +67,7 @@ public final class Json {
 
   /** Where the parser is, written as the API names fields: {@code urls[0].headers.Accept}. */
   private static String path(JsonStreamContext context) {
-    var names = new java.util.ArrayDeque<String>();
+    var names = new ArrayDeque<String>();
     for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
       if (c.inArray()) {
         names.push("[" + Math.max(c.getCurrentIndex(), 0) + "]");

@@ -1,5 +1,7 @@
 package io.fetchrunner.http;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -32,12 +34,12 @@ public final class MetricsRoutes extends AllDirectives {
 
   public Route routes() {
     return path("metrics", () -> get(() -> parameterMultiMap(given -> {
-      QueryParameters.only(given, java.util.Set.of());
+      QueryParameters.only(given, Set.of());
       var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
       return completeWithFuture(CompletableFuture.supplyAsync(scrape, blocking)
           .thenApply(text -> HttpResponse.create()
               .withEntity(HttpEntities.create(TEXT_FORMAT,
-                  text.getBytes(java.nio.charset.StandardCharsets.UTF_8)))));
+                  text.getBytes(StandardCharsets.UTF_8)))));
     })));
   }
 }

@@ -10,18 +10,20 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -47,8 +49,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobState> {
 
-  public static final EntityTypeKey<Command> TYPE_KEY =
-      EntityTypeKey.create(Command.class, "Job");
+  public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "Job");
 
   /**
    * The persistence ids of jobs start with this: the read side reads the journal by it. Job
@@ -248,7 +249,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   /** Sends one webhook request (the service's HTTP client: the same target rules). */
   public interface WebhookClient {
-    java.util.concurrent.CompletionStage<AttemptOutcome> post(FetchRequest request);
+    CompletionStage<AttemptOutcome> post(FetchRequest request);
   }
 
   /** Makes the worker of one URL (tests replace it to simulate a worker that fails). */
@@ -279,7 +280,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private long lastProgressNanos;
   private boolean progressScheduled;
   /** Who follows the job, and whether each wants the results or only the summary. */
-  private final Map<ActorRef<JobFeed.Update>, Boolean> followers = new java.util.LinkedHashMap<>();
+  private final Map<ActorRef<JobFeed.Update>, Boolean> followers = new LinkedHashMap<>();
   private boolean draining;
 
   private Job(ActorContext<Command> ctx, String jobId, Deps deps,

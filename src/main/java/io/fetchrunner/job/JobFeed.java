@@ -1,6 +1,8 @@
 package io.fetchrunner.job;
 
 import io.fetchrunner.CborSerializable;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 
@@ -48,7 +50,7 @@ public final class JobFeed {
   /** The results numbered after {@code after} up to {@code upTo}, in chunks. */
   static List<Results> chunks(JobState state, int after, int upTo) {
     var mapper = io.fetchrunner.JsonMapper.get();
-    List<Results> out = new java.util.ArrayList<>();
+    List<Results> out = new ArrayList<>();
     for (int from = after; from < upTo; from += CHUNK) {
       List<Numbered> numbered = state.fetched(from, Math.min(CHUNK, upTo - from));
       StringBuilder sb = new StringBuilder(numbered.size() * 420);
@@ -60,7 +62,7 @@ public final class JobFeed {
             .append(node).append("\n\n");
       }
       out.add(new Results(numbered.get(0).number(), numbered.size(),
-          sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+          sb.toString().getBytes(StandardCharsets.UTF_8)));
     }
     return out;
   }

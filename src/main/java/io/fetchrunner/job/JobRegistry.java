@@ -3,12 +3,13 @@ package io.fetchrunner.job;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.fetchrunner.CborSerializable;
-import java.time.Instant;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * The supervisor's state: the jobs it must still know about, in submission order. Those are
@@ -109,7 +110,7 @@ public final class JobRegistry implements CborSerializable {
     return e == null || e.abandoned() ? null : e;
   }
 
-  private void update(String id, java.util.function.UnaryOperator<Entry> change) {
+  private void update(String id, UnaryOperator<Entry> change) {
     Entry old = entries.get(id);
     if (old == null) return;
     Entry changed = change.apply(old);

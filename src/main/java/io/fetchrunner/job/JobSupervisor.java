@@ -3,6 +3,8 @@ package io.fetchrunner.job;
 import io.fetchrunner.CborSerializable;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -116,7 +118,7 @@ public final class JobSupervisor
   private final Duration askTimeout;
   private final Duration keyRetention;
   /** Jobs that failed to load and wait for their next attempt (not woken meanwhile). */
-  private final java.util.Set<String> retrying = new java.util.HashSet<>();
+  private final Set<String> retrying = new HashSet<>();
 
   private JobSupervisor(ActorContext<Command> ctx, ClusterSharding sharding, Duration askTimeout,
       Duration keyRetention) {

@@ -1,6 +1,7 @@
 package io.fetchrunner.job;
 
 import io.fetchrunner.CborSerializable;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -16,6 +17,6 @@ public record JobView(JobSummary summary, List<Entry> results, List<Notification
 
   public record Entry(String url, UrlState state, Integer httpStatus, Long bytes, Long latencyMs,
       int attempts, String error, String errorKind, String contentType, String sha256, List<String> redirects,
-      List<UrlResult.Attempt> earlierAttempts, java.time.Instant startedAt)
+      List<UrlResult.Attempt> earlierAttempts, Instant startedAt)
       implements CborSerializable {}
 }

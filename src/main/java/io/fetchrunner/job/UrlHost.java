@@ -3,6 +3,7 @@ package io.fetchrunner.job;
 import java.net.URI;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** The host[:port] of a URL, read cheaply: the statistics group by it, jobs count by it. */
@@ -11,8 +12,8 @@ public final class UrlHost {
 
   /**
    * host[:port] of a URL, lower case; "?" when it has none (never stored by the API). The
-   * common form (scheme://host[:port]...) is read directly, as java.net.URI would read it;
-   * anything else (user info, escapes, an empty port) goes through java.net.URI.
+   * common form (scheme://host[:port]...) is read directly, as URI would read it;
+   * anything else (user info, escapes, an empty port) goes through URI.
    */
   public static String of(String url) {
     int start = url.indexOf("://");
@@ -23,7 +24,7 @@ public final class UrlHost {
       String authority = url.substring(start, end);
       if (!authority.isEmpty() && authority.indexOf('@') < 0 && authority.indexOf('%') < 0
           && !authority.endsWith(":") && !authority.startsWith(":")) {
-        return authority.toLowerCase(java.util.Locale.ROOT);
+        return authority.toLowerCase(Locale.ROOT);
       }
     }
     return byUri(url);
@@ -34,7 +35,7 @@ public final class UrlHost {
       URI uri = URI.create(url);
       String host = uri.getHost();
       if (host == null) return "?";
-      host = host.toLowerCase(java.util.Locale.ROOT);
+      host = host.toLowerCase(Locale.ROOT);
       return uri.getPort() == -1 ? host : host + ":" + uri.getPort();
     } catch (IllegalArgumentException e) {
       return "?";

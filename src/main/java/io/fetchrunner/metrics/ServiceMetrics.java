@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
@@ -146,7 +147,7 @@ public final class ServiceMetrics implements JobMetrics, AutoCloseable {
     this.history = history;
     for (JobStatus state : JobStatus.values()) {
       Gauge.builder("fetchrunner.jobs", this, m -> m.jobCount(state))
-          .tags("state", state.name().toLowerCase(java.util.Locale.ROOT))
+          .tags("state", state.name().toLowerCase(Locale.ROOT))
           .description("Jobs in the read side by state (the whole cluster's, as GET /jobs"
               + " lists them)")
           .register(registry);

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -107,7 +108,7 @@ final class PostgresSchema {
         present = exists(c, "SELECT 1 FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid"
             + " JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = ?"
             + " AND t.relname = ? AND a.attname = ? AND NOT a.attisdropped",
-            schema, name, column.group(2).toLowerCase(java.util.Locale.ROOT));
+            schema, name, column.group(2).toLowerCase(Locale.ROOT));
       } else {
         // Not recognised: run it when creating (it must be idempotent), else trust it.
         object = "statement " + statement.lines().findFirst().orElse("");
@@ -184,7 +185,7 @@ final class PostgresSchema {
       throw new IllegalStateException("sql/postgres-schema.sql names a schema (" + name
           + "): its tables must be unqualified, created in fetchrunner.store.schema");
     }
-    return name.toLowerCase(java.util.Locale.ROOT);
+    return name.toLowerCase(Locale.ROOT);
   }
 
   private static boolean relationExists(Connection c, String schema, String name)

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
 
 /** Applies the idempotent schema from sql/ (packaged in the jar) before the actors start. */
 public final class Schema {
@@ -62,7 +63,7 @@ public final class Schema {
       if (t.startsWith("--")) continue;
       sb.append(line).append('\n');
     }
-    return java.util.Arrays.stream(sb.toString().split(";"))
+    return Arrays.stream(sb.toString().split(";"))
         .map(String::strip)
         .filter(s -> !s.isEmpty())
         .toArray(String[]::new);

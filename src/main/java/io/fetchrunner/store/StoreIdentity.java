@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.OffsetDateTime;
 import java.util.UUID;
 
 /**
@@ -23,7 +24,7 @@ public final class StoreIdentity {
       try (PreparedStatement st = c.prepareStatement(
           "INSERT INTO store_identity (id, store_id, created_at) VALUES (1, ?, ?)")) {
         st.setString(1, UUID.randomUUID().toString());
-        st.setObject(2, java.time.OffsetDateTime.now());
+        st.setObject(2, OffsetDateTime.now());
         st.executeUpdate();
       } catch (SQLException e) {
         // Another node made it between our read and our insert: theirs stands.

@@ -16,7 +16,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -392,7 +396,7 @@ class CliTest {
     }
   }
 
-  private static final java.util.Map<Process, Path> OUTPUTS = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final Map<Process, Path> OUTPUTS = new ConcurrentHashMap<>();
 
   private static Path outFile(Process p) {
     return OUTPUTS.get(p).resolve("out");
@@ -418,8 +422,8 @@ class CliTest {
     }
   }
 
-  private static Run eventually(java.util.function.Supplier<Run> run,
-      java.util.function.Predicate<Run> until) throws InterruptedException {
+  private static Run eventually(Supplier<Run> run,
+      Predicate<Run> until) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     Run last = run.get();
     while (!until.test(last) && System.nanoTime() < deadline) {

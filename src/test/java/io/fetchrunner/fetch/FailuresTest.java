@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.UnknownHostException;
@@ -252,7 +253,7 @@ class FailuresTest {
       for (int i = 0; i < 4; i++) {
         Socket filler = new Socket();
         try {
-          filler.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(),
+          filler.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(),
               s.port()), 200);
           s.held.add(filler);
         } catch (IOException e) {

@@ -11,6 +11,7 @@ import io.fetchrunner.support.TargetServer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +53,7 @@ class FetchPolicyTest {
 
   /** Runs a one-URL job with the given options and returns its only result. */
   private static JsonNode fetchOne(Object url, Map<String, Object> options) {
-    var body = new java.util.HashMap<String, Object>(options);
+    var body = new HashMap<String, Object>(options);
     body.put("urls", List.of(url));
     String id = api.submit(body);
     return api.awaitFinished(id, Duration.ofSeconds(60)).get("results").get(0);

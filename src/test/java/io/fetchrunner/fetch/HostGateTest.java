@@ -83,7 +83,7 @@ class HostGateTest {
   @Test
   void aHostRampsUpStepByStepWhileRequestsWaitAndOnlyThen() {
     List<Runnable> scheduled = new ArrayList<>();
-    HostGate gate = new HostGate(2500, 100_000, 1000, java.time.Duration.ofMillis(100),
+    HostGate gate = new HostGate(2500, 100_000, 1000, Duration.ofMillis(100),
         (delay, task) -> scheduled.add(task));
     List<CompletableFuture<Void>> a = new ArrayList<>();
     for (int i = 0; i < 3000; i++) a.add(gate.acquire("a"));
@@ -106,7 +106,7 @@ class HostGateTest {
   @Test
   void aHostThatNeverWaitsIsNeverRaisedAndIsForgottenWhenIdle() {
     List<Runnable> scheduled = new ArrayList<>();
-    HostGate gate = new HostGate(5000, 100_000, 10, java.time.Duration.ofMillis(100),
+    HostGate gate = new HostGate(5000, 100_000, 10, Duration.ofMillis(100),
         (delay, task) -> scheduled.add(task));
     for (int i = 0; i < 10; i++) assertTrue(gate.acquire("a").isDone());
     assertEquals(List.of(), scheduled);
@@ -124,7 +124,7 @@ class HostGateTest {
   @Test
   void theRampGoesOnWhenTheGlobalLimitHeldItBack() {
     List<Runnable> scheduled = new ArrayList<>();
-    HostGate gate = new HostGate(4, 3, 2, java.time.Duration.ofMillis(100),
+    HostGate gate = new HostGate(4, 3, 2, Duration.ofMillis(100),
         (delay, task) -> scheduled.add(task));
     var b = gate.acquire("b"); // holds one of the 3 global permits
     List<CompletableFuture<Void>> a = new ArrayList<>();
@@ -143,7 +143,7 @@ class HostGateTest {
   @Test
   void aRaiseHeldBackByTheGlobalLimitIsScheduledAgainOnceTheHostIsFull() {
     List<Runnable> scheduled = new ArrayList<>();
-    HostGate gate = new HostGate(6, 3, 1, java.time.Duration.ofMillis(100),
+    HostGate gate = new HostGate(6, 3, 1, Duration.ofMillis(100),
         (delay, task) -> scheduled.add(task));
     var other1 = gate.acquire("b");
     var other2 = gate.acquire("c");

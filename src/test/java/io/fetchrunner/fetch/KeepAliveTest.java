@@ -8,10 +8,18 @@ import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,29 +59,27 @@ class KeepAliveTest {
   @Test
   void aConnectionTheServerClosedWhileIdleIsNotUsedAgain(@TempDir Path dataDir)
       throws Exception {
-    java.util.concurrent.atomic.AtomicInteger connections =
-        new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicInteger requests =
-        new java.util.concurrent.atomic.AtomicInteger();
-    try (java.net.ServerSocket server = new java.net.ServerSocket(0, 50,
-             java.net.InetAddress.getLoopbackAddress());
+    AtomicInteger connections = new AtomicInteger();
+    AtomicInteger requests = new AtomicInteger();
+    try (ServerSocket server = new ServerSocket(0, 50,
+             InetAddress.getLoopbackAddress());
          FetchRunner service = Services.start(dataDir, "")) {
       Thread t = new Thread(() -> {
         while (!server.isClosed()) {
-          try (java.net.Socket s = server.accept()) {
+          try (Socket s = server.accept()) {
             connections.incrementAndGet();
             s.setSoTimeout(200); // closes the connection after 200 ms without a request
-            var in = new java.io.BufferedReader(new java.io.InputStreamReader(
-                s.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+            var in = new BufferedReader(new InputStreamReader(
+                s.getInputStream(), StandardCharsets.US_ASCII));
             while (true) {
               String line = in.readLine();
               if (line == null) break;
               if (!line.isEmpty()) continue; // headers until the blank line
               requests.incrementAndGet();
               s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                  .getBytes(StandardCharsets.US_ASCII));
             }
-          } catch (java.io.IOException e) {
+          } catch (IOException e) {
             // the idle timeout, or the socket closed
           }
         }

@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,8 +76,8 @@ class RedirectHeadersTest {
   }
 
   private static Map<String, String> lower(Map<String, String> headers) {
-    var m = new java.util.HashMap<String, String>();
-    headers.forEach((k, v) -> m.put(k.toLowerCase(java.util.Locale.ROOT), v));
+    var m = new HashMap<String, String>();
+    headers.forEach((k, v) -> m.put(k.toLowerCase(Locale.ROOT), v));
     return m;
   }
 }

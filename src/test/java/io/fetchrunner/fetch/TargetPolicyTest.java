@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -68,7 +69,7 @@ class TargetPolicyTest {
 
   /** Every policy below allows 127.0.0.0/8 only: a host read the wrong way is denied. */
   private static TargetPolicy loopbackOnly(String... deny) {
-    var rules = new java.util.ArrayList<>(DEFAULT_DENY);
+    var rules = new ArrayList<>(DEFAULT_DENY);
     rules.addAll(List.of(deny));
     return new TargetPolicy(List.of("127.0.0.0/8"), rules, false);
   }

@@ -16,7 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -142,7 +144,7 @@ class HistoryApiTest {
     assertEquals(List.of(), ids("until=2000-01-01T00:00:00Z"));
     // an offset other than Z is an instant too
     assertEquals(List.of(alpha1), ids("name=" + RUN + "&until="
-        + enc(a2.atOffset(java.time.ZoneOffset.ofHours(2)).toString())));
+        + enc(a2.atOffset(ZoneOffset.ofHours(2)).toString())));
   }
 
   @Test
@@ -191,7 +193,7 @@ class HistoryApiTest {
     assertProblem("/jobs?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z", "until");
     assertProblem("/jobs?since=2026-01-01T00:00:00Z&until=2026-01-01T00:00:00Z", "until");
     assertProblem("/jobs?cursor=not-a-cursor", "cursor");
-    assertProblem("/jobs?cursor=" + java.util.Base64.getUrlEncoder().encodeToString(
+    assertProblem("/jobs?cursor=" + Base64.getUrlEncoder().encodeToString(
         "1.x.y".getBytes(StandardCharsets.UTF_8)), "cursor");
     assertProblem("/jobs?limit=0", "limit");
     assertProblem("/jobs?limit=ten", "limit");

@@ -13,6 +13,7 @@ import io.fetchrunner.job.UrlState;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.IntStream;
@@ -200,7 +201,7 @@ class HistoryWriterTest {
       writer.apply(List.of(env(id, new Job.JobSubmitted(new JobSpec(id, "tie", List.of(
           "http://t.example/" + i), 1, 1000, same, null, null)))));
     }
-    ids.sort(java.util.Comparator.reverseOrder()); // ties: by id, descending
+    ids.sort(Comparator.reverseOrder()); // ties: by id, descending
     var all = new HistoryQueries.JobFilter(null, "tie", null, null);
     List<String> seen = new ArrayList<>();
     HistoryQueries.Cursor cursor = null;

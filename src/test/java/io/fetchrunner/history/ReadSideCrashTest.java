@@ -10,6 +10,8 @@ import io.fetchrunner.support.Api;
 import io.fetchrunner.support.ChildService;
 import io.fetchrunner.support.Journal;
 import io.fetchrunner.support.TargetServer;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -379,9 +381,9 @@ class ReadSideCrashTest {
   }
 
   private static int freePort() {
-    try (var s = new java.net.ServerSocket(0)) {
+    try (var s = new ServerSocket(0)) {
       return s.getLocalPort();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -8,13 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
-import io.fetchrunner.support.TargetServer;
 import io.fetchrunner.support.Services;
+import io.fetchrunner.support.TargetServer;
 import io.fetchrunner.support.TestStore;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -249,7 +252,7 @@ class ApiTest {
     assertEquals(new HashSet<>(seen).size(), seen.size(), "no job on two pages");
     List<String> mineAsListed = seen.stream().filter(mine::contains).toList();
     List<String> newestFirst = new ArrayList<>(mine);
-    java.util.Collections.reverse(newestFirst);
+    Collections.reverse(newestFirst);
     assertEquals(newestFirst, mineAsListed);
 
     JsonNode first = api.get("/jobs?limit=1").body().get("jobs").get(0);
@@ -295,7 +298,7 @@ class ApiTest {
         "timeoutMs");
     assertProblem(api.postJson(Map.of("urls", List.of(ok), "name", 7)), 400, "name");
     assertProblem(api.postJson(Map.of("urls", List.of(ok), "concurency", 5)), 400, "concurency");
-    assertProblem(api.postJson(Map.of("urls", java.util.Collections.nCopies(MAX_URLS + 1, ok))),
+    assertProblem(api.postJson(Map.of("urls", Collections.nCopies(MAX_URLS + 1, ok))),
         400, "urls");
     assertProblem(api.post("/jobs", "text/plain", ok + "\nnot a url\n"), 400, "line 2");
     assertProblem(api.post("/jobs", "text/plain", "# nothing\n\n"), 400, "urls");
@@ -358,9 +361,9 @@ class ApiTest {
   }
 
   static int freePort() {
-    try (var s = new java.net.ServerSocket(0)) {
+    try (var s = new ServerSocket(0)) {
       return s.getLocalPort();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException(e);
     }
   }

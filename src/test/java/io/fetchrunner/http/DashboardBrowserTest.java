@@ -10,6 +10,7 @@ import io.fetchrunner.support.Api;
 import io.fetchrunner.support.Browser;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,7 +74,7 @@ class DashboardBrowserTest {
   private static List<String> lines(Path file) {
     try {
       return Files.readAllLines(file);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return List.of(); // not (fully) written yet
     }
   }

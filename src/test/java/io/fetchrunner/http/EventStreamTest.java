@@ -9,9 +9,15 @@ import io.fetchrunner.support.Api;
 import io.fetchrunner.support.EventStream;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -167,7 +173,7 @@ class EventStreamTest {
           api.submit(Map.of("name", "two", "urls", urls("two", 10, 100), "concurrency", 2)));
       Set<String> progressed = new HashSet<>();
       Set<String> done = new HashSet<>();
-      Map<String, Long> lastAt = new java.util.HashMap<>();
+      Map<String, Long> lastAt = new HashMap<>();
       while (!done.containsAll(ids)) {
         EventStream.Event e = all.next(WAIT);
         String id = e.data().get("id").asText();
@@ -196,23 +202,23 @@ class EventStreamTest {
       List<String> urls = new ArrayList<>();
       for (int i = 0; i < 20_000; i++) urls.add(target.url("/delay/0?" + pad + "=" + i));
       String id = api.submit(Map.of("name", "unread", "urls", urls, "concurrency", 200));
-      try (java.net.Socket socket = new java.net.Socket()) {
+      try (Socket socket = new Socket()) {
         socket.setReceiveBufferSize(4096);
-        socket.connect(new java.net.InetSocketAddress("127.0.0.1", service.port()));
+        socket.connect(new InetSocketAddress("127.0.0.1", service.port()));
         socket.getOutputStream().write(("GET /jobs/" + id + "/events HTTP/1.1\r\n"
-            + "Host: 127.0.0.1\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            + "Host: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         // The job does not wait for a client that reads nothing.
         var job = api.awaitFinished(id, Duration.ofSeconds(120));
         assertEquals("COMPLETED", job.get("state").asText());
         // The client was dropped: its connection ends (closed or reset) without done.
         socket.setSoTimeout(30_000);
-        var text = new java.io.ByteArrayOutputStream();
+        var text = new ByteArrayOutputStream();
         try {
           socket.getInputStream().transferTo(text); // to the end of the stream
-        } catch (java.net.SocketException reset) {
+        } catch (SocketException reset) {
           // what the server sent after the socket's buffers filled up is gone
         }
-        String stream = text.toString(java.nio.charset.StandardCharsets.UTF_8);
+        String stream = text.toString(StandardCharsets.UTF_8);
         assertTrue(!stream.contains("event: done"), "the stream went on to its end");
       }
     }

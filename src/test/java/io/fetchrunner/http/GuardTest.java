@@ -13,11 +13,14 @@ import io.fetchrunner.support.Api;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -166,11 +169,11 @@ class GuardTest {
 
   @Test
   void aRedirectToSuchAHostFormFailsTheUrl() {
-    List<String> urls = new java.util.ArrayList<>();
+    List<String> urls = new ArrayList<>();
     for (String host : List.of("127.1", "2130706433")) {
       String to = "http://" + host + ":" + target.port() + "/delay/0?redirected";
-      urls.add(target.url("/redirect-to?url=" + java.net.URLEncoder.encode(to,
-          java.nio.charset.StandardCharsets.UTF_8)));
+      urls.add(target.url("/redirect-to?url=" + URLEncoder.encode(to,
+          StandardCharsets.UTF_8)));
     }
     Api.Reply accepted = submit(TOKEN, Map.of("urls", urls, "retries", 0), Map.of());
     assertEquals(202, accepted.status(), accepted::toString);

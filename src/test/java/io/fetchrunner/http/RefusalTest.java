@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -179,7 +180,7 @@ class RefusalTest {
 
   @Test
   void headAnswersWhereverGetDoesWithTheSameHeadersAndNoBody() {
-    String unknown = "/jobs/" + java.util.UUID.randomUUID();
+    String unknown = "/jobs/" + UUID.randomUUID();
     for (String uri : List.of("/health", "/jobs?limit=1", "/jobs/" + jobId,
         "/jobs/" + jobId + "?results=false", "/jobs/" + jobId + "/results",
         "/jobs/" + jobId + "/results?format=csv", "/stats", "/admin/read-side", unknown,

@@ -12,11 +12,14 @@ import io.fetchrunner.fetch.HttpFetcher;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.support.Api;
 import io.fetchrunner.support.TargetServer;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -115,7 +118,7 @@ class JobTest {
     job.tell(new Job.Start(spec(id, urls, n), probe.ref().narrow()));
     job.tell(new Job.Get(false, probe.ref().narrow()));
 
-    List<Object> seen = probe.receiveSeveralMessages(n + 2, java.time.Duration.ofSeconds(30));
+    List<Object> seen = probe.receiveSeveralMessages(n + 2, Duration.ofSeconds(30));
     int accepted = indexOf(seen, Job.Accepted.class);
     int found = indexOf(seen, Job.Found.class);
     assertEquals(0, accepted, "the 202 leaves before any worker starts");
@@ -166,8 +169,7 @@ class JobTest {
   @Test
   void aDrainWhileALargeJobStartsItsWorkersCountsOnlyStartedUrlsAsInFlight() {
     String id = UUID.randomUUID().toString();
-    java.util.concurrent.atomic.AtomicInteger started =
-        new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger started = new AtomicInteger();
     // Workers that succeed as soon as they start: whatever was started has its result.
     Job.Workers instant = (index, request, retry, report) -> Behaviors.setup(ctx -> {
       started.incrementAndGet();
@@ -222,7 +224,7 @@ class JobTest {
 
   /** The URL results among the events (a batch event holds several). */
   private static List<Integer> recorded(List<Job.Event> events) {
-    List<Integer> indexes = new java.util.ArrayList<>();
+    List<Integer> indexes = new ArrayList<>();
     for (Job.Event e : events) {
       if (e instanceof Job.UrlsFetched b) b.results().forEach(o -> indexes.add(o.index()));
       if (e instanceof Job.UrlFetched one) indexes.add(one.index());

@@ -11,6 +11,7 @@ import io.fetchrunner.support.TargetServer;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -131,7 +132,7 @@ class PoisonTest {
           assertTrue(skipped.get("error").asText().length() > 0, status::toString);
         }
         // Everything after the corrupt events is on the read side.
-        Map<String, String> states = new java.util.HashMap<>();
+        Map<String, String> states = new HashMap<>();
         api.get("/jobs?limit=100").body().get("jobs")
             .forEach(j -> states.put(j.get("id").asText(), j.get("state").asText()));
         assertEquals("COMPLETED", states.get(store.healthy()), states::toString);

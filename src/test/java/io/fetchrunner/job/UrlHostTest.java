@@ -2,10 +2,11 @@ package io.fetchrunner.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.net.URI;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The host the statistics group URLs by is read as java.net.URI reads it. */
+/** The host the statistics group URLs by is read as URI reads it. */
 class UrlHostTest {
   @Test
   void theDirectReadingAgreesWithUri() {

@@ -13,6 +13,7 @@ import io.fetchrunner.support.TargetServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -100,7 +101,7 @@ class MetricsTest {
 
     Scrape after = scrape(api);
     // Kept for a look (the README's example lines come from such a page).
-    java.nio.file.Files.writeString(Path.of("target", "metrics-example.txt"), after.text());
+    Files.writeString(Path.of("target", "metrics-example.txt"), after.text());
     assertEquals(5, delta(before, after, FETCHED, "outcome", "succeeded", "error_kind", "none"));
     assertEquals(2, delta(before, after, FETCHED, "outcome", "failed",
         "error_kind", "http-status"));

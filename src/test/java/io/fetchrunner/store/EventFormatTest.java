@@ -23,7 +23,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.IntStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
@@ -90,10 +92,10 @@ class EventFormatTest {
 
   @Test
   void aLargeSubmissionIsStoredCompressedAndASmallResultAsItIs() throws Exception {
-    List<String> urls = java.util.stream.IntStream.range(0, 10_000)
+    List<String> urls = IntStream.range(0, 10_000)
         .mapToObj(i -> "https://api.example.com/v1/items/" + i + "?fields=all").toList();
     var submitted = new Job.JobSubmitted(new io.fetchrunner.job.JobSpec("j", "big", urls, 64,
-        30_000, AT, null, java.util.Map.of()));
+        30_000, AT, null, Map.of()));
     byte[] stored = serialization.serialize(submitted).get();
     long urlBytes = urls.stream().mapToLong(String::length).sum();
     assertTrue(stored.length < urlBytes / 4,
@@ -121,7 +123,7 @@ class EventFormatTest {
     int total = 400;
     try (TestStore store = TestStore.open(kind, dataDir);
         TargetServer target = new TargetServer()) {
-      List<String> urls = java.util.stream.IntStream.range(0, total)
+      List<String> urls = IntStream.range(0, total)
           .mapToObj(i -> target.url("/delay/0?stored-as-written-" + "x".repeat(60) + "=" + i))
           .toList();
       String config = store.config() + "fetchrunner.jobs.snapshot-every = 100\n";
@@ -129,7 +131,7 @@ class EventFormatTest {
       JsonNode job;
       try (FetchRunner service = Services.start(dataDir, config)) {
         Api api = new Api(service.port());
-        id = api.submit(java.util.Map.of("name", "stored", "urls", urls, "concurrency", 50));
+        id = api.submit(Map.of("name", "stored", "urls", urls, "concurrency", 50));
         job = api.awaitFinished(id, Duration.ofSeconds(60));
         assertEquals(total, job.get("succeeded").asInt(), job::toString);
       }

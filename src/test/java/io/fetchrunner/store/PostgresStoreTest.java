@@ -15,6 +15,7 @@ import io.fetchrunner.support.ChildService;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
 import io.fetchrunner.support.TestPostgres;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,6 +23,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -124,7 +126,7 @@ class PostgresStoreTest {
       @TempDir Path dataDir) throws Exception {
     try (var db = TestPostgres.createDatabase(); var role = new Role()) {
       // An H2 store left in the data directory is named, not silently ignored.
-      java.nio.file.Files.writeString(dataDir.resolve("fetchrunner.mv.db"), "");
+      Files.writeString(dataDir.resolve("fetchrunner.mv.db"), "");
       // The real service in a child JVM: it prints why and exits non-zero.
       var exit = ChildService.startExpectingFailure(dataDir, concat(
           db.systemProperties("fetchrunner"), "-Dfetchrunner.store.user=" + role.name));
@@ -209,7 +211,7 @@ class PostgresStoreTest {
   @Test
   void theSchemaFileNamesNoSchema() throws Exception {
     // A qualified name (public.x) would put a table outside fetchrunner.store.schema.
-    String script = java.nio.file.Files.readString(Path.of("sql", "postgres-schema.sql"));
+    String script = Files.readString(Path.of("sql", "postgres-schema.sql"));
     for (String statement : Schema.statements(script)) {
       assertFalse(
           statement.matches("(?is).*\\b(TABLE|INDEX|EXISTS|ON|REFERENCES)\\s+\\w+\\.\\w+.*"),
@@ -218,7 +220,7 @@ class PostgresStoreTest {
   }
 
   private static String[] concat(String[] a, String... b) {
-    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    String[] out = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
     return out;
   }

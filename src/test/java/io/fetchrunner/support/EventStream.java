@@ -3,6 +3,7 @@ package io.fetchrunner.support;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,11 +24,11 @@ public final class EventStream implements AutoCloseable {
 
   private static final Event END = new Event("(end of stream)", null, null);
 
-  private final HttpResponse<java.io.InputStream> response;
+  private final HttpResponse<InputStream> response;
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
   private final Thread reader;
 
-  private EventStream(HttpResponse<java.io.InputStream> response) {
+  private EventStream(HttpResponse<InputStream> response) {
     this.response = response;
     this.reader = new Thread(this::read, "event-stream");
     reader.setDaemon(true);

