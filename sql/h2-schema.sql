@@ -79,8 +79,11 @@ CREATE TABLE IF NOT EXISTS job_run (
     run_started_at TIMESTAMP(9) WITH TIME ZONE,
     last_result_at TIMESTAMP(9) WITH TIME ZONE,
     -- URLs fetched again because they were in flight when the service stopped
-    refetched INT NOT NULL DEFAULT 0
+    refetched INT NOT NULL DEFAULT 0,
+    -- the job this one re-runs (POST /jobs/{id}/rerun); null for others and in older rows
+    rerun_of VARCHAR(64)
 );
+ALTER TABLE job_run ADD COLUMN IF NOT EXISTS rerun_of VARCHAR(64);
 
 -- GET /jobs pages newest first by (submitted_at, job_id); /stats windows on submitted_at.
 CREATE INDEX IF NOT EXISTS job_run_submitted_idx ON job_run (submitted_at, job_id);

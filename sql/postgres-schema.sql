@@ -75,8 +75,11 @@ CREATE TABLE IF NOT EXISTS job_run (
   run_started_at TIMESTAMPTZ,
   last_result_at TIMESTAMPTZ,
   -- URLs fetched again because they were in flight when the service stopped
-  refetched INT NOT NULL DEFAULT 0
+  refetched INT NOT NULL DEFAULT 0,
+  -- the job this one re-runs (POST /jobs/{id}/rerun); null for others and in older rows
+  rerun_of VARCHAR(64)
 );
+ALTER TABLE job_run ADD COLUMN IF NOT EXISTS rerun_of VARCHAR(64);
 
 CREATE INDEX IF NOT EXISTS job_run_submitted_idx ON job_run (submitted_at, job_id);
 CREATE INDEX IF NOT EXISTS job_run_state_submitted_idx ON job_run (state, submitted_at, job_id);

@@ -66,7 +66,7 @@ public final class HistoryQueries {
   public record Page(List<JobSummary> jobs, Cursor next) {}
 
   private static final String SUMMARY_COLUMNS = "job_id, name, state, total, succeeded, failed,"
-      + " cancelled, submitted_at, finished_at, wall_ms, sum_latency_ms, runs, refetched";
+      + " cancelled, submitted_at, finished_at, wall_ms, sum_latency_ms, runs, refetched, rerun_of";
 
   public Page list(JobFilter filter, Cursor after, int limit) throws SQLException {
     var where = new Where();
@@ -140,7 +140,7 @@ public final class HistoryQueries {
         JobStatus.valueOf(rs.getString("state")), total, succeeded, failed, cancelled,
         total - succeeded - failed - cancelled, HistoryStore.fromDb(rs, "submitted_at"),
         HistoryStore.fromDb(rs, "finished_at"), wall, sum, JobFigures.speedup(sum, wall),
-        Math.max(0, rs.getInt("runs") - 1), rs.getInt("refetched"));
+        Math.max(0, rs.getInt("runs") - 1), rs.getInt("refetched"), rs.getString("rerun_of"));
   }
 
   // ---- one job's results ----

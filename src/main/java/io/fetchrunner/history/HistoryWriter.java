@@ -342,8 +342,8 @@ public final class HistoryWriter {
       try (PreparedStatement st = c.prepareStatement("INSERT INTO job_run (job_id, name, state,"
           + " total, succeeded, failed, cancelled, concurrency, timeout_ms, submitted_at,"
           + " finished_at, wall_ms, sum_latency_ms, runs, closed_wall_ms, run_started_at,"
-          + " last_result_at)"
-          + " VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, ?, NULL, 0, 0, 0, 0, NULL, NULL)")) {
+          + " last_result_at, rerun_of)"
+          + " VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, ?, NULL, 0, 0, 0, 0, NULL, NULL, ?)")) {
         st.setString(1, jobId);
         st.setString(2, store.text(spec.name()));
         st.setString(3, JobStatus.RUNNING.name());
@@ -351,6 +351,7 @@ public final class HistoryWriter {
         st.setInt(5, spec.concurrency());
         st.setLong(6, spec.timeoutMs());
         st.setObject(7, HistoryStore.toDb(spec.submittedAt()));
+        st.setString(8, spec.rerunOf());
         st.executeUpdate();
       }
       UrlChunks.store(c, jobId, spec.urls());

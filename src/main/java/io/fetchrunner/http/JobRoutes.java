@@ -7,6 +7,7 @@ import io.fetchrunner.Stages;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.job.BrokenJobs;
 import io.fetchrunner.job.Job;
+import io.fetchrunner.job.JobRequest;
 import io.fetchrunner.job.JobSupervisor;
 import io.fetchrunner.job.JobView;
 import io.fetchrunner.job.RunningJobs;
@@ -41,7 +42,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
- * The job calls: {@code POST /jobs}, {@code GET} and {@code DELETE /jobs/{id}}. Actors never
+ * The job calls: {@code POST /jobs}, {@code GET} and {@code DELETE /jobs/{id}},
+ * {@code POST /jobs/{id}/rerun}. Actors never
  * see HTTP types; this class never sees events. The root ({@link ApiRoutes}) adds the token,
  * the answers to failures and the 503 while shutting down.
  */
@@ -79,7 +81,44 @@ public final class JobRoutes extends AllDirectives {
             delete(() -> parameterMultiMap(given -> {
               QueryParameters.only(given, Set.of());
               return completeWithFuture(cancel(id));
-            })))))));
+            }))))),
+        path(PathMatchers.segment().slash("rerun"), id -> post(() -> rerun(id)))));
+  }
+
+  /** The Idempotency-Key header, checked: 1 to 255 visible ASCII characters (else a 400). */
+  private static String idempotencyKey(Optional<String> header) {
+    String key = header.map(String::strip).orElse(null);
+    if (key != null && (key.isEmpty() || key.length() > 255
+        || !key.chars().allMatch(ch -> ch >= 0x21 && ch <= 0x7e))) {
+      throw Problem.badRequest("Idempotency-Key",
+          "Idempotency-Key must be 1 to 255 visible ASCII characters");
+    }
+    return key;
+  }
+
+  /**
+   * Hands a job to the supervisor: 202 with its summary and Location, 200 for a replay under
+   * the same Idempotency-Key, 422 when the key was used for another request.
+   */
+  private CompletionStage<HttpResponse> submitted(JobRequest job, String key) {
+    CompletionStage<JobSupervisor.SubmitReply> reply = Stages.plain(AskPattern.ask(
+        supervisor,
+        (ActorRef<JobSupervisor.SubmitReply> replyTo) -> new JobSupervisor.Submit(job, key,
+            replyTo),
+        settings.http().askTimeout(), system.scheduler()));
+    return reply.thenApply(r -> {
+      if (r instanceof JobSupervisor.Submitted s) {
+        // A replay under the same Idempotency-Key is the job accepted earlier: 200.
+        return Json.response(s.replayed() ? 200 : 202, s.summary())
+            .addHeader(Location.create("/jobs/" + s.summary().id()));
+      }
+      if (r instanceof JobSupervisor.KeyReused k) {
+        return Problem.response(422, "Idempotency-Key reused",
+            "this Idempotency-Key was used for a different request (job " + k.jobId()
+                + ")", "Idempotency-Key");
+      }
+      return ProblemMapping.unavailable(((JobSupervisor.NotSubmitted) r).reason());
+    }).exceptionally(ProblemMapping::response);
   }
 
   // ---- POST /jobs ----
@@ -88,15 +127,10 @@ public final class JobRoutes extends AllDirectives {
     return extractRequest(request -> parameterMultiMap(given ->
         optionalHeaderValueByName("Idempotency-Key", idempotencyKey ->
         entity(Unmarshaller.entityToString(), body -> {
-          String key = idempotencyKey.map(String::strip).orElse(null);
-          if (key != null && (key.isEmpty() || key.length() > 255
-              || !key.chars().allMatch(ch -> ch >= 0x21 && ch <= 0x7e))) {
-            throw Problem.badRequest("Idempotency-Key",
-                "Idempotency-Key must be 1 to 255 visible ASCII characters");
-          }
+          String key = idempotencyKey(idempotencyKey);
           var contentType = request.entity().getContentType();
           var mediaType = contentType.mediaType();
-          io.fetchrunner.job.JobRequest job;
+          JobRequest job;
           if (mediaType.equals(MediaTypes.APPLICATION_JSON)) {
             if (!given.isEmpty()) {
               String param = given.keySet().iterator().next();
@@ -113,25 +147,56 @@ public final class JobRoutes extends AllDirectives {
                 + (contentType.equals(ContentTypes.NO_CONTENT_TYPE) ? "a body with no Content-Type"
                     : mediaType.toString()), "Content-Type");
           }
-          CompletionStage<JobSupervisor.SubmitReply> reply = Stages.plain(AskPattern.ask(
-              supervisor,
-              (ActorRef<JobSupervisor.SubmitReply> replyTo) -> new JobSupervisor.Submit(job,
-                  key, replyTo),
-              settings.http().askTimeout(), system.scheduler()));
-          return completeWithFuture(reply.thenApply(r -> {
-            if (r instanceof JobSupervisor.Submitted s) {
-              // A replay under the same Idempotency-Key is the job accepted earlier: 200.
-              return Json.response(s.replayed() ? 200 : 202, s.summary())
-                  .addHeader(Location.create("/jobs/" + s.summary().id()));
-            }
-            if (r instanceof JobSupervisor.KeyReused k) {
-              return Problem.response(422, "Idempotency-Key reused",
-                  "this Idempotency-Key was used for a different request (job " + k.jobId()
-                      + ")", "Idempotency-Key");
-            }
-            return ProblemMapping.unavailable(((JobSupervisor.NotSubmitted) r).reason());
-          }).exceptionally(ProblemMapping::response));
+          return completeWithFuture(submitted(job, key));
         }))));
+  }
+
+  // ---- POST /jobs/{id}/rerun ----
+
+  /**
+   * A new job with the URLs of a finished job that failed ({@code only=failed}, the default)
+   * or all of them ({@code only=all}), with its options, linked by {@code rerunOf}.
+   */
+  private Route rerun(String given) {
+    return parameterMultiMap(params -> optionalHeaderValueByName("Idempotency-Key", header ->
+        extractStrictEntity(Duration.ofSeconds(5), body -> {
+          var query = QueryParameters.only(params, Set.of("only"));
+          String only = query.getOrDefault("only", "failed");
+          if (!only.equals("failed") && !only.equals("all")) {
+            throw Problem.badRequest("only", "\"only\" must be failed or all");
+          }
+          if (!body.isKnownEmpty() && body.getData().nonEmpty()) {
+            throw Problem.badRequest("body", "a re-run takes no body: the options are the"
+                + " original job's (only=failed or only=all in the query)");
+          }
+          String key = idempotencyKey(header);
+          var jobId = jobId(given);
+          if (jobId.isEmpty()) return complete(noSuchJob(given));
+          String id = jobId.get();
+          var brokenAnswer = brokenJob(id);
+          if (brokenAnswer.isPresent()) return complete(brokenAnswer.get());
+          return completeWithFuture(Stages.plain(entity(id).<Job.RerunReply>ask(
+                  replyTo -> new Job.Rerun(only.equals("failed"), replyTo),
+                  settings.http().askTimeout()))
+              .thenCompose(r -> {
+                if (r instanceof Job.RerunRequest again) return submitted(again.request(), key);
+                HttpResponse refused;
+                if (r instanceof Job.StillRunning) {
+                  refused = Problem.response(409, "Job still running", "job " + id
+                      + " is still running: re-run it once it has finished (or cancel it)",
+                      null);
+                } else if (r instanceof Job.NothingToRerun n) {
+                  refused = Problem.response(409, "Nothing to re-run", "job " + id + " has no"
+                      + " failed URL (" + n.summary().succeeded() + " succeeded, "
+                      + n.summary().cancelled() + " cancelled); only=all runs every URL again",
+                      "only");
+                } else {
+                  refused = noSuchJob(id);
+                }
+                return CompletableFuture.completedFuture(refused);
+              })
+              .exceptionally(error -> failure(id, error)));
+        })));
   }
 
   // ---- GET /jobs/{id} and DELETE /jobs/{id} ----

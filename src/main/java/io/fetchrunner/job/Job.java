@@ -59,12 +59,12 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
    */
   public static final String PERSISTENCE_ID_PREFIX = TYPE_KEY.name() + "|";
 
-
   // ---- protocol ----
 
   public sealed interface Command extends CborSerializable
-      permits Start, Get, Cancel, Wake, RecordResults, Drain, HandOff, Follow, CatchUp, BeginRun,
-      DispatchMore, Unload, StopNow, Unfollow, PublishProgress, DeliverNext, WebhookAnswered {}
+      permits Start, Get, Cancel, Wake, Rerun, RecordResults, Drain, HandOff, Follow, CatchUp,
+      BeginRun, DispatchMore, Unload, StopNow, Unfollow, PublishProgress, DeliverNext,
+      WebhookAnswered {}
 
   /** Accept the job (idempotent: a job that exists answers with its summary). */
   public record Start(JobSpec spec, ActorRef<Accepted> replyTo) implements Command {}
@@ -73,6 +73,12 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   public record Get(boolean withResults, ActorRef<GetReply> replyTo) implements Command {}
 
   public record Cancel(ActorRef<CancelReply> replyTo) implements Command {}
+
+  /**
+   * The request that runs this finished job again: its failed URLs ({@code onlyFailed}) or all
+   * of them, with its options, linked to it ({@code rerunOf}).
+   */
+  public record Rerun(boolean onlyFailed, ActorRef<RerunReply> replyTo) implements Command {}
 
   /** Sent by the supervisor after a restart: loads the job, which resumes if unfinished. */
   public record Wake(ActorRef<WakeReply> replyTo) implements Command {}
@@ -141,7 +147,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   public record Found(JobView view) implements GetReply {}
 
-  public record NotFound() implements GetReply, CancelReply, WakeReply {}
+  public record NotFound() implements GetReply, CancelReply, WakeReply, RerunReply {}
 
   public sealed interface CancelReply extends CborSerializable
       permits Cancelled, AlreadyFinished, NotFound {}
@@ -153,9 +159,18 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   public sealed interface WakeReply extends CborSerializable
       permits StillRunning, Ended, NotFound {}
 
-  public record StillRunning() implements WakeReply {}
+  public record StillRunning() implements WakeReply, RerunReply {}
 
   public record Ended(JobSummary summary) implements WakeReply {}
+
+  public sealed interface RerunReply extends CborSerializable
+      permits RerunRequest, NothingToRerun, StillRunning, NotFound {}
+
+  /** Submit this to run the job again. */
+  public record RerunRequest(JobRequest request) implements RerunReply {}
+
+  /** The job has no failed URL. */
+  public record NothingToRerun(JobSummary summary) implements RerunReply {}
 
   // ---- events ----
 
@@ -307,6 +322,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(Get.class, (s, c) -> unknown(c.replyTo()))
         .onCommand(Cancel.class, (s, c) -> unknown(c.replyTo()))
         .onCommand(Wake.class, (s, c) -> unknown(c.replyTo()))
+        .onCommand(Rerun.class, (s, c) -> unknown(c.replyTo()))
         .onCommand(Follow.class, (s, c) -> {
           scheduleUnload();
           return Effect().reply(c.follower(), new JobFeed.NoSuchJob());
@@ -347,6 +363,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), found(s, c)))
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(), new StillRunning()))
+        .onCommand(Rerun.class, (s, c) -> Effect().reply(c.replyTo(), new StillRunning()))
         .onCommand(RecordResults.class, this::onRecordResults)
         .onCommand(BeginRun.class, this::onBeginRun)
         .onCommand(DispatchMore.class, (s, c) -> {
@@ -363,6 +380,11 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
             (s, c) -> Effect().reply(c.replyTo(), new AlreadyFinished(s.summary())))
         .onCommand(Wake.class, (s, c) -> Effect().reply(c.replyTo(),
             s.nextPendingNotification() != null ? new StillRunning() : new Ended(s.summary())))
+        .onCommand(Rerun.class, (s, c) -> {
+          JobRequest again = s.rerun(c.onlyFailed());
+          return Effect().reply(c.replyTo(), again.urls().isEmpty()
+              ? new NothingToRerun(s.summary()) : new RerunRequest(again));
+        })
         .onCommand(RecordResults.class, (s, c) -> {
           c.ackTo().tell(new ResultBatcher.Recorded());
           return Effect().none();

@@ -1,5 +1,6 @@
 package io.fetchrunner.job;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -14,17 +15,25 @@ import java.util.Map;
  * (by index) that are not plain GETs; it is empty for most jobs.
  */
 public record JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
-    FetchPolicy policy, Map<Integer, UrlRequest> requests, Notify webhook)
+    FetchPolicy policy, Map<Integer, UrlRequest> requests, Notify webhook,
+    // Left out of the fingerprint when null: requests fingerprinted before it existed match.
+    @JsonInclude(JsonInclude.Include.NON_NULL) String rerunOf)
     implements CborSerializable {
 
   public JobRequest {
     requests = requests == null ? Map.of() : Map.copyOf(requests);
   }
 
+  /** Not a re-run. */
+  public JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
+      FetchPolicy policy, Map<Integer, UrlRequest> requests, Notify webhook) {
+    this(name, urls, concurrency, timeoutMs, policy, requests, webhook, null);
+  }
+
   /** Without a webhook. */
   public JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
       FetchPolicy policy, Map<Integer, UrlRequest> requests) {
-    this(name, urls, concurrency, timeoutMs, policy, requests, null);
+    this(name, urls, concurrency, timeoutMs, policy, requests, null, null);
   }
 
   private static final ObjectMapper CANONICAL = new ObjectMapper()

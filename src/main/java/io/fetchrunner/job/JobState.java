@@ -7,7 +7,9 @@ import io.fetchrunner.Secrets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The state of one job, rebuilt from its events.
@@ -204,7 +206,25 @@ public final class JobState implements CborSerializable {
     JobFigures f = figures;
     return new JobSummary(spec.id(), spec.name(), status, total(), f.succeeded(), f.failed(),
         f.cancelled(), pending(), spec.submittedAt(), finishedAt, f.wallMs(), f.sumLatencyMs(),
-        f.speedup(), Math.max(0, f.runs() - 1), f.refetched());
+        f.speedup(), Math.max(0, f.runs() - 1), f.refetched(), spec.rerunOf());
+  }
+
+  /**
+   * The request that runs this job again: its FAILED URLs when {@code onlyFailed}, else all
+   * its URLs, in their order, with the job's name, options, per-URL requests and webhook, and
+   * {@code rerunOf} this job. Credentials in URLs and headers are kept (they are not shown).
+   */
+  public JobRequest rerun(boolean onlyFailed) {
+    List<String> urls = new ArrayList<>();
+    Map<Integer, UrlRequest> requests = new HashMap<>();
+    for (int i = 0; i < results.length; i++) {
+      if (onlyFailed && (results[i] == null || results[i].state() != UrlState.FAILED)) continue;
+      UrlRequest own = spec.requests().get(i);
+      if (own != null) requests.put(urls.size(), own);
+      urls.add(spec.urls().get(i));
+    }
+    return new JobRequest(spec.name(), List.copyOf(urls), spec.concurrency(), spec.timeoutMs(),
+        spec.policy(), requests, spec.webhook(), spec.id());
   }
 
   /** The summary and every URL's result, as shown: credentials redacted ({@link Secrets}). */

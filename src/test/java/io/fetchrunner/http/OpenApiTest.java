@@ -136,6 +136,25 @@ class OpenApiTest {
     assertEquals(404, call(s, "DELETE", "/jobs/505aa865-294d-41a7-acae-38d6253c2f03",
         "/jobs/{id}", null, null, Map.of()).status());
 
+    // Re-run: the failed URL (the 404) as a new job, a replay, then refusals.
+    Answer rerun = call(s, "POST", "/jobs/" + id + "/rerun", "/jobs/{id}/rerun", null, null,
+        Map.of("Idempotency-Key", "openapi-rerun"));
+    assertEquals(202, rerun.status(), rerun.body());
+    assertEquals(id, Api.MAPPER.readTree(rerun.body()).get("rerunOf").asText());
+    assertEquals(200, call(s, "POST", "/jobs/" + id + "/rerun", "/jobs/{id}/rerun", null, null,
+        Map.of("Idempotency-Key", "openapi-rerun")).status());
+    assertEquals(422, call(s, "POST", "/jobs/" + id + "/rerun?only=all", "/jobs/{id}/rerun",
+        null, null, Map.of("Idempotency-Key", "openapi-rerun")).status());
+    assertEquals(400, call(s, "POST", "/jobs/" + id + "/rerun?only=some", "/jobs/{id}/rerun",
+        null, null, Map.of()).status());
+    assertEquals(404, call(s, "POST", "/jobs/505aa865-294d-41a7-acae-38d6253c2f03/rerun",
+        "/jobs/{id}/rerun", null, null, Map.of()).status());
+    String running = new Api(s.port()).submit(Map.of("urls",
+        List.of(target.url("/delay/30000?oa-rerun"))));
+    assertEquals(409, call(s, "POST", "/jobs/" + running + "/rerun", "/jobs/{id}/rerun", null,
+        null, Map.of()).status());
+    new Api(s.port()).delete("/jobs/" + running);
+
     new Api(s.port()).awaitListed(id);
     call(s, "GET", "/jobs?limit=2&name=OPENAPI&state=COMPLETED", "/jobs", null, null, Map.of());
     assertEquals(400, call(s, "GET", "/jobs?state=DONE", "/jobs", null, null, Map.of()).status());

@@ -47,7 +47,8 @@ import org.apache.pekko.util.ByteString;
  *       {@code {scheme}://hopper:Sesame-hop@127.0.0.1:{port}/{rest}?query}, a Location with a
  *       user and password ({@link #REDIRECT_PASSWORD}) that the request did not carry
  *   <li>{@code /echo}: 200 with a short body; the request (method, headers, body) is kept,
- *       see {@link #lastRequest(String)}
+ *       see {@link #lastRequest(String)}; {@code ?fail-first=N}: 503 to the first N requests of
+ *       that path-and-query (kept too)
  *   <li>{@code retry-after=N} in the query of a non-2xx answer adds {@code Retry-After: N}
  * </ul>
  * {@link #resetUrl()} is a separate raw socket that resets every connection it accepts.
@@ -220,6 +221,8 @@ public final class TargetServer implements AutoCloseable {
     String arg = parts.length > 2 ? parts[2] : "0";
     String retryAfter = uri.query().get("retry-after").orElse(null);
     if (kind.equals("echo")) {
+      int failFirst = uri.query().get("fail-first").map(Integer::parseInt).orElse(0);
+      int echoHit = hit;
       return request.entity().toStrict(5000, system).thenApply(strict -> {
         Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         request.getHeaders().forEach(h -> headers.put(h.name(), h.value()));
@@ -228,6 +231,9 @@ public final class TargetServer implements AutoCloseable {
         }
         lastRequest.put(key, new Seen(request.method().value(), headers,
             strict.getData().utf8String()));
+        if (echoHit <= failFirst) {
+          return HttpResponse.create().withStatus(503).withEntity("failing " + echoHit);
+        }
         return HttpResponse.create().withEntity("echo");
       });
     }
