@@ -81,9 +81,17 @@ CREATE TABLE IF NOT EXISTS job_run (
     -- URLs fetched again because they were in flight when the service stopped
     refetched INT NOT NULL DEFAULT 0,
     -- the job this one re-runs (POST /jobs/{id}/rerun); null for others and in older rows
-    rerun_of VARCHAR(64)
+    rerun_of VARCHAR(64),
+    -- the job's thresholds as JSON (null: none), and a completed job's verdict against them:
+    -- PASSED or FAILED, with its checks as the JSON array GET /jobs/{id} shows
+    thresholds VARCHAR,
+    verdict VARCHAR(8),
+    checks VARCHAR
 );
 ALTER TABLE job_run ADD COLUMN IF NOT EXISTS rerun_of VARCHAR(64);
+ALTER TABLE job_run ADD COLUMN IF NOT EXISTS thresholds VARCHAR;
+ALTER TABLE job_run ADD COLUMN IF NOT EXISTS verdict VARCHAR(8);
+ALTER TABLE job_run ADD COLUMN IF NOT EXISTS checks VARCHAR;
 
 -- GET /jobs pages newest first by (submitted_at, job_id); /stats windows on submitted_at.
 CREATE INDEX IF NOT EXISTS job_run_submitted_idx ON job_run (submitted_at, job_id);

@@ -1,11 +1,15 @@
 package io.fetchrunner.history;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.fetchrunner.JsonMapper;
 import io.fetchrunner.Secrets;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobFigures;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.UrlResult;
+import io.fetchrunner.job.Verdict;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -37,7 +41,13 @@ public final class HistoryQueries {
   // ---- the job list ----
 
   /** Which jobs: all null means every job. {@code since} inclusive, {@code until} exclusive. */
-  public record JobFilter(JobStatus state, String name, Instant since, Instant until) {}
+  /** Jobs by state, name (a substring, any case), submission window and verdict. */
+  public record JobFilter(JobStatus state, String name, Instant since, Instant until,
+      String verdict) {
+    public JobFilter(JobStatus state, String name, Instant since, Instant until) {
+      this(state, name, since, until, null);
+    }
+  }
 
   /** A position in the list: the last job of a page (newest first by submission, then id). */
   public record Cursor(Instant submittedAt, String jobId) {
@@ -66,7 +76,8 @@ public final class HistoryQueries {
   public record Page(List<JobSummary> jobs, Cursor next) {}
 
   private static final String SUMMARY_COLUMNS = "job_id, name, state, total, succeeded, failed,"
-      + " cancelled, submitted_at, finished_at, wall_ms, sum_latency_ms, runs, refetched, rerun_of";
+      + " cancelled, submitted_at, finished_at, wall_ms, sum_latency_ms, runs, refetched, rerun_of,"
+      + " verdict, checks";
 
   public Page list(JobFilter filter, Cursor after, int limit) throws SQLException {
     var where = new Where();
@@ -140,7 +151,20 @@ public final class HistoryQueries {
         JobStatus.valueOf(rs.getString("state")), total, succeeded, failed, cancelled,
         total - succeeded - failed - cancelled, HistoryStore.fromDb(rs, "submitted_at"),
         HistoryStore.fromDb(rs, "finished_at"), wall, sum, JobFigures.speedup(sum, wall),
-        Math.max(0, rs.getInt("runs") - 1), rs.getInt("refetched"), rs.getString("rerun_of"));
+        Math.max(0, rs.getInt("runs") - 1), rs.getInt("refetched"), rs.getString("rerun_of"))
+        .withVerdict(verdict(rs.getString("verdict"), rs.getString("checks")));
+  }
+
+  private static final TypeReference<List<Verdict.Check>> CHECKS = new TypeReference<>() {};
+
+  private static Verdict verdict(String result, String checks) {
+    if (result == null) return null;
+    try {
+      return new Verdict(result, checks == null ? List.of()
+          : JsonMapper.get().readValue(checks, CHECKS));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("unreadable checks of a verdict: " + checks, e);
+    }
   }
 
   // ---- one job's results ----
@@ -485,6 +509,7 @@ public final class HistoryQueries {
       }
       if (f.since() != null) add(alias + "submitted_at >= ?", store.bound(f.since()));
       if (f.until() != null) add(alias + "submitted_at < ?", store.bound(f.until()));
+      if (f.verdict() != null) add(alias + "verdict = ?", f.verdict());
     }
 
     String sql() {

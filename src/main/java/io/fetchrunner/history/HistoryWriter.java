@@ -1,11 +1,15 @@
 package io.fetchrunner.history;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.fetchrunner.JsonMapper;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobFigures;
 import io.fetchrunner.job.JobSpec;
 import io.fetchrunner.job.JobStatus;
+import io.fetchrunner.job.Thresholds;
 import io.fetchrunner.job.UrlHost;
 import io.fetchrunner.job.UrlResult;
+import io.fetchrunner.job.Verdict;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -260,12 +264,28 @@ public final class HistoryWriter {
     }
   }
 
+  private static String jsonValue(Object value) {
+    try {
+      return JsonMapper.get().writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static <T> T readJson(String json, Class<T> type) {
+    try {
+      return JsonMapper.get().readValue(json, type);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("unreadable " + type.getSimpleName() + ": " + json, e);
+    }
+  }
+
   /** A list as the JSON array GET /jobs/{id} shows; null when empty. */
   private static String json(List<?> values) {
     if (values == null || values.isEmpty()) return null;
     try {
-      return io.fetchrunner.JsonMapper.get().writeValueAsString(values);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return JsonMapper.get().writeValueAsString(values);
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -276,6 +296,8 @@ public final class HistoryWriter {
     int total;
     JobStatus state;
     Instant finishedAt;
+    /** The job's thresholds, or null. */
+    Thresholds thresholds;
     /** Counts, summed latency, runs and wall time: as the job keeps them (JobState). */
     JobFigures figures = new JobFigures();
 
@@ -327,6 +349,7 @@ public final class HistoryWriter {
       } else if (event instanceof Job.JobCompleted e) {
         row.state = JobStatus.COMPLETED;
         row.finishedAt = e.at();
+        if (row.thresholds != null) judge(row);
       } else if (event instanceof Job.JobCancelled e) {
         sendRecords(); // the URLs that got a result are not cancelled
         // Every URL still without a result is cancelled; it keeps having no row.
@@ -342,8 +365,8 @@ public final class HistoryWriter {
       try (PreparedStatement st = c.prepareStatement("INSERT INTO job_run (job_id, name, state,"
           + " total, succeeded, failed, cancelled, concurrency, timeout_ms, submitted_at,"
           + " finished_at, wall_ms, sum_latency_ms, runs, closed_wall_ms, run_started_at,"
-          + " last_result_at, rerun_of)"
-          + " VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, ?, NULL, 0, 0, 0, 0, NULL, NULL, ?)")) {
+          + " last_result_at, rerun_of, thresholds)"
+          + " VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, ?, NULL, 0, 0, 0, 0, NULL, NULL, ?, ?)")) {
         st.setString(1, jobId);
         st.setString(2, store.text(spec.name()));
         st.setString(3, JobStatus.RUNNING.name());
@@ -352,13 +375,43 @@ public final class HistoryWriter {
         st.setLong(6, spec.timeoutMs());
         st.setObject(7, HistoryStore.toDb(spec.submittedAt()));
         st.setString(8, spec.rerunOf());
+        Thresholds thresholds = spec.thresholds() == null || spec.thresholds().isEmpty()
+            ? null : spec.thresholds();
+        st.setString(9, thresholds == null ? null : jsonValue(thresholds));
         st.executeUpdate();
       }
       UrlChunks.store(c, jobId, spec.urls());
       var row = new JobRow(jobId);
+      row.thresholds = spec.thresholds() == null || spec.thresholds().isEmpty()
+          ? null : spec.thresholds();
       row.total = spec.urls().size();
       row.state = JobStatus.RUNNING;
       rows.put(jobId, row);
+    }
+
+    /**
+     * A completed job against its thresholds, from its row's figures and the latencies of its
+     * stored results (as the job judges itself: {@link Verdict}); stored with the row.
+     */
+    private void judge(JobRow row) throws SQLException {
+      sendRecords(); // every result of the job is in url_result and counted
+      List<Long> latencies = new ArrayList<>();
+      try (PreparedStatement st = c.prepareStatement("SELECT latency_ms FROM url_result"
+          + " WHERE job_id = ? AND state IN ('SUCCEEDED', 'FAILED')")) {
+        st.setString(1, row.id);
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) latencies.add(rs.getLong(1));
+        }
+      }
+      Verdict verdict = Verdict.judge(row.thresholds, row.figures,
+          latencies.stream().mapToLong(Long::longValue).toArray());
+      try (PreparedStatement st = c.prepareStatement(
+          "UPDATE job_run SET verdict = ?, checks = ? WHERE job_id = ?")) {
+        st.setString(1, verdict == null ? null : verdict.result());
+        st.setString(2, verdict == null ? null : json(verdict.checks()));
+        st.setString(3, row.id);
+        st.executeUpdate();
+      }
     }
 
     /** The job's row, read once per batch; null if the job is unknown. */
@@ -367,7 +420,7 @@ public final class HistoryWriter {
       if (cached != null) return cached;
       try (PreparedStatement st = c.prepareStatement("SELECT total, state, succeeded, failed,"
           + " cancelled, finished_at, sum_latency_ms, runs, closed_wall_ms, run_started_at,"
-          + " last_result_at, refetched FROM job_run WHERE job_id = ?")) {
+          + " last_result_at, refetched, thresholds FROM job_run WHERE job_id = ?")) {
         st.setString(1, jobId);
         try (ResultSet rs = st.executeQuery()) {
           if (!rs.next()) return null;
@@ -375,6 +428,8 @@ public final class HistoryWriter {
           row.total = rs.getInt("total");
           row.state = JobStatus.valueOf(rs.getString("state"));
           row.finishedAt = HistoryStore.fromDb(rs, "finished_at");
+          String thresholds = rs.getString("thresholds");
+          row.thresholds = thresholds == null ? null : readJson(thresholds, Thresholds.class);
           row.figures = JobFigures.restored(rs.getInt("succeeded"), rs.getInt("failed"),
               rs.getInt("cancelled"), rs.getLong("sum_latency_ms"), rs.getInt("runs"),
               rs.getInt("refetched"), rs.getLong("closed_wall_ms"),

@@ -7,6 +7,7 @@ import io.fetchrunner.history.HistoryQueries;
 import io.fetchrunner.history.JobHistoryProjection;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
+import io.fetchrunner.job.Verdict;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -87,9 +88,9 @@ public final class HistoryRoutes extends AllDirectives {
   }
 
   private static final Set<String> LIST =
-      Set.of("state", "name", "since", "until", "limit", "cursor");
+      Set.of("state", "name", "since", "until", "verdict", "limit", "cursor");
   private static final Set<String> EXPORT = Set.of("format");
-  private static final Set<String> STATS = Set.of("since", "until", "name");
+  private static final Set<String> STATS = Set.of("since", "until", "name", "verdict");
 
   /** The query parameters, each one of {@code known} and given once (else a 400). */
   private Route parameters(Set<String> known,
@@ -262,7 +263,14 @@ public final class HistoryRoutes extends AllDirectives {
     if (since != null && until != null && !since.isBefore(until)) {
       throw Problem.badRequest("until", "\"until\" must be after \"since\"");
     }
-    return new HistoryQueries.JobFilter(state, name, since, until);
+    String verdict = null;
+    if (query.containsKey("verdict")) {
+      verdict = query.get("verdict").strip().toUpperCase(Locale.ROOT);
+      if (!verdict.equals(Verdict.PASSED) && !verdict.equals(Verdict.FAILED)) {
+        throw Problem.badRequest("verdict", "\"verdict\" must be PASSED or FAILED");
+      }
+    }
+    return new HistoryQueries.JobFilter(state, name, since, until, verdict);
   }
 
   private static Instant instant(Map<String, String> query, String field) {

@@ -7,6 +7,7 @@ import io.fetchrunner.fetch.HostForms;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.job.FetchPolicy;
 import io.fetchrunner.job.JobRequest;
+import io.fetchrunner.job.Thresholds;
 import io.fetchrunner.job.Notify;
 import io.fetchrunner.job.UrlRequest;
 import java.net.URI;
@@ -31,7 +32,7 @@ import org.apache.pekko.http.javadsl.model.Uri;
  */
 public final class JobRequestParser {
   private static final Set<String> FIELDS = Set.of("urls", "name", "concurrency", "timeoutMs",
-      "retries", "maxRedirects", "maxBodyBytes", "sha256", "headers", "notify");
+      "retries", "maxRedirects", "maxBodyBytes", "sha256", "headers", "notify", "thresholds");
   /** The options of a text submission, as query parameters. */
   static final Set<String> QUERY_PARAMETERS = Set.of("name", "concurrency", "timeoutMs",
       "retries", "maxRedirects", "maxBodyBytes", "sha256");
@@ -104,8 +105,55 @@ public final class JobRequestParser {
         headers(root.get("headers"), "headers"));
     JobRequest job = build(options, urls, requests);
     Notify webhook = webhook(root.get("notify"));
-    return webhook == null ? job : new JobRequest(job.name(), job.urls(), job.concurrency(),
-        job.timeoutMs(), job.policy(), job.requests(), webhook);
+    Thresholds thresholds = thresholds(root.get("thresholds"));
+    return webhook == null && thresholds == null ? job : new JobRequest(job.name(), job.urls(),
+        job.concurrency(), job.timeoutMs(), job.policy(), job.requests(), webhook, null,
+        thresholds);
+  }
+
+  /**
+   * {"p50LatencyMs"?, "p95LatencyMs"?, "p99LatencyMs"?, "wallMs"?: integers >= 0,
+   * "failureRate"?: 0 to 1, "speedupAtLeast"?: > 0}, at least one.
+   */
+  private static Thresholds thresholds(JsonNode node) {
+    if (node == null || node.isNull()) return null;
+    if (!node.isObject() || node.isEmpty()) {
+      throw Problem.badRequest("thresholds", "\"thresholds\" must be an object with one or"
+          + " more of " + Thresholds.NAMES);
+    }
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!Thresholds.NAMES.contains(f)) {
+        throw Problem.badRequest("thresholds." + f, "unknown threshold \"" + f
+            + "\"; expected one or more of " + Thresholds.NAMES);
+      }
+    }
+    return new Thresholds(millis(node, "p50LatencyMs"), millis(node, "p95LatencyMs"),
+        millis(node, "p99LatencyMs"), fraction(node, "failureRate", 0, 1, true),
+        millis(node, "wallMs"), fraction(node, "speedupAtLeast", 0, Double.MAX_VALUE, false));
+  }
+
+  private static Long millis(JsonNode thresholds, String name) {
+    String field = "thresholds." + name;
+    Long value = integer(thresholds.get(name), field);
+    if (value != null && value < 0) {
+      throw Problem.badRequest(field, "\"" + field + "\" must be a number of milliseconds >= 0");
+    }
+    return value;
+  }
+
+  private static Double fraction(JsonNode thresholds, String name, double min, double max,
+      boolean minIncluded) {
+    String field = "thresholds." + name;
+    JsonNode node = thresholds.get(name);
+    if (node == null || node.isNull()) return null;
+    double value = node.isNumber() ? node.asDouble() : Double.NaN;
+    if (Double.isNaN(value) || value > max || value < min || (!minIncluded && value == min)) {
+      throw Problem.badRequest(field, "\"" + field + "\" must be a number "
+          + (max == Double.MAX_VALUE ? "> " + (long) min
+              : "from " + (long) min + " to " + (long) max));
+    }
+    return value;
   }
 
   /** {"url": "...", "events"?: ["done", "failed-url"]} (events: ["done"] when absent). */

@@ -442,6 +442,12 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
     int fetchedEvents = fresh.size();
     if (fetchedEvents == state.pending()) {
       events.add(new JobCompleted(now));
+      if (hook != null && hook.wants(Notify.VERDICT_FAILED)) {
+        Verdict verdict = state.verdictWith(fresh, now);
+        if (verdict != null && verdict.failed()) {
+          events.add(new NotificationQueued(notificationId++, Notify.VERDICT_FAILED, -1, now));
+        }
+      }
       if (hook != null && hook.wants(Notify.DONE)) {
         events.add(new NotificationQueued(notificationId, Notify.DONE, -1, now));
       }

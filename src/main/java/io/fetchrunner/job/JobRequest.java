@@ -17,7 +17,8 @@ import java.util.Map;
 public record JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
     FetchPolicy policy, Map<Integer, UrlRequest> requests, Notify webhook,
     // Left out of the fingerprint when null: requests fingerprinted before it existed match.
-    @JsonInclude(JsonInclude.Include.NON_NULL) String rerunOf)
+    @JsonInclude(JsonInclude.Include.NON_NULL) String rerunOf,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Thresholds thresholds)
     implements CborSerializable {
 
   public JobRequest {
@@ -27,13 +28,13 @@ public record JobRequest(String name, List<String> urls, int concurrency, long t
   /** Not a re-run. */
   public JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
       FetchPolicy policy, Map<Integer, UrlRequest> requests, Notify webhook) {
-    this(name, urls, concurrency, timeoutMs, policy, requests, webhook, null);
+    this(name, urls, concurrency, timeoutMs, policy, requests, webhook, null, null);
   }
 
   /** Without a webhook. */
   public JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
       FetchPolicy policy, Map<Integer, UrlRequest> requests) {
-    this(name, urls, concurrency, timeoutMs, policy, requests, null, null);
+    this(name, urls, concurrency, timeoutMs, policy, requests, null, null, null);
   }
 
   private static final ObjectMapper CANONICAL = new ObjectMapper()

@@ -8,12 +8,13 @@ import java.util.Map;
 /**
  * What a job was asked to do, as recorded when it was accepted. {@code requests} holds only
  * the URLs (by index) that are not plain GETs; {@code webhook} is its notify option, or null;
- * {@code rerunOf} the job it re-runs (POST /jobs/{id}/rerun), or null.
+ * {@code rerunOf} the job it re-runs (POST /jobs/{id}/rerun), or null; {@code thresholds} what
+ * it must meet to pass, or null.
  */
 public record JobSpec(
     String id, String name, List<String> urls, int concurrency, long timeoutMs,
     Instant submittedAt, FetchPolicy policy, Map<Integer, UrlRequest> requests, Notify webhook,
-    String rerunOf)
+    String rerunOf, Thresholds thresholds)
     implements CborSerializable {
 
   public JobSpec {
@@ -23,14 +24,16 @@ public record JobSpec(
   /** Without a webhook. */
   public JobSpec(String id, String name, List<String> urls, int concurrency, long timeoutMs,
       Instant submittedAt, FetchPolicy policy, Map<Integer, UrlRequest> requests) {
-    this(id, name, urls, concurrency, timeoutMs, submittedAt, policy, requests, null, null);
+    this(id, name, urls, concurrency, timeoutMs, submittedAt, policy, requests, null, null,
+        null);
   }
 
-  /** Not a re-run. */
+  /** Not a re-run, without thresholds. */
   public JobSpec(String id, String name, List<String> urls, int concurrency, long timeoutMs,
       Instant submittedAt, FetchPolicy policy, Map<Integer, UrlRequest> requests,
       Notify webhook) {
-    this(id, name, urls, concurrency, timeoutMs, submittedAt, policy, requests, webhook, null);
+    this(id, name, urls, concurrency, timeoutMs, submittedAt, policy, requests, webhook, null,
+        null);
   }
 
   public UrlRequest request(int index) {

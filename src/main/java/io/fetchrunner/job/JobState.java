@@ -26,6 +26,8 @@ public final class JobState implements CborSerializable {
   /** Counts, summed latency, runs and wall time: as the read side keeps them. */
   private JobFigures figures = new JobFigures();
   private JobStatus status;
+  /** A completed job's verdict against its thresholds (derived, never stored); or null. */
+  private Verdict verdict;
   private Instant finishedAt;
   private int startedUpTo;
   /** URL indexes in the order their results were fetched and recorded (not cancellations). */
@@ -97,6 +99,7 @@ public final class JobState implements CborSerializable {
       figures.resultsAt(e.at());
     } else if (event instanceof Job.JobCompleted e) {
       status = JobStatus.COMPLETED;
+      verdict = verdictWith(List.of(), null);
       finishedAt = e.at();
     } else if (event instanceof Job.NotificationQueued e) {
       if (e.id() == notifications.size()) {
@@ -202,11 +205,38 @@ public final class JobState implements CborSerializable {
     return figures.wallMs();
   }
 
+  /**
+   * The verdict the job gets once the {@code fresh} results (not recorded yet) are, at
+   * {@code at}: its thresholds against its figures and its URLs' latencies; null without
+   * thresholds.
+   */
+  public Verdict verdictWith(List<Job.Outcome> fresh, Instant at) {
+    Thresholds thresholds = spec.thresholds();
+    if (thresholds == null || thresholds.isEmpty()) return null;
+    JobFigures f = this.figures;
+    JobFigures figures = JobFigures.restored(f.succeeded(), f.failed(), f.cancelled(),
+        f.sumLatencyMs(), f.runs(), f.refetched(), f.closedWallMs(), f.runStartedAt(),
+        f.lastResultAt());
+    long[] latencies = new long[results.length];
+    int n = 0;
+    for (UrlResult r : results) {
+      if (r != null && r.state() != UrlState.CANCELLED) latencies[n++] = r.latencyMs();
+    }
+    for (Job.Outcome o : fresh) {
+      if (results[o.index()] != null) continue;
+      figures.count(o.result().state(), o.result().latencyMs());
+      if (o.result().state() != UrlState.CANCELLED) latencies[n++] = o.result().latencyMs();
+    }
+    if (!fresh.isEmpty()) figures.resultsAt(at);
+    return Verdict.judge(thresholds, figures, Arrays.copyOf(latencies, n));
+  }
+
   public JobSummary summary() {
     JobFigures f = figures;
     return new JobSummary(spec.id(), spec.name(), status, total(), f.succeeded(), f.failed(),
         f.cancelled(), pending(), spec.submittedAt(), finishedAt, f.wallMs(), f.sumLatencyMs(),
-        f.speedup(), Math.max(0, f.runs() - 1), f.refetched(), spec.rerunOf());
+        f.speedup(), Math.max(0, f.runs() - 1), f.refetched(), spec.rerunOf())
+        .withVerdict(verdict);
   }
 
   /**
@@ -224,7 +254,7 @@ public final class JobState implements CborSerializable {
       urls.add(spec.urls().get(i));
     }
     return new JobRequest(spec.name(), List.copyOf(urls), spec.concurrency(), spec.timeoutMs(),
-        spec.policy(), requests, spec.webhook(), spec.id());
+        spec.policy(), requests, spec.webhook(), spec.id(), spec.thresholds());
   }
 
   /** The summary and every URL's result, as shown: credentials redacted ({@link Secrets}). */
@@ -283,6 +313,8 @@ public final class JobState implements CborSerializable {
         counted.cancelled(), counted.sumLatencyMs(), s.runs(), s.refetched(), s.closedWallMs(),
         s.runStartedAt(), s.lastResultAt());
     state.startedUpTo = s.startedUpTo();
+    // Derived, never stored: judged again once the figures are those of the snapshot.
+    if (state.status == JobStatus.COMPLETED) state.verdict = state.verdictWith(List.of(), null);
     return state;
   }
 }

@@ -2,6 +2,7 @@ package io.fetchrunner.job;
 
 import io.fetchrunner.CborSerializable;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * A job's figures without its per-URL results. {@code wallMs} runs from the first request
@@ -10,20 +11,39 @@ import java.time.Instant;
  * have cost; {@code speedup} is their ratio (null until a result is recorded);
  * {@code resumes} counts restarts of the job, {@code refetched} the URLs fetched again
  * because they were in flight when the service stopped; {@code rerunOf} is the job this one
- * re-runs (POST /jobs/{id}/rerun), or null.
+ * re-runs (POST /jobs/{id}/rerun), or null; {@code verdict} (PASSED or FAILED) and
+ * {@code checks} judge a completed job against its thresholds ({@link Verdict}), null for a
+ * job without thresholds or not completed.
  */
 public record JobSummary(
     String id, String name, JobStatus state, int total, int succeeded, int failed,
     int cancelled, int pending, Instant submittedAt, Instant finishedAt, long wallMs,
-    long sumLatencyMs, Double speedup, int resumes, int refetched, String rerunOf)
+    long sumLatencyMs, Double speedup, int resumes, int refetched, String rerunOf,
+    String verdict, List<Verdict.Check> checks)
     implements CborSerializable {
+
+  /** Without a verdict (no thresholds, or not completed). */
+  public JobSummary(String id, String name, JobStatus state, int total, int succeeded,
+      int failed, int cancelled, int pending, Instant submittedAt, Instant finishedAt,
+      long wallMs, long sumLatencyMs, Double speedup, int resumes, int refetched,
+      String rerunOf) {
+    this(id, name, state, total, succeeded, failed, cancelled, pending, submittedAt, finishedAt,
+        wallMs, sumLatencyMs, speedup, resumes, refetched, rerunOf, null, null);
+  }
+
+  /** With {@code verdict} (null: none) in its two fields. */
+  public JobSummary withVerdict(Verdict v) {
+    return v == null ? this : new JobSummary(id, name, state, total, succeeded, failed,
+        cancelled, pending, submittedAt, finishedAt, wallMs, sumLatencyMs, speedup, resumes,
+        refetched, rerunOf, v.result(), v.checks());
+  }
 
   /** Not a re-run. */
   public JobSummary(String id, String name, JobStatus state, int total, int succeeded,
       int failed, int cancelled, int pending, Instant submittedAt, Instant finishedAt,
       long wallMs, long sumLatencyMs, Double speedup, int resumes, int refetched) {
     this(id, name, state, total, succeeded, failed, cancelled, pending, submittedAt, finishedAt,
-        wallMs, sumLatencyMs, speedup, resumes, refetched, null);
+        wallMs, sumLatencyMs, speedup, resumes, refetched, null, null, null);
   }
 
   public boolean finished() {

@@ -186,7 +186,7 @@ public final class JobSupervisor
     }
     String id = UUID.randomUUID().toString();
     JobSpec spec = new JobSpec(id, r.name(), r.urls(), r.concurrency(), r.timeoutMs(),
-        JobClock.now(), r.policy(), r.requests(), r.webhook(), r.rerunOf());
+        JobClock.now(), r.policy(), r.requests(), r.webhook(), r.rerunOf(), r.thresholds());
     return Effect()
         .persist(new JobRegistered(id, spec.name(), spec.submittedAt(), spec.urls().size(),
             cmd.idempotencyKey(), fingerprint))

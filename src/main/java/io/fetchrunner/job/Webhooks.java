@@ -55,7 +55,8 @@ public final class Webhooks {
   }
 
   /**
-   * done: {@code {"event":"done","delivery":...,"job":<summary>}}; failed-url:
+   * done and verdict-failed: {@code {"event":...,"delivery":...,"job":<summary>}} (the
+   * summary holds the verdict and its checks); failed-url:
    * {@code {"event":"failed-url","delivery":...,"jobId":...,"jobName":...,"result":{"index":
    * ..., <the URL's result as in GET /jobs/{id}>}}}.
    */
@@ -64,7 +65,7 @@ public final class Webhooks {
     ObjectNode body = mapper.createObjectNode();
     body.put("event", n.event());
     body.put("delivery", delivery);
-    if (n.event().equals(Notify.DONE)) {
+    if (n.event().equals(Notify.DONE) || n.event().equals(Notify.VERDICT_FAILED)) {
       body.set("job", mapper.valueToTree(state.summary()));
     } else {
       body.put("jobId", state.spec().id());

@@ -155,6 +155,20 @@ class OpenApiTest {
         null, Map.of()).status());
     new Api(s.port()).delete("/jobs/" + running);
 
+    // A job with thresholds: its verdict and checks, live and in the history.
+    String judged = new Api(s.port()).submit(Map.of("name", "openapi-judged", "urls",
+        List.of(target.url("/delay/5?oa=judged")), "thresholds",
+        Map.of("p95LatencyMs", 1, "failureRate", 0.5, "speedupAtLeast", 100)));
+    new Api(s.port()).awaitFinished(judged, Duration.ofSeconds(30));
+    Answer verdict = call(s, "GET", "/jobs/" + judged, "/jobs/{id}", null, null, Map.of());
+    assertEquals("FAILED", Api.MAPPER.readTree(verdict.body()).get("verdict").asText());
+    new Api(s.port()).awaitListed(judged);
+    call(s, "GET", "/jobs?verdict=FAILED&name=judged", "/jobs", null, null, Map.of());
+    call(s, "GET", "/stats?verdict=PASSED", "/stats", null, null, Map.of());
+    assertEquals(400, call(s, "POST", "/jobs", "/jobs", "application/json",
+        "{\"urls\":[\"http://127.0.0.1/\"],\"thresholds\":{\"p95LatencyMs\":\"x\"}}",
+        Map.of()).status());
+
     new Api(s.port()).awaitListed(id);
     call(s, "GET", "/jobs?limit=2&name=OPENAPI&state=COMPLETED", "/jobs", null, null, Map.of());
     assertEquals(400, call(s, "GET", "/jobs?state=DONE", "/jobs", null, null, Map.of()).status());

@@ -388,7 +388,8 @@ class JobTest {
     JobSpec spec = new JobSpec("s", "snap", List.of("http://a/", "http://b/", "http://c/"), 2,
         1000, Instant.parse("2026-11-26T10:00:00Z"),
         new FetchPolicy(2, 5, 1000, true, Map.of("X-A", "1")),
-        Map.of(2, new UrlRequest("POST", Map.of("X-B", "2"), "{}")));
+        Map.of(2, new UrlRequest("POST", Map.of("X-B", "2"), "{}")), null, "earlier-job",
+        new Thresholds(null, 500L, null, 0.1, null, 1.5));
     JobState state = JobState.empty()
         .apply(new Job.JobSubmitted(spec))
         .apply(new Job.RunStarted(Instant.parse("2026-11-26T10:00:01Z"), 0))
@@ -403,5 +404,18 @@ class JobTest {
     assertEquals(snapshot, back);
     assertEquals(state.view(), JobState.fromSnapshot(back).view());
     assertEquals(1000, JobState.fromSnapshot(back).summary().wallMs());
+    // The events of a job with thresholds and rerunOf read back as they were written.
+    byte[] submitted = serialization.serialize(new Job.JobSubmitted(spec)).get();
+    assertEquals(spec, serialization.deserialize(submitted, Job.JobSubmitted.class).get().spec());
+    // A completed job's verdict is rebuilt from a snapshot as from its events.
+    JobState done = state.apply(new Job.UrlFetched(0, new UrlResult(UrlState.SUCCEEDED, 200, 1,
+            900, 1, null, null, null, List.of(), List.of()), Instant.parse("2026-11-26T10:00:03Z")))
+        .apply(new Job.UrlFetched(2, new UrlResult(UrlState.SUCCEEDED, 200, 1, 100, 1, null,
+            null, null, List.of(), List.of()), Instant.parse("2026-11-26T10:00:03Z")))
+        .apply(new Job.JobCompleted(Instant.parse("2026-11-26T10:00:03Z")));
+    assertEquals("FAILED", done.summary().verdict());
+    JobSnapshot completed = serialization.deserialize(serialization.serialize(done.toSnapshot())
+        .get(), JobSnapshot.class).get();
+    assertEquals(done.summary(), JobState.fromSnapshot(completed).summary());
   }
 }
