@@ -169,6 +169,25 @@ public final class HistoryQueries {
 
   // ---- one job's results ----
 
+  /**
+   * The latest finished job with the same name as {@code jobId} submitted before it (a run's
+   * previous run); empty if there is none, or if {@code jobId} is unknown.
+   */
+  public Optional<String> previousFinished(String jobId) throws SQLException {
+    try (Connection c = store.connect();
+         PreparedStatement st = c.prepareStatement("SELECT p.job_id FROM job_run p"
+             + " JOIN job_run j ON j.job_id = ? AND p.name = j.name"
+             + " AND (p.submitted_at < j.submitted_at"
+             + " OR (p.submitted_at = j.submitted_at AND p.job_id < j.job_id))"
+             + " WHERE p.state <> 'RUNNING'"
+             + " ORDER BY p.submitted_at DESC, p.job_id DESC FETCH FIRST 1 ROWS ONLY")) {
+      st.setString(1, jobId);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
   public boolean exists(String jobId) throws SQLException {
     try (Connection c = store.connect();
          PreparedStatement st = c.prepareStatement("SELECT 1 FROM job_run WHERE job_id = ?")) {

@@ -5,6 +5,7 @@ import io.fetchrunner.Settings;
 import io.fetchrunner.Stages;
 import io.fetchrunner.history.HistoryQueries;
 import io.fetchrunner.history.JobHistoryProjection;
+import io.fetchrunner.history.RunComparison;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.Verdict;
@@ -77,8 +78,13 @@ public final class HistoryRoutes extends AllDirectives {
     return concat(
         pathPrefix("jobs", () -> concat(
             pathEnd(() -> get(() -> parameters(LIST, this::list))),
-            pathPrefix(PathMatchers.segment(), id -> path("results", () ->
-                get(() -> parameters(EXPORT, query -> export(id, query))))))),
+            pathPrefix(PathMatchers.segment(), id -> concat(
+                path("results", () -> get(() -> parameters(EXPORT, query -> export(id, query)))),
+                pathPrefix("compare", () -> concat(
+                    pathEnd(() -> get(() -> parameters(COMPARE, query ->
+                        compare(id, query, false)))),
+                    path("urls", () -> get(() -> parameters(COMPARE_URLS, query ->
+                        compare(id, query, true)))))))))),
         path("stats", () -> get(() -> parameters(STATS, this::stats))),
         pathPrefix("admin", () -> pathPrefix("read-side", () -> concat(
             pathEnd(() -> get(() -> parameters(Set.of(), none ->
@@ -90,6 +96,8 @@ public final class HistoryRoutes extends AllDirectives {
   private static final Set<String> LIST =
       Set.of("state", "name", "since", "until", "verdict", "limit", "cursor");
   private static final Set<String> EXPORT = Set.of("format");
+  private static final Set<String> COMPARE = Set.of("with");
+  private static final Set<String> COMPARE_URLS = Set.of("with", "only");
   private static final Set<String> STATS = Set.of("since", "until", "name", "verdict");
 
   /** The query parameters, each one of {@code known} and given once (else a 400). */
@@ -168,6 +176,72 @@ public final class HistoryRoutes extends AllDirectives {
               "attachment; filename=\"" + id + "." + format + "\""))
           .withEntity(HttpEntities.createChunked(csv ? CSV : NDJSON, body));
     }));
+  }
+
+  // ---- GET /jobs/{id}/compare and /jobs/{id}/compare/urls ----
+
+  /**
+   * A finished job against another ({@code with}, else its previous finished run of the same
+   * name): the summary as JSON, or every URL ({@code urls}) as NDJSON, {@code only=changed}
+   * leaving out those that stayed the same.
+   */
+  private Route compare(String given, Map<String, String> query, boolean urls) {
+    String only = query.getOrDefault("only", "all");
+    if (!only.equals("all") && !only.equals("changed")) {
+      throw Problem.badRequest("only", "\"only\" must be all or changed");
+    }
+    var jobId = JobRoutes.jobId(given);
+    if (jobId.isEmpty()) return complete(noSuchJob(given));
+    String id = jobId.get();
+    String with = null;
+    if (query.containsKey("with")) {
+      with = JobRoutes.jobId(query.get("with").strip()).orElseThrow(() -> Problem.badRequest(
+          "with", "\"with\" must be a job id"));
+      if (with.equals(id)) {
+        throw Problem.badRequest("with", "\"with\" must be another job than the one compared");
+      }
+    }
+    String asked = with;
+    return completeWithFuture(query(() -> {
+      Optional<JobSummary> job = queries.finished(id);
+      if (job.isEmpty()) return notComparable(id, null);
+      String other = asked != null ? asked : queries.previousFinished(id).orElse(null);
+      if (other == null) {
+        return Problem.response(404, "Not found", "job " + id + " (\"" + job.get().name()
+            + "\") has no earlier finished run of the same name: give another job as ?with=",
+            "with");
+      }
+      Optional<JobSummary> otherJob = queries.finished(other);
+      if (otherJob.isEmpty()) return notComparable(other, "with");
+      var comparison = RunComparison.of(job.get(),
+          queries.results(id, -1, job.get().total()), otherJob.get(),
+          queries.results(other, -1, otherJob.get().total()));
+      if (!urls) return Json.response(200, comparison.summary());
+      var lines = comparison.urls().stream()
+          .filter(u -> only.equals("all") || !u.change().equals(RunComparison.SAME))
+          .toList();
+      Source<ByteString, ?> body = Source.from(lines).grouped(500).map(page -> {
+        var out = new ByteArrayOutputStream(page.size() * 200);
+        for (RunComparison.Url u : page) {
+          Json.mapper().writeValue(out, u);
+          out.write('\n');
+        }
+        return ByteString.fromArray(out.toByteArray());
+      });
+      return HttpResponse.create().withStatus(200)
+          .withEntity(HttpEntities.createChunked(NDJSON, body));
+    }));
+  }
+
+  /** 404 for a job the history does not have; 409 for one not finished (or not all there). */
+  private HttpResponse notComparable(String id, String field) throws SQLException {
+    if (!queries.exists(id)) {
+      return Problem.response(404, "Not found", "no job with id \"" + id + "\" in the history",
+          field);
+    }
+    return Problem.response(409, "Job not finished", "job " + id + " has not finished (or the"
+        + " history has not recorded all its results yet): only finished runs are compared",
+        field);
   }
 
   private static ByteString ndjsonLines(List<HistoryQueries.ResultRow> rows) {

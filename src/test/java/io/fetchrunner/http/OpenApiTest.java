@@ -153,6 +153,28 @@ class OpenApiTest {
         List.of(target.url("/delay/30000?oa-rerun"))));
     assertEquals(409, call(s, "POST", "/jobs/" + running + "/rerun", "/jobs/{id}/rerun", null,
         null, Map.of()).status());
+
+    // Compare: the re-run against its previous run of the same name (the job above).
+    String rerunId = Api.MAPPER.readTree(rerun.body()).get("id").asText();
+    new Api(s.port()).awaitFinished(rerunId, Duration.ofSeconds(30));
+    new Api(s.port()).awaitListed(rerunId);
+    new Api(s.port()).awaitReadSide(Duration.ofSeconds(30));
+    Answer compared = call(s, "GET", "/jobs/" + rerunId + "/compare", "/jobs/{id}/compare", null,
+        null, Map.of());
+    assertEquals(id, Api.MAPPER.readTree(compared.body()).get("with").get("id").asText());
+    Answer perUrl = call(s, "GET", "/jobs/" + rerunId + "/compare/urls?with=" + id,
+        "/jobs/{id}/compare/urls", null, null, Map.of());
+    JsonSchema comparedUrl = schemaAt("/components/schemas/ComparedUrl");
+    List<String> comparedLines = perUrl.body().lines().toList();
+    assertEquals(3, comparedLines.size(), perUrl.body());
+    for (String l : comparedLines) assertValid(comparedUrl, Api.MAPPER.readTree(l), "a line");
+    assertEquals(400, call(s, "GET", "/jobs/" + id + "/compare?with=" + id, "/jobs/{id}/compare",
+        null, null, Map.of()).status());
+    assertEquals(404, call(s, "GET", "/jobs/" + id + "/compare", "/jobs/{id}/compare", null, null,
+        Map.of()).status());
+    new Api(s.port()).awaitListed(running);
+    assertEquals(409, call(s, "GET", "/jobs/" + running + "/compare/urls?with=" + id,
+        "/jobs/{id}/compare/urls", null, null, Map.of()).status());
     new Api(s.port()).delete("/jobs/" + running);
 
     // A job with thresholds: its verdict and checks, live and in the history.

@@ -48,7 +48,8 @@ import org.apache.pekko.util.ByteString;
  *       user and password ({@link #REDIRECT_PASSWORD}) that the request did not carry
  *   <li>{@code /echo}: 200 with a short body; the request (method, headers, body) is kept,
  *       see {@link #lastRequest(String)}; {@code ?fail-first=N}: 503 to the first N requests of
- *       that path-and-query (kept too)
+ *       that path-and-query (kept too); {@code ?fail-after=N}: 503 to every request after the
+ *       first N; {@code ?vary}: the body changes with every request ("echo 1", "echo 2", ...)
  *   <li>{@code retry-after=N} in the query of a non-2xx answer adds {@code Retry-After: N}
  * </ul>
  * {@link #resetUrl()} is a separate raw socket that resets every connection it accepts.
@@ -222,6 +223,8 @@ public final class TargetServer implements AutoCloseable {
     String retryAfter = uri.query().get("retry-after").orElse(null);
     if (kind.equals("echo")) {
       int failFirst = uri.query().get("fail-first").map(Integer::parseInt).orElse(0);
+      int failAfter = uri.query().get("fail-after").map(Integer::parseInt).orElse(-1);
+      boolean vary = uri.query().get("vary").isPresent();
       int echoHit = hit;
       return request.entity().toStrict(5000, system).thenApply(strict -> {
         Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
@@ -231,10 +234,10 @@ public final class TargetServer implements AutoCloseable {
         }
         lastRequest.put(key, new Seen(request.method().value(), headers,
             strict.getData().utf8String()));
-        if (echoHit <= failFirst) {
+        if (echoHit <= failFirst || (failAfter >= 0 && echoHit > failAfter)) {
           return HttpResponse.create().withStatus(503).withEntity("failing " + echoHit);
         }
-        return HttpResponse.create().withEntity("echo");
+        return HttpResponse.create().withEntity(vary ? "echo " + echoHit : "echo");
       });
     }
     request.discardEntityBytes(system);
