@@ -67,6 +67,9 @@ class RefusalTest {
         new Endpoint("GET", "/jobs/{id}", null, "results", "false"),
         new Endpoint("DELETE", "/jobs/{id}", null, null, null),
         new Endpoint("GET", "/jobs/{id}/results", null, "format", "csv"),
+        new Endpoint("POST", "/jobs/{id}/rerun", null, "only", "all"),
+        new Endpoint("GET", "/jobs/{id}/compare", null, "with", "x"),
+        new Endpoint("GET", "/jobs/{id}/compare/urls", null, "only", "changed"),
         new Endpoint("GET", "/stats", null, "name", "x"),
         new Endpoint("GET", "/admin/read-side", null, null, null),
         new Endpoint("POST", "/admin/read-side/rebuild", null, null, null));
