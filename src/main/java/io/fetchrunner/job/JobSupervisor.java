@@ -48,8 +48,9 @@ public final class JobSupervisor
   /** A job reached COMPLETED or CANCELLED. */
   public record JobEnded(JobSummary summary) implements Command {}
 
+  /** The entity's answer to a Start; {@code replay}: the Start of a repeated submission. */
   private record StartAnswered(String id, ActorRef<SubmitReply> replyTo, JobSummary summary,
-      String error) implements Command {}
+      String error, boolean replay) implements Command {}
 
   private record WakeAnswered(String id, int attempt, Job.WakeReply reply, String error)
       implements Command {}
@@ -72,8 +73,12 @@ public final class JobSupervisor
   /** How often unfinished jobs are woken while the cluster has several nodes. */
   static final Duration REWAKE_INTERVAL = Duration.ofSeconds(2);
 
-  private record ReplayAnswered(ActorRef<SubmitReply> replyTo, JobSummary summary)
-      implements Command {}
+  /**
+   * The job registered under a repeated submission's key answered ({@code summary}), was not
+   * stored ({@code notStored}: its Start is sent again), or did not answer (both empty).
+   */
+  private record ReplayAnswered(ActorRef<SubmitReply> replyTo, JobSummary summary,
+      boolean notStored, JobSpec spec) implements Command {}
 
   public sealed interface SubmitReply extends CborSerializable
       permits Submitted, NotSubmitted, KeyReused {}
@@ -143,9 +148,16 @@ public final class JobSupervisor
         .onCommand(JobEnded.class, (registry, cmd) -> recordEnd(registry, cmd.summary()))
         .onCommand(WakeAnswered.class, this::onWakeAnswered)
         .onCommand(ReplayAnswered.class, (registry, cmd) -> {
-          cmd.replyTo().tell(cmd.summary() == null
-              ? new NotSubmitted("the job under this Idempotency-Key did not answer; try again")
-              : new Submitted(cmd.summary(), true));
+          if (cmd.notStored()) {
+            // Registered, but its entity never stored it (its Start failed or timed out): the
+            // same request again is that job's Start again, under the same id. Start is
+            // idempotent, so a first Start still on its way makes no second job.
+            start(cmd.spec(), cmd.replyTo(), true);
+          } else {
+            cmd.replyTo().tell(cmd.summary() == null
+                ? new NotSubmitted("the job under this Idempotency-Key did not answer; try again")
+                : new Submitted(cmd.summary(), true));
+          }
           return Effect().none();
         })
         .onCommand(WakeAgain.class, (registry, cmd) -> {
@@ -177,29 +189,40 @@ public final class JobSupervisor
         if (!earlier.fingerprint().equals(fingerprint)) {
           return Effect().reply(cmd.replyTo(), new KeyReused(earlier.id()));
         }
+        JobSpec again = spec(earlier.id(), r, earlier.submittedAt());
         ctx.ask(Job.GetReply.class, sharding.entityRefFor(Job.TYPE_KEY, earlier.id()),
             askTimeout, replyTo -> new Job.Get(false, replyTo),
             (reply, error) -> new ReplayAnswered(cmd.replyTo(),
-                reply instanceof Job.Found f ? f.view().summary() : null));
+                reply instanceof Job.Found f ? f.view().summary() : null,
+                reply instanceof Job.NotFound, again));
         return Effect().none();
       }
     }
     String id = UUID.randomUUID().toString();
-    JobSpec spec = new JobSpec(id, r.name(), r.urls(), r.concurrency(), r.timeoutMs(),
-        JobClock.now(), r.policy(), r.requests(), r.webhook(), r.rerunOf(), r.thresholds());
+    JobSpec spec = spec(id, r, JobClock.now());
     return Effect()
         .persist(new JobRegistered(id, spec.name(), spec.submittedAt(), spec.urls().size(),
             cmd.idempotencyKey(), fingerprint))
-        .thenRun(s -> ctx.ask(Job.Accepted.class, sharding.entityRefFor(Job.TYPE_KEY, id),
-            askTimeout, replyTo -> new Job.Start(spec, replyTo),
-            (accepted, error) -> new StartAnswered(id, cmd.replyTo(),
-                accepted == null ? null : accepted.summary(),
-                error == null ? null : error.toString())));
+        .thenRun(s -> start(spec, cmd.replyTo(), false));
+  }
+
+  private static JobSpec spec(String id, JobRequest r, Instant submittedAt) {
+    return new JobSpec(id, r.name(), r.urls(), r.concurrency(), r.timeoutMs(), submittedAt,
+        r.policy(), r.requests(), r.webhook(), r.rerunOf(), r.thresholds());
+  }
+
+  /** Asks the job's entity to store and start it; the answer comes as StartAnswered. */
+  private void start(JobSpec spec, ActorRef<SubmitReply> replyTo, boolean replay) {
+    ctx.ask(Job.Accepted.class, sharding.entityRefFor(Job.TYPE_KEY, spec.id()), askTimeout,
+        ask -> new Job.Start(spec, ask),
+        (accepted, error) -> new StartAnswered(spec.id(), replyTo,
+            accepted == null ? null : accepted.summary(),
+            error == null ? null : error.toString(), replay));
   }
 
   private Effect<Event, JobRegistry> onStartAnswered(JobRegistry registry, StartAnswered cmd) {
     if (cmd.summary() != null) {
-      cmd.replyTo().tell(new Submitted(cmd.summary(), false));
+      cmd.replyTo().tell(new Submitted(cmd.summary(), cmd.replay()));
     } else {
       // The entity may still store the job later; a restart settles which (see Wake).
       ctx.getLog().warn("job {} was not confirmed by its entity: {}", cmd.id(), cmd.error());

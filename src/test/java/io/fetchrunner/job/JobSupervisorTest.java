@@ -265,6 +265,27 @@ class JobSupervisorTest {
   }
 
   @Test
+  void theSameRequestAgainStoresAJobItsEntityLostAsThatJobWithoutARestart() {
+    JobRequest lost = request("lost-then-retried", "/c");
+    entities.losing.add("lost-then-retried");
+    assertInstanceOf(JobSupervisor.NotSubmitted.class, submit(lost, "key-retry").reply());
+    String id = ((JobSupervisor.JobRegistered) stored().get(0)).id();
+    assertNull(entities.stored.get(id), "the entity lost the Start");
+
+    // The client retries with the same key once the store is back: the same job is stored.
+    entities.losing.clear();
+    var retried = assertInstanceOf(JobSupervisor.Submitted.class,
+        submit(lost, "key-retry").reply());
+    assertTrue(retried.replayed());
+    assertEquals(id, retried.summary().id(), "the job registered under the key, not a new one");
+    assertEquals(id, entities.stored.get(id).id());
+    assertEquals(1, stored().size(), "nothing registered twice: " + stored());
+    var again = assertInstanceOf(JobSupervisor.Submitted.class,
+        submit(lost, "key-retry").reply());
+    assertEquals(id, again.summary().id());
+  }
+
+  @Test
   void afterARestartOnlyUnfinishedJobsAreWokenAndOneThatEndedMeanwhileIsRecorded() {
     String running = submitted(request("running", "/a"), null);
     String endedUnnoticed = submitted(request("ended-unnoticed", "/b"), null);
