@@ -86,12 +86,16 @@ CREATE TABLE IF NOT EXISTS job_run (
     -- PASSED or FAILED, with its checks as the JSON array GET /jobs/{id} shows
     thresholds VARCHAR,
     verdict VARCHAR(8),
-    checks VARCHAR
+    checks VARCHAR,
+    -- the schedule that submitted the job (POST /schedules); null for others and older rows
+    schedule_id VARCHAR(64)
 );
 ALTER TABLE job_run ADD COLUMN IF NOT EXISTS rerun_of VARCHAR(64);
 ALTER TABLE job_run ADD COLUMN IF NOT EXISTS thresholds VARCHAR;
 ALTER TABLE job_run ADD COLUMN IF NOT EXISTS verdict VARCHAR(8);
 ALTER TABLE job_run ADD COLUMN IF NOT EXISTS checks VARCHAR;
+ALTER TABLE job_run ADD COLUMN IF NOT EXISTS schedule_id VARCHAR(64);
+CREATE INDEX IF NOT EXISTS job_run_schedule_idx ON job_run (schedule_id, submitted_at);
 
 -- GET /jobs pages newest first by (submitted_at, job_id); /stats windows on submitted_at.
 CREATE INDEX IF NOT EXISTS job_run_submitted_idx ON job_run (submitted_at, job_id);

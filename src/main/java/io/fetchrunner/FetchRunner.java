@@ -16,6 +16,7 @@ import io.fetchrunner.http.HealthCheck;
 import io.fetchrunner.http.HistoryRoutes;
 import io.fetchrunner.http.JobRoutes;
 import io.fetchrunner.http.MetricsRoutes;
+import io.fetchrunner.http.ScheduleRoutes;
 import io.fetchrunner.job.BrokenJobs;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobFeed;
@@ -23,6 +24,8 @@ import io.fetchrunner.job.JobSupervisor;
 import io.fetchrunner.job.NodeJobs;
 import io.fetchrunner.job.RunningJobs;
 import io.fetchrunner.metrics.ServiceMetrics;
+import io.fetchrunner.schedule.JobLauncher;
+import io.fetchrunner.schedule.Schedules;
 import io.fetchrunner.store.DataDirectory;
 import io.fetchrunner.store.Schema;
 import io.fetchrunner.store.StoreIdentity;
@@ -30,6 +33,7 @@ import io.fetchrunner.store.StoreWatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -161,11 +165,19 @@ public final class FetchRunner implements AutoCloseable {
       var history = new HistoryRoutes(system, queries, projection, settings);
       var jobs = new JobRoutes(system, supervisor, sharding, settings, targets, broken,
           running, history);
+      ActorRef<Schedules.Command> schedules = ClusterSingleton.get(system).init(
+          SingletonActor.of(Schedules.create(new Schedules.Deps(Clock.systemUTC(),
+              settings.jobs().scheduleLateAfter(), Duration.ofSeconds(1),
+              new JobLauncher(system, supervisor, sharding, settings.http().askTimeout()))),
+              "schedules"));
+      var scheduleRoutes = new ScheduleRoutes(system, schedules, sharding, settings, targets,
+          Clock.systemUTC());
       system.systemActorOf(NodeJobs.create(running), "node-jobs", Props.empty());
       var metricsRoutes = new MetricsRoutes(system, metrics::scrape);
       boolean ownPort = settings.metrics().port().isPresent();
       var routes = new ApiRoutes(settings.http(), new HealthCheck(system, settings.store()),
-          jobs, history, new ClusterRoutes(system), new EventRoutes(system, sharding, settings, progress),
+          jobs, history, scheduleRoutes, new ClusterRoutes(system),
+          new EventRoutes(system, sharding, settings, progress),
           ownPort ? Optional.empty() : Optional.of(metricsRoutes));
       ServerBinding binding = bind(system, settings, routes);
       Optional<ServerBinding> metricsBinding = Optional.empty();

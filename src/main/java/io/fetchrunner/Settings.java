@@ -101,7 +101,7 @@ public record Settings(
   public record Jobs(
       int defaultConcurrency, int maxConcurrency, int maxUrlsPerJob, int maxUrlLength,
       int maxNameLength, int resultBatchMax, int snapshotEvery, Duration idleUnloadAfter,
-      Duration idempotencyKeyRetention) {}
+      Duration idempotencyKeyRetention, Duration scheduleLateAfter) {}
 
   public record Fetch(
       Duration defaultTimeout, Duration maxTimeout, Duration connectTimeout,
@@ -186,7 +186,8 @@ public record Settings(
             c.getInt("jobs.result-batch-max"),
             c.getInt("jobs.snapshot-every"),
             c.getDuration("jobs.idle-unload-after"),
-            c.getDuration("jobs.idempotency-key-retention")),
+            c.getDuration("jobs.idempotency-key-retention"),
+            c.getDuration("jobs.schedule-late-after")),
         new Fetch(
             c.getDuration("fetch.default-timeout"),
             c.getDuration("fetch.max-timeout"),
@@ -262,6 +263,8 @@ public record Settings(
     require(jobs.snapshotEvery >= 100, "fetchrunner.jobs.snapshot-every", "must be at least 100");
     require(!jobs.idempotencyKeyRetention.isNegative(),
         "fetchrunner.jobs.idempotency-key-retention", "must not be negative");
+    require(jobs.scheduleLateAfter.compareTo(Duration.ofSeconds(1)) >= 0,
+        "fetchrunner.jobs.schedule-late-after", "must be at least 1s");
     require(!fetch.defaultTimeout.isNegative() && !fetch.defaultTimeout.isZero()
             && fetch.defaultTimeout.compareTo(fetch.maxTimeout) <= 0,
         "fetchrunner.fetch.default-timeout", "must be positive and at most max-timeout");

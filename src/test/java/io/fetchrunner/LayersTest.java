@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class LayersTest {
   private static final List<String> BOTTOM_UP =
-      List.of("", "store", "fetch", "job", "history", "metrics", "http", "cli");
+      List.of("", "store", "fetch", "job", "schedule", "history", "metrics", "http", "cli");
   private static final Set<String> WIRING = Set.of("FetchRunner.java", "Main.java");
   private static final Pattern REFERENCE = Pattern.compile("io\\.fetchrunner\\.([a-z]+)\\.[A-Z]");
 

@@ -43,9 +43,9 @@ public final class HistoryQueries {
   /** Which jobs: all null means every job. {@code since} inclusive, {@code until} exclusive. */
   /** Jobs by state, name (a substring, any case), submission window and verdict. */
   public record JobFilter(JobStatus state, String name, Instant since, Instant until,
-      String verdict) {
+      String verdict, String scheduleId) {
     public JobFilter(JobStatus state, String name, Instant since, Instant until) {
-      this(state, name, since, until, null);
+      this(state, name, since, until, null, null);
     }
   }
 
@@ -77,7 +77,7 @@ public final class HistoryQueries {
 
   private static final String SUMMARY_COLUMNS = "job_id, name, state, total, succeeded, failed,"
       + " cancelled, submitted_at, finished_at, wall_ms, sum_latency_ms, runs, refetched, rerun_of,"
-      + " verdict, checks";
+      + " schedule_id, verdict, checks";
 
   public Page list(JobFilter filter, Cursor after, int limit) throws SQLException {
     var where = new Where();
@@ -151,7 +151,8 @@ public final class HistoryQueries {
         JobStatus.valueOf(rs.getString("state")), total, succeeded, failed, cancelled,
         total - succeeded - failed - cancelled, HistoryStore.fromDb(rs, "submitted_at"),
         HistoryStore.fromDb(rs, "finished_at"), wall, sum, JobFigures.speedup(sum, wall),
-        Math.max(0, rs.getInt("runs") - 1), rs.getInt("refetched"), rs.getString("rerun_of"))
+        Math.max(0, rs.getInt("runs") - 1), rs.getInt("refetched"), rs.getString("rerun_of"),
+        rs.getString("schedule_id"))
         .withVerdict(verdict(rs.getString("verdict"), rs.getString("checks")));
   }
 
@@ -170,13 +171,15 @@ public final class HistoryQueries {
   // ---- one job's results ----
 
   /**
-   * The latest finished job with the same name as {@code jobId} submitted before it (a run's
-   * previous run); empty if there is none, or if {@code jobId} is unknown.
+   * The latest finished job of the same schedule as {@code jobId} (of the same name when it
+   * has no schedule) submitted before it: a run's previous run; empty if there is none, or if
+   * {@code jobId} is unknown.
    */
   public Optional<String> previousFinished(String jobId) throws SQLException {
     try (Connection c = store.connect();
          PreparedStatement st = c.prepareStatement("SELECT p.job_id FROM job_run p"
-             + " JOIN job_run j ON j.job_id = ? AND p.name = j.name"
+             + " JOIN job_run j ON j.job_id = ? AND (p.schedule_id = j.schedule_id"
+             + " OR (j.schedule_id IS NULL AND p.name = j.name))"
              + " AND (p.submitted_at < j.submitted_at"
              + " OR (p.submitted_at = j.submitted_at AND p.job_id < j.job_id))"
              + " WHERE p.state <> 'RUNNING'"
@@ -529,6 +532,7 @@ public final class HistoryQueries {
       if (f.since() != null) add(alias + "submitted_at >= ?", store.bound(f.since()));
       if (f.until() != null) add(alias + "submitted_at < ?", store.bound(f.until()));
       if (f.verdict() != null) add(alias + "verdict = ?", f.verdict());
+      if (f.scheduleId() != null) add(alias + "schedule_id = ?", f.scheduleId());
     }
 
     String sql() {

@@ -365,8 +365,8 @@ public final class HistoryWriter {
       try (PreparedStatement st = c.prepareStatement("INSERT INTO job_run (job_id, name, state,"
           + " total, succeeded, failed, cancelled, concurrency, timeout_ms, submitted_at,"
           + " finished_at, wall_ms, sum_latency_ms, runs, closed_wall_ms, run_started_at,"
-          + " last_result_at, rerun_of, thresholds)"
-          + " VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, ?, NULL, 0, 0, 0, 0, NULL, NULL, ?, ?)")) {
+          + " last_result_at, rerun_of, thresholds, schedule_id)"
+          + " VALUES (?, ?, ?, ?, 0, 0, 0, ?, ?, ?, NULL, 0, 0, 0, 0, NULL, NULL, ?, ?, ?)")) {
         st.setString(1, jobId);
         st.setString(2, store.text(spec.name()));
         st.setString(3, JobStatus.RUNNING.name());
@@ -378,6 +378,7 @@ public final class HistoryWriter {
         Thresholds thresholds = spec.thresholds() == null || spec.thresholds().isEmpty()
             ? null : spec.thresholds();
         st.setString(9, thresholds == null ? null : jsonValue(thresholds));
+        st.setString(10, spec.scheduleId());
         st.executeUpdate();
       }
       UrlChunks.store(c, jobId, spec.urls());

@@ -25,6 +25,7 @@ public final class ApiRoutes extends AllDirectives {
   private final HealthCheck health;
   private final JobRoutes jobs;
   private final HistoryRoutes history;
+  private final ScheduleRoutes schedules;
   private final ClusterRoutes cluster;
   private final EventRoutes events;
   /** GET /metrics behind the token; empty when it is served on a port of its own. */
@@ -34,8 +35,9 @@ public final class ApiRoutes extends AllDirectives {
   private volatile boolean stopping;
 
   public ApiRoutes(Settings.Http settings, HealthCheck health, JobRoutes jobs,
-      HistoryRoutes history, ClusterRoutes cluster, EventRoutes events,
-      Optional<MetricsRoutes> metrics) {
+      HistoryRoutes history, ScheduleRoutes schedules, ClusterRoutes cluster,
+      EventRoutes events, Optional<MetricsRoutes> metrics) {
+    this.schedules = schedules;
     this.settings = settings;
     this.metrics = metrics;
     this.cluster = cluster;
@@ -83,6 +85,7 @@ public final class ApiRoutes extends AllDirectives {
             // GET /jobs, /jobs/{id}/results, /stats, /admin/read-side: the read side.
             history.routes(),
             jobs.routes(),
+            schedules.routes(),
             events.routes(),
             cluster.routes(),
             metrics.map(MetricsRoutes::routes).orElseGet(this::reject)))));

@@ -94,7 +94,7 @@ public final class HistoryRoutes extends AllDirectives {
   }
 
   private static final Set<String> LIST =
-      Set.of("state", "name", "since", "until", "verdict", "limit", "cursor");
+      Set.of("state", "name", "since", "until", "verdict", "scheduleId", "limit", "cursor");
   private static final Set<String> EXPORT = Set.of("format");
   private static final Set<String> COMPARE = Set.of("with");
   private static final Set<String> COMPARE_URLS = Set.of("with", "only");
@@ -344,7 +344,12 @@ public final class HistoryRoutes extends AllDirectives {
         throw Problem.badRequest("verdict", "\"verdict\" must be PASSED or FAILED");
       }
     }
-    return new HistoryQueries.JobFilter(state, name, since, until, verdict);
+    String scheduleId = query.get("scheduleId");
+    if (scheduleId != null && JobRoutes.jobId(scheduleId.strip()).isEmpty()) {
+      throw Problem.badRequest("scheduleId", "\"scheduleId\" must be a schedule id");
+    }
+    return new HistoryQueries.JobFilter(state, name, since, until, verdict,
+        scheduleId == null ? null : JobRoutes.jobId(scheduleId.strip()).get());
   }
 
   private static Instant instant(Map<String, String> query, String field) {

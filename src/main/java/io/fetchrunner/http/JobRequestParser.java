@@ -57,7 +57,11 @@ public final class JobRequestParser {
       Long maxRedirects, Long maxBodyBytes, Boolean sha256, Map<String, String> headers) {}
 
   public JobRequest fromJson(String body) {
-    JsonNode root = Json.readRequest(withoutByteOrderMark(body));
+    return fromJson(Json.readRequest(withoutByteOrderMark(body)));
+  }
+
+  /** A job from a JSON object already read (a schedule's job). */
+  public JobRequest fromJson(JsonNode root) {
     if (root == null || !root.isObject()) {
       throw Problem.badRequest("body", "expected a JSON object with a \"urls\" array");
     }

@@ -18,7 +18,8 @@ public record JobRequest(String name, List<String> urls, int concurrency, long t
     FetchPolicy policy, Map<Integer, UrlRequest> requests, Notify webhook,
     // Left out of the fingerprint when null: requests fingerprinted before it existed match.
     @JsonInclude(JsonInclude.Include.NON_NULL) String rerunOf,
-    @JsonInclude(JsonInclude.Include.NON_NULL) Thresholds thresholds)
+    @JsonInclude(JsonInclude.Include.NON_NULL) Thresholds thresholds,
+    @JsonInclude(JsonInclude.Include.NON_NULL) String scheduleId)
     implements CborSerializable {
 
   public JobRequest {
@@ -28,13 +29,27 @@ public record JobRequest(String name, List<String> urls, int concurrency, long t
   /** Not a re-run. */
   public JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
       FetchPolicy policy, Map<Integer, UrlRequest> requests, Notify webhook) {
-    this(name, urls, concurrency, timeoutMs, policy, requests, webhook, null, null);
+    this(name, urls, concurrency, timeoutMs, policy, requests, webhook, null, null, null);
+  }
+
+  /** With its re-run link and thresholds, not from a schedule. */
+  public JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
+      FetchPolicy policy, Map<Integer, UrlRequest> requests, Notify webhook, String rerunOf,
+      Thresholds thresholds) {
+    this(name, urls, concurrency, timeoutMs, policy, requests, webhook, rerunOf, thresholds,
+        null);
+  }
+
+  /** The same request, submitted by the schedule {@code id}. */
+  public JobRequest forSchedule(String id) {
+    return new JobRequest(name, urls, concurrency, timeoutMs, policy, requests, webhook,
+        rerunOf, thresholds, id);
   }
 
   /** Without a webhook. */
   public JobRequest(String name, List<String> urls, int concurrency, long timeoutMs,
       FetchPolicy policy, Map<Integer, UrlRequest> requests) {
-    this(name, urls, concurrency, timeoutMs, policy, requests, null, null, null);
+    this(name, urls, concurrency, timeoutMs, policy, requests, null, null, null, null);
   }
 
   private static final ObjectMapper CANONICAL = new ObjectMapper()

@@ -235,7 +235,7 @@ public final class JobState implements CborSerializable {
     JobFigures f = figures;
     return new JobSummary(spec.id(), spec.name(), status, total(), f.succeeded(), f.failed(),
         f.cancelled(), pending(), spec.submittedAt(), finishedAt, f.wallMs(), f.sumLatencyMs(),
-        f.speedup(), Math.max(0, f.runs() - 1), f.refetched(), spec.rerunOf())
+        f.speedup(), Math.max(0, f.runs() - 1), f.refetched(), spec.rerunOf(), spec.scheduleId())
         .withVerdict(verdict);
   }
 

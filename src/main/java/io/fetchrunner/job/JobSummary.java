@@ -11,7 +11,8 @@ import java.util.List;
  * have cost; {@code speedup} is their ratio (null until a result is recorded);
  * {@code resumes} counts restarts of the job, {@code refetched} the URLs fetched again
  * because they were in flight when the service stopped; {@code rerunOf} is the job this one
- * re-runs (POST /jobs/{id}/rerun), or null; {@code verdict} (PASSED or FAILED) and
+ * re-runs (POST /jobs/{id}/rerun), or null; {@code scheduleId} the schedule that submitted it,
+ * or null; {@code verdict} (PASSED or FAILED) and
  * {@code checks} judge a completed job against its thresholds ({@link Verdict}), null for a
  * job without thresholds or not completed.
  */
@@ -19,23 +20,23 @@ public record JobSummary(
     String id, String name, JobStatus state, int total, int succeeded, int failed,
     int cancelled, int pending, Instant submittedAt, Instant finishedAt, long wallMs,
     long sumLatencyMs, Double speedup, int resumes, int refetched, String rerunOf,
-    String verdict, List<Verdict.Check> checks)
+    String scheduleId, String verdict, List<Verdict.Check> checks)
     implements CborSerializable {
 
   /** Without a verdict (no thresholds, or not completed). */
   public JobSummary(String id, String name, JobStatus state, int total, int succeeded,
       int failed, int cancelled, int pending, Instant submittedAt, Instant finishedAt,
       long wallMs, long sumLatencyMs, Double speedup, int resumes, int refetched,
-      String rerunOf) {
+      String rerunOf, String scheduleId) {
     this(id, name, state, total, succeeded, failed, cancelled, pending, submittedAt, finishedAt,
-        wallMs, sumLatencyMs, speedup, resumes, refetched, rerunOf, null, null);
+        wallMs, sumLatencyMs, speedup, resumes, refetched, rerunOf, scheduleId, null, null);
   }
 
   /** With {@code verdict} (null: none) in its two fields. */
   public JobSummary withVerdict(Verdict v) {
     return v == null ? this : new JobSummary(id, name, state, total, succeeded, failed,
         cancelled, pending, submittedAt, finishedAt, wallMs, sumLatencyMs, speedup, resumes,
-        refetched, rerunOf, v.result(), v.checks());
+        refetched, rerunOf, scheduleId, v.result(), v.checks());
   }
 
   /** Not a re-run. */
@@ -43,7 +44,7 @@ public record JobSummary(
       int failed, int cancelled, int pending, Instant submittedAt, Instant finishedAt,
       long wallMs, long sumLatencyMs, Double speedup, int resumes, int refetched) {
     this(id, name, state, total, succeeded, failed, cancelled, pending, submittedAt, finishedAt,
-        wallMs, sumLatencyMs, speedup, resumes, refetched, null, null, null);
+        wallMs, sumLatencyMs, speedup, resumes, refetched, null, null, null, null);
   }
 
   public boolean finished() {

@@ -208,7 +208,7 @@ public final class JobSupervisor
 
   private static JobSpec spec(String id, JobRequest r, Instant submittedAt) {
     return new JobSpec(id, r.name(), r.urls(), r.concurrency(), r.timeoutMs(), submittedAt,
-        r.policy(), r.requests(), r.webhook(), r.rerunOf(), r.thresholds());
+        r.policy(), r.requests(), r.webhook(), r.rerunOf(), r.thresholds(), r.scheduleId());
   }
 
   /** Asks the job's entity to store and start it; the answer comes as StartAnswered. */

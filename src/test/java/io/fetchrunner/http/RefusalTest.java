@@ -70,6 +70,8 @@ class RefusalTest {
         new Endpoint("POST", "/jobs/{id}/rerun", null, "only", "all"),
         new Endpoint("GET", "/jobs/{id}/compare", null, "with", "x"),
         new Endpoint("GET", "/jobs/{id}/compare/urls", null, "only", "changed"),
+        new Endpoint("GET", "/schedules", null, null, null),
+        new Endpoint("GET", "/schedules/{id}", null, null, null),
         new Endpoint("GET", "/stats", null, "name", "x"),
         new Endpoint("GET", "/admin/read-side", null, null, null),
         new Endpoint("POST", "/admin/read-side/rebuild", null, null, null));
@@ -169,8 +171,8 @@ class RefusalTest {
   void everyPathAnswersAMethodItDoesNotTakeWith405() {
     for (Endpoint e : endpoints()) {
       String uri = e.uri("");
-      Reply r = call("PATCH", uri, TOKEN, null);
-      assertProblem(405, null, r, "PATCH " + e.path());
+      Reply r = call("PUT", uri, TOKEN, null);
+      assertProblem(405, null, r, "PUT " + e.path());
       String allow = r.headers().getOrDefault("allow", "");
       assertTrue(allow.contains(e.method()), () -> e + ": Allow " + allow);
       assertEquals(allow.contains("GET"), allow.contains("HEAD"),
