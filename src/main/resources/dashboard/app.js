@@ -1,9 +1,10 @@
-// The dashboard's router: #/jobs, #/jobs/{id}, #/runtimes, #/stats. Each view module exports
+// The dashboard's router: #/jobs, #/jobs/{id}, #/runtimes, #/stats, #/schedules[/{id}]. Each view module exports
 // mount(container, params) and returns a function that stops it (streams, timers).
 import * as jobs from './jobs.js';
 import * as job from './job.js';
 import * as runtimes from './runtimes.js';
 import * as stats from './stats.js';
+import * as schedules from './schedules.js';
 import { loadConfig } from './api.js';
 import { message } from './dom.js';
 
@@ -16,6 +17,7 @@ function route() {
   if (view === 'jobs' && id) return { view: 'jobs', module: job, params: { id: decodeURIComponent(id) } };
   if (view === 'runtimes') return { view, module: runtimes, params: {} };
   if (view === 'stats') return { view, module: stats, params: {} };
+  if (view === 'schedules') return { view, module: schedules, params: { id: id ? decodeURIComponent(id) : null } };
   return { view: 'jobs', module: jobs, params: {} };
 }
 

@@ -4,6 +4,7 @@ import { request, stream, remove, download } from './api.js';
 import { el, progressBar, setProgress, table, fmtMs, fmtNumber, fmtTime, fmtSpeedup, message, showError } from './dom.js';
 import { Waterfall } from './waterfall.js';
 import { latencyHistogram } from './charts.js';
+import { showComparison } from './compare.js';
 
 const PAGE = 25;
 const STATE_CODE = { SUCCEEDED: 0, FAILED: 1, CANCELLED: 2 };
@@ -38,6 +39,10 @@ export function mount(container, { id }) {
   const histogram = latencyHistogram(histogramHolder);
   const failuresHolder = el('div', { id: 'failures' }, el('p', { class: 'muted' }, 'No failures.'));
   const resultsHolder = el('div', { id: 'results-table' });
+  const verdict = el('p', { id: 'job-verdict', hidden: true });
+  const compareHolder = el('div', { id: 'compare', data: { changed: '' } },
+    el('p', { class: 'muted' }, 'Compared with the previous run once the job has finished.'));
+  let compared = false;
   const stateFilter = el('select', { id: 'results-state', onchange: () => { page = 0; renderResults(); } },
     el('option', { value: '' }, 'All'), el('option', { value: 'SUCCEEDED' }, 'Succeeded'),
     el('option', { value: 'FAILED' }, 'Failed'), el('option', { value: 'CANCELLED' }, 'Cancelled'));
@@ -50,7 +55,7 @@ export function mount(container, { id }) {
 
   container.append(
     el('p', {}, el('a', { href: '#/jobs' }, '← All jobs')),
-    title, meta, status,
+    title, meta, verdict, status,
     el('section', { class: 'card', 'aria-labelledby': 'progress-title' },
       el('h2', { id: 'progress-title' }, 'Progress ', connection), bar, progressText,
       el('div', { class: 'actions' }, cancel, ...downloads)),
@@ -64,6 +69,8 @@ export function mount(container, { id }) {
       el('h2', { id: 'histogram-title' }, 'Latency'), histogramHolder),
     el('section', { class: 'card', 'aria-labelledby': 'failures-title' },
       el('h2', { id: 'failures-title' }, 'Failures by error'), failuresHolder),
+    el('section', { class: 'card', 'aria-labelledby': 'compare-title' },
+      el('h2', { id: 'compare-title' }, 'Against the previous run'), compareHolder),
     el('section', { class: 'card', 'aria-labelledby': 'results-title' },
       el('h2', { id: 'results-title' }, 'Results'),
       el('div', { class: 'filters' }, el('div', { class: 'field' },
@@ -118,6 +125,18 @@ export function mount(container, { id }) {
     if (s.state !== 'RUNNING') parts.push(`wall ${fmtMs(s.wallMs)}, sum of latencies ${fmtMs(s.sumLatencyMs)}, speedup ${fmtSpeedup(s.speedup)}`);
     progressText.textContent = parts.join(' · ');
     cancel.hidden = s.state !== 'RUNNING';
+    if (s.verdict) {
+      const broken = (s.checks || []).filter((c) => !c.passed)
+        .map((c) => `${c.threshold} ${c.measured ?? 'not measured'} (limit ${c.limit})`);
+      verdict.hidden = false;
+      verdict.className = s.verdict === 'PASSED' ? 'verdict passed' : 'verdict failed';
+      verdict.textContent = s.verdict === 'PASSED' ? 'Thresholds: PASSED' : `Thresholds: FAILED · ${broken.join(' · ')}`;
+    }
+    if (s.state !== 'RUNNING' && !compared) {
+      compared = true;
+      // the history has the job once the read side caught up: a moment after it ends
+      setTimeout(() => showComparison(compareHolder, id, abort.signal).catch(() => {}), 1500);
+    }
   }
 
   // ---- drawing, at most every 500 ms ----

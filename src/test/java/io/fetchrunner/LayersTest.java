@@ -15,7 +15,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Dependencies point down: http -> history -> job -> fetch -> store -> the root package. A
+ * Dependencies point down: http -> history -> schedule -> job -> fetch -> store -> root. A
  * class may use its own package and the ones below it, never one above (imports and fully
  * qualified names alike). FetchRunner and Main, which wire every part together, are the only
  * classes above all of them.

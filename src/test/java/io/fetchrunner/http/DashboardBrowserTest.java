@@ -357,6 +357,60 @@ class DashboardBrowserTest {
   }
 
   @Test
+  void aRunIsComparedWithItsPreviousOneAndAScheduleShowsItsRunsOverTime(@TempDir Path dir)
+      throws Exception {
+    try (FetchRunner service = Services.start(dir, "");
+        Browser b = new Browser(1280, 900)) {
+      Api api = new Api(service.port());
+      String tag = "cmp" + System.nanoTime();
+      List<String> flipping = List.of(target.url("/echo?fail-after=1&" + tag),
+          target.url("/delay/0?same=" + tag));
+      Map<String, Object> job = Map.of("name", "nightly " + tag, "retries", 0, "urls", flipping,
+          "thresholds", Map.of("failureRate", 0.1));
+      api.awaitFinished(api.submit(job), WAIT);
+      String second = api.submit(job);
+      api.awaitFinished(second, WAIT);
+      api.awaitListed(second);
+      api.awaitReadSide(WAIT);
+      b.driver().get("http://127.0.0.1:" + service.port() + "/#/jobs/" + second);
+      b.await("the comparison", WAIT, d -> !d.findElement(By.id("compare"))
+          .getDomAttribute("data-changed").isEmpty());
+      String compare = b.driver().findElement(By.id("compare")).getText();
+      assertEquals("1", b.driver().findElement(By.id("compare")).getDomAttribute("data-changed"));
+      assertTrue(compare.contains("1 newly-failing"), compare);
+      assertTrue(compare.contains(target.url("/echo?fail-after=1&" + tag)), compare);
+      String verdict = b.driver().findElement(By.id("job-verdict")).getText();
+      assertTrue(verdict.contains("FAILED") && verdict.contains("failureRate"), verdict);
+
+      var post = java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+              "http://127.0.0.1:" + service.port() + "/schedules"))
+          .header("Content-Type", "application/json")
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(Api.MAPPER.writeValueAsString(
+              Map.of("name", "every second " + tag, "urls", urls("sch" + tag, 2, 0),
+                  "every", "PT1S")))).build();
+      var created = java.net.http.HttpClient.newHttpClient().send(post,
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(201, created.statusCode(), created.body());
+      String schedule = Api.MAPPER.readTree(created.body()).get("id").asText();
+      b.await("three finished runs", WAIT, d -> {
+        api.awaitReadSide(WAIT);
+        return api.get("/jobs?scheduleId=" + schedule + "&state=COMPLETED").body().get("jobs")
+            .size() >= 3;
+      });
+      b.driver().get("http://127.0.0.1:" + service.port() + "/#/schedules/" + schedule);
+      b.await("the schedule's chart", WAIT, d -> Integer.parseInt(d.findElement(
+          By.id("schedule-chart")).getDomAttribute("data-points")) >= 3);
+      assertTrue(b.driver().findElements(By.cssSelector("#schedule-chart canvas")).size() > 0);
+      assertTrue(b.driver().findElement(By.id("schedule-runs")).getText().contains("fired"));
+      b.screenshot(SHOTS, "schedule-1280");
+      b.driver().get("http://127.0.0.1:" + service.port() + "/#/schedules");
+      b.await("the schedules list", WAIT, d -> d.findElement(By.id("schedules"))
+          .getText().contains("every second " + tag));
+      assertEquals(List.of(), b.consoleErrors(), "the browser's console");
+    }
+  }
+
+  @Test
   void aLargeFinishedJobIsStreamedIntoTheBrowserAndDrawnAggregated(@TempDir Path dir) {
     // More than 32 batches of 200 results: more than the service sends to a stream at once.
     int n = Integer.getInteger("dashboard.large-job-urls", 10_000);
