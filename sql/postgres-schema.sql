@@ -124,6 +124,11 @@ CREATE TABLE IF NOT EXISTS url_result (
   PRIMARY KEY (job_id, idx)
 );
 ALTER TABLE url_result ADD COLUMN IF NOT EXISTS error_kind VARCHAR(32);
+-- the final response's ETag and Last-Modified (a conditional run sends them back), and
+-- whether it was a 304 to a conditional request; null in rows of older versions
+ALTER TABLE url_result ADD COLUMN IF NOT EXISTS etag VARCHAR(512);
+ALTER TABLE url_result ADD COLUMN IF NOT EXISTS last_modified VARCHAR(64);
+ALTER TABLE url_result ADD COLUMN IF NOT EXISTS not_modified BOOLEAN;
 
 CREATE TABLE IF NOT EXISTS read_side_offset (
   projection VARCHAR(64) NOT NULL PRIMARY KEY,

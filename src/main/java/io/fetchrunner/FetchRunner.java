@@ -168,7 +168,8 @@ public final class FetchRunner implements AutoCloseable {
       ActorRef<Schedules.Command> schedules = ClusterSingleton.get(system).init(
           SingletonActor.of(Schedules.create(new Schedules.Deps(Clock.systemUTC(),
               settings.jobs().scheduleLateAfter(), Duration.ofSeconds(1),
-              new JobLauncher(system, supervisor, sharding, settings.http().askTimeout()))),
+              new JobLauncher(system, supervisor, sharding, settings.http().askTimeout(),
+                  history::validatorsOf))),
               "schedules"));
       var scheduleRoutes = new ScheduleRoutes(system, schedules, sharding, settings, targets,
           Clock.systemUTC());

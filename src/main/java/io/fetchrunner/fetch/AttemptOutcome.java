@@ -13,10 +13,27 @@ import java.util.List;
  * @param retryable a later attempt may succeed (refused, reset or closed connection, timeout,
  *     429, 502, 503, 504)
  * @param retryAfter what the server's Retry-After asked for, if it sent one
+ * @param etag the final response's ETag, if any (sent back as If-None-Match by a conditional
+ *     run)
+ * @param lastModified the final response's Last-Modified, if any (sent back as
+ *     If-Modified-Since)
  */
 public record AttemptOutcome(boolean succeeded, Integer httpStatus, long bytes, long latencyMs,
     String error, ErrorKind errorKind, String contentType, String sha256, List<String> redirects,
-    boolean retryable, Duration retryAfter) {
+    boolean retryable, Duration retryAfter, String etag, String lastModified) {
+
+  /** Without validators. */
+  public AttemptOutcome(boolean succeeded, Integer httpStatus, long bytes, long latencyMs,
+      String error, ErrorKind errorKind, String contentType, String sha256,
+      List<String> redirects, boolean retryable, Duration retryAfter) {
+    this(succeeded, httpStatus, bytes, latencyMs, error, errorKind, contentType, sha256,
+        redirects, retryable, retryAfter, null, null);
+  }
+
+  /** A 304 to a conditional request: the resource is as the previous run got it. */
+  public boolean notModified() {
+    return succeeded && httpStatus != null && httpStatus == 304;
+  }
 
   public static AttemptOutcome failure(Integer status, long bytes, long latencyMs, ErrorKind kind,
       String error, List<String> redirects, boolean retryable) {

@@ -399,10 +399,15 @@ public final class HttpFetcher {
         return;
       }
       boolean reusable = keepsAlive(response);
-      if (status >= 200 && status < 300) {
+      // 304 answers a conditional request (If-None-Match, If-Modified-Since): the resource is
+      // as the previous run got it, a success.
+      boolean notModified = status == 304 && (request.headers().containsKey("If-None-Match")
+          || request.headers().containsKey("If-Modified-Since"));
+      if (status >= 200 && status < 300 || notModified) {
         finish(new AttemptOutcome(true, status, bytes, latency, null, null, contentType,
-            digest == null ? null : HexFormat.of().formatHex(digest.digest()), redirects,
-            false, null), reusable);
+            digest == null || notModified ? null : HexFormat.of().formatHex(digest.digest()),
+            redirects, false, null, header(response, "ETag"),
+            header(response, "Last-Modified")), reusable);
       } else {
         finish(new AttemptOutcome(false, status, bytes, latency,
             "HTTP " + status + " " + response.status().reason(), ErrorKind.HTTP_STATUS,
@@ -502,6 +507,10 @@ public final class HttpFetcher {
   private static String contentType(HttpResponse response) {
     String ct = response.entity().getContentType().toString();
     return ct.equals("none/none") ? null : ct;
+  }
+
+  private static String header(HttpResponse response, String name) {
+    return response.getHeader(name).map(h -> h.value()).orElse(null);
   }
 
   /** Retry-After as seconds or an HTTP date; null when absent or unreadable. */

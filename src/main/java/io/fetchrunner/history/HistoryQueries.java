@@ -6,6 +6,7 @@ import io.fetchrunner.JsonMapper;
 import io.fetchrunner.Secrets;
 import io.fetchrunner.job.Job;
 import io.fetchrunner.job.JobFigures;
+import io.fetchrunner.job.JobRequest;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.UrlResult;
@@ -21,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -191,6 +193,40 @@ public final class HistoryQueries {
     }
   }
 
+  /**
+   * What a job's URLs got: ETag and Last-Modified of each URL's final response, by URL (as
+   * submitted, credentials included: the caller matches them with a new job's URLs).
+   */
+  public Map<String, JobRequest.Validators> validators(String jobId) throws SQLException {
+    Map<String, JobRequest.Validators> found = new HashMap<>();
+    try (Connection c = store.connect();
+         PreparedStatement st = c.prepareStatement("SELECT url, etag, last_modified"
+             + " FROM url_result WHERE job_id = ? AND (etag IS NOT NULL"
+             + " OR last_modified IS NOT NULL) ORDER BY idx")) {
+      st.setString(1, jobId);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          found.putIfAbsent(rs.getString(1),
+              new JobRequest.Validators(rs.getString(2), rs.getString(3)));
+        }
+      }
+    }
+    return found;
+  }
+
+  /** The latest finished job named {@code name}; empty if none. */
+  public Optional<String> latestFinishedNamed(String name) throws SQLException {
+    try (Connection c = store.connect();
+         PreparedStatement st = c.prepareStatement("SELECT job_id FROM job_run"
+             + " WHERE name = ? AND state <> 'RUNNING'"
+             + " ORDER BY submitted_at DESC, job_id DESC FETCH FIRST 1 ROWS ONLY")) {
+      st.setString(1, name);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
   public boolean exists(String jobId) throws SQLException {
     try (Connection c = store.connect();
          PreparedStatement st = c.prepareStatement("SELECT 1 FROM job_run WHERE job_id = ?")) {
@@ -207,7 +243,8 @@ public final class HistoryQueries {
    */
   public record ResultRow(int index, String url, String state, Integer httpStatus, Long bytes,
       Long latencyMs, int attempts, String error, String errorKind, String contentType,
-      String sha256, List<String> redirects, List<UrlResult.Attempt> earlierAttempts) {}
+      String sha256, List<String> redirects, List<UrlResult.Attempt> earlierAttempts,
+      String etag, String lastModified, Boolean notModified) {}
 
   private static final com.fasterxml.jackson.core.type.TypeReference<List<String>> STRINGS =
       new com.fasterxml.jackson.core.type.TypeReference<>() {};
@@ -263,7 +300,8 @@ public final class HistoryQueries {
     int chunkNo = -1;
     try (PreparedStatement st = c.prepareStatement(
         "SELECT idx, url, state, http_status, bytes, latency_ms, attempts, error,"
-            + " content_type, sha256, redirects, earlier_attempts, error_kind"
+            + " content_type, sha256, redirects, earlier_attempts, error_kind, etag,"
+            + " last_modified, not_modified"
             + " FROM url_result WHERE job_id = ? AND idx BETWEEN ? AND ? ORDER BY idx")) {
       st.setString(1, jobId);
       st.setInt(2, from);
@@ -278,7 +316,8 @@ public final class HistoryQueries {
                 rs.getInt(7), Secrets.text(rs.getString(8)),
                 errorKind(rs.getString(13), rs.getString(3), rs.getString(8)),
                 rs.getString(9), rs.getString(10), Secrets.urls(list(rs.getString(11), STRINGS)),
-                UrlResult.Attempt.shown(list(rs.getString(12), ATTEMPTS))));
+                UrlResult.Attempt.shown(list(rs.getString(12), ATTEMPTS)), rs.getString(14),
+                rs.getString(15), (Boolean) rs.getObject(16)));
             more = rs.next();
           } else {
             if (next / UrlChunks.SIZE != chunkNo) {
@@ -299,10 +338,11 @@ public final class HistoryQueries {
     if (jobState == JobStatus.CANCELLED) {
       UrlResult r = UrlResult.cancelled();
       return new ResultRow(index, url, r.state().name(), r.httpStatus(), r.bytes(),
-          r.latencyMs(), r.attempts(), null, r.errorKind(), null, null, List.of(), List.of());
+          r.latencyMs(), r.attempts(), null, r.errorKind(), null, null, List.of(), List.of(),
+          null, null, null);
     }
     return new ResultRow(index, url, "PENDING", null, null, null, 0, null, null, null, null,
-        List.of(), List.of());
+        List.of(), List.of(), null, null, null);
   }
 
   /** The stored kind; rows written before it existed get it as UrlResult gives it. */

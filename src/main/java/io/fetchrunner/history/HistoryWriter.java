@@ -450,8 +450,8 @@ public final class HistoryWriter {
       if (recordSt == null) {
         recordSt = c.prepareStatement("INSERT INTO url_result (job_id, idx, url, host, state,"
             + " http_status, bytes, latency_ms, attempts, error, recorded_at, content_type,"
-            + " sha256, redirects, earlier_attempts, error_kind)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            + " sha256, redirects, earlier_attempts, error_kind, etag, last_modified,"
+            + " not_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       }
       bind(recordSt, row.id, index, urlChunks.url(c, row.id, index), r, at);
       recordSt.addBatch();
@@ -480,6 +480,18 @@ public final class HistoryWriter {
       st.setString(14, json(r.redirects()));
       st.setString(15, json(r.earlierAttempts()));
       st.setString(16, r.errorKind());
+      st.setString(17, clip(r.etag(), 512));
+      st.setString(18, clip(r.lastModified(), 64));
+      if (r.notModified() == null) {
+        st.setNull(19, Types.BOOLEAN);
+      } else {
+        st.setBoolean(19, r.notModified());
+      }
+    }
+
+    /** A validator longer than its column is not kept (a conditional run sends none). */
+    private static String clip(String value, int max) {
+      return value == null || value.length() > max ? null : value;
     }
 
     /**

@@ -54,7 +54,8 @@ public final class RunComparison {
       Pair failed) {}
 
   /** One URL's result as compared. */
-  public record Side(String state, Integer httpStatus, Long latencyMs, String sha256) {}
+  public record Side(String state, Integer httpStatus, Long latencyMs, String sha256,
+      Boolean notModified) {}
 
   /** One URL: its change, its result in each run (null where it is absent), the delta. */
   public record Url(String url, String change, Side job, Side with, Long latencyDeltaMs) {}
@@ -125,15 +126,23 @@ public final class RunComparison {
       }
       return STATE_CHANGED;
     }
-    if (!Objects.equals(job.httpStatus(), with.httpStatus())) return STATUS_CHANGED;
+    // A 304 to the validators of the previous run: the resource did not change.
+    if (Boolean.TRUE.equals(job.notModified())) return SAME;
+    if (!Objects.equals(job.httpStatus(), with.httpStatus())
+        && !Boolean.TRUE.equals(with.notModified())) {
+      return STATUS_CHANGED;
+    }
     if (job.sha256() != null && with.sha256() != null && !job.sha256().equals(with.sha256())) {
       return CONTENT_CHANGED;
+    }
+    if (job.etag() != null && with.etag() != null && !job.etag().equals(with.etag())) {
+      return CONTENT_CHANGED; // the server says it is another version
     }
     return SAME;
   }
 
   private static Side side(HistoryQueries.ResultRow r) {
-    return new Side(r.state(), r.httpStatus(), r.latencyMs(), r.sha256());
+    return new Side(r.state(), r.httpStatus(), r.latencyMs(), r.sha256(), r.notModified());
   }
 
   private static boolean fetched(HistoryQueries.ResultRow r) {

@@ -6,6 +6,7 @@ import io.fetchrunner.Stages;
 import io.fetchrunner.history.HistoryQueries;
 import io.fetchrunner.history.JobHistoryProjection;
 import io.fetchrunner.history.RunComparison;
+import io.fetchrunner.job.JobRequest;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSummary;
 import io.fetchrunner.job.Verdict;
@@ -57,7 +58,7 @@ public final class HistoryRoutes extends AllDirectives {
           .toContentType();
   static final ContentType.WithCharset CSV = MediaTypes.TEXT_CSV.toContentType(HttpCharsets.UTF_8);
   static final String CSV_HEADER = "index,url,state,httpStatus,bytes,latencyMs,attempts,error,"
-      + "contentType,sha256,redirects,earlierAttempts,errorKind\n";
+      + "contentType,sha256,redirects,earlierAttempts,errorKind,etag,lastModified,notModified\n";
 
   private final ActorSystem<?> system;
   private final HistoryQueries queries;
@@ -273,6 +274,9 @@ public final class HistoryRoutes extends AllDirectives {
           .append(',').append(csv(r.earlierAttempts().isEmpty() ? null
               : jsonText(r.earlierAttempts())))
           .append(',').append(csv(r.errorKind()))
+          .append(',').append(csv(r.etag()))
+          .append(',').append(csv(r.lastModified()))
+          .append(',').append(r.notModified() == null ? "" : r.notModified())
           .append('\n');
     }
     return ByteString.fromArray(sb.toString().getBytes(StandardCharsets.UTF_8));
@@ -391,6 +395,41 @@ public final class HistoryRoutes extends AllDirectives {
   /** The job's summary on the read side, whatever its state (see HistoryQueries#latest). */
   CompletionStage<Optional<JobSummary>> latestOfJob(String id) {
     return lookUp(id, () -> queries.latest(id));
+  }
+
+  /**
+   * What the URLs of the latest finished job named {@code name} got (ETag, Last-Modified),
+   * for a conditional job of that name; empty when there is none or the store does not answer.
+   */
+  CompletionStage<Map<String, JobRequest.Validators>> previousValidators(String name) {
+    return validators(() -> queries.latestFinishedNamed(name).orElse(null));
+  }
+
+  /** What the URLs of job {@code jobId} got (a schedule's previous run). */
+  public CompletionStage<Map<String, JobRequest.Validators>> validatorsOf(String jobId) {
+    return validators(() -> jobId);
+  }
+
+  private interface JobIdLookup {
+    String run() throws SQLException;
+  }
+
+  private CompletionStage<Map<String, JobRequest.Validators>> validators(JobIdLookup job) {
+    Map<String, JobRequest.Validators> none = Map.of();
+    try {
+      return CompletableFuture.supplyAsync(() -> {
+        try {
+          String id = job.run();
+          return id == null ? none : queries.validators(id);
+        } catch (SQLException e) {
+          system.log().warn("read side: the previous run's validators were not read ({});"
+              + " the job asks unconditionally", e.toString());
+          return none;
+        }
+      }, blocking);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.completedFuture(none);
+    }
   }
 
   private interface Lookup {

@@ -32,10 +32,11 @@ import org.apache.pekko.http.javadsl.model.Uri;
  */
 public final class JobRequestParser {
   private static final Set<String> FIELDS = Set.of("urls", "name", "concurrency", "timeoutMs",
-      "retries", "maxRedirects", "maxBodyBytes", "sha256", "headers", "notify", "thresholds");
+      "retries", "maxRedirects", "maxBodyBytes", "sha256", "headers", "notify", "thresholds",
+      "conditional");
   /** The options of a text submission, as query parameters. */
   static final Set<String> QUERY_PARAMETERS = Set.of("name", "concurrency", "timeoutMs",
-      "retries", "maxRedirects", "maxBodyBytes", "sha256");
+      "retries", "maxRedirects", "maxBodyBytes", "sha256", "conditional");
   private static final Set<String> URL_FIELDS = Set.of("url", "method", "headers", "body");
   private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST");
   /** Set by the HTTP client itself; a request that tried to set them would be ambiguous. */
@@ -110,9 +111,15 @@ public final class JobRequestParser {
     JobRequest job = build(options, urls, requests);
     Notify webhook = webhook(root.get("notify"));
     Thresholds thresholds = thresholds(root.get("thresholds"));
-    return webhook == null && thresholds == null ? job : new JobRequest(job.name(), job.urls(),
-        job.concurrency(), job.timeoutMs(), job.policy(), job.requests(), webhook, null,
-        thresholds);
+    JobRequest full = webhook == null && thresholds == null ? job : new JobRequest(job.name(),
+        job.urls(), job.concurrency(), job.timeoutMs(), job.policy(), job.requests(), webhook,
+        null, thresholds);
+    JsonNode conditional = root.get("conditional");
+    if (conditional == null || conditional.isNull()) return full;
+    if (!conditional.isBoolean()) {
+      throw Problem.badRequest("conditional", "\"conditional\" must be true or false");
+    }
+    return full.withConditional(conditional.asBoolean());
   }
 
   /**
@@ -291,7 +298,13 @@ public final class JobRequestParser {
         number(query.get("timeoutMs"), "timeoutMs"), number(query.get("retries"), "retries"),
         number(query.get("maxRedirects"), "maxRedirects"),
         number(query.get("maxBodyBytes"), "maxBodyBytes"), sha256, Map.of());
-    return build(options, urls, Map.of());
+    JobRequest job = build(options, urls, Map.of());
+    String conditional = query.get("conditional");
+    if (conditional == null) return job;
+    if (!conditional.equals("true") && !conditional.equals("false")) {
+      throw Problem.badRequest("conditional", "\"conditional\" must be true or false");
+    }
+    return job.withConditional(conditional.equals("true"));
   }
 
   private JobRequest build(Options o, List<String> urls, Map<Integer, UrlRequest> requests) {

@@ -147,7 +147,11 @@ public final class JobRoutes extends AllDirectives {
                 + (contentType.equals(ContentTypes.NO_CONTENT_TYPE) ? "a body with no Content-Type"
                     : mediaType.toString()), "Content-Type");
           }
-          return completeWithFuture(submitted(job, key));
+          if (!job.isConditional()) return completeWithFuture(submitted(job, key));
+          // Conditional: each URL asks with what it got in the previous run of this name.
+          JobRequest asked = job;
+          return completeWithFuture(history.previousValidators(job.name())
+              .thenCompose(validators -> submitted(asked.withValidators(validators), key)));
         }))));
   }
 

@@ -270,10 +270,10 @@ public final class JobState implements CborSerializable {
     String url = Secrets.url(spec.urls().get(i));
     return r == null
         ? new JobView.Entry(url, UrlState.PENDING, null, null, null, 0, null, null, null, null,
-            List.of(), List.of(), null)
+            List.of(), List.of(), null, null, null, null)
         : new JobView.Entry(url, r.state(), r.httpStatus(), r.bytes(), r.latencyMs(),
             r.attempts(), r.error(), r.errorKind(), r.contentType(), r.sha256(), r.redirects(),
-            r.earlierAttempts(), r.startedAt());
+            r.earlierAttempts(), r.startedAt(), r.etag(), r.lastModified(), r.notModified());
   }
 
   @JsonValue

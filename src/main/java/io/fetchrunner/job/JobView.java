@@ -17,6 +17,7 @@ public record JobView(JobSummary summary, List<Entry> results, List<Notification
 
   public record Entry(String url, UrlState state, Integer httpStatus, Long bytes, Long latencyMs,
       int attempts, String error, String errorKind, String contentType, String sha256, List<String> redirects,
-      List<UrlResult.Attempt> earlierAttempts, Instant startedAt)
+      List<UrlResult.Attempt> earlierAttempts, Instant startedAt, String etag,
+      String lastModified, Boolean notModified)
       implements CborSerializable {}
 }

@@ -125,7 +125,8 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
     report.accept(index, new UrlResult(o.succeeded() ? UrlState.SUCCEEDED : UrlState.FAILED,
         o.httpStatus(), o.bytes(), latencyMs, attempts, o.succeeded() ? null : error,
         o.contentType(), o.sha256(), o.redirects(), earlier,
-        o.succeeded() ? null : o.errorKind().wire(), startedAt));
+        o.succeeded() ? null : o.errorKind().wire(), startedAt, o.etag(), o.lastModified(),
+        o.notModified() ? Boolean.TRUE : null));
     return Behaviors.stopped();
   }
 

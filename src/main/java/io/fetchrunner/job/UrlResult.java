@@ -23,11 +23,15 @@ import java.util.List;
  *     CANCELLED results); results stored before it existed get it from their error text
  * @param startedAt when the first attempt's request was sent (its end less its latency), for
  *     a job's waterfall; null for cancelled URLs and results stored before it existed
+ * @param etag the final response's ETag, if it had one (a conditional run sends it back)
+ * @param lastModified the final response's Last-Modified, if it had one
+ * @param notModified true when the final response was a 304 to a conditional request: the
+ *     resource is as the previous run got it (a success); null when not asked conditionally
  */
 public record UrlResult(
     UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts, String error,
     String contentType, String sha256, List<String> redirects, List<Attempt> earlierAttempts,
-    String errorKind, Instant startedAt)
+    String errorKind, Instant startedAt, String etag, String lastModified, Boolean notModified)
     implements CborSerializable {
 
   /** One failed attempt that was retried. */
@@ -68,6 +72,14 @@ public record UrlResult(
     }
   }
 
+  /** A result without validators (as one stored before they were kept). */
+  public UrlResult(UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts,
+      String error, String contentType, String sha256, List<String> redirects,
+      List<Attempt> earlierAttempts, String errorKind, Instant startedAt) {
+    this(state, httpStatus, bytes, latencyMs, attempts, error, contentType, sha256, redirects,
+        earlierAttempts, errorKind, startedAt, null, null, null);
+  }
+
   /** A result without its start time (as one stored before it existed). */
   public UrlResult(UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts,
       String error, String contentType, String sha256, List<String> redirects,
@@ -94,7 +106,7 @@ public record UrlResult(
     List<Attempt> a = Attempt.shown(earlierAttempts);
     return e == error && r == redirects && a == earlierAttempts ? this
         : new UrlResult(state, httpStatus, bytes, latencyMs, attempts, e, contentType, sha256,
-            r, a, errorKind, startedAt);
+            r, a, errorKind, startedAt, etag, lastModified, notModified);
   }
 
   public static UrlResult cancelled() {

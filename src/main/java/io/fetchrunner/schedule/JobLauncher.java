@@ -6,8 +6,10 @@ import io.fetchrunner.job.JobRequest;
 import io.fetchrunner.job.JobStatus;
 import io.fetchrunner.job.JobSupervisor;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -19,13 +21,20 @@ public final class JobLauncher implements Schedules.Launcher {
   private final ActorRef<JobSupervisor.Command> supervisor;
   private final ClusterSharding sharding;
   private final Duration askTimeout;
+  private final Function<String, CompletionStage<Map<String, JobRequest.Validators>>> validators;
 
+  /**
+   * {@code validators}: what a job's URLs got (ETag, Last-Modified), for a conditional
+   * schedule's next run (the read side has them).
+   */
   public JobLauncher(ActorSystem<?> system, ActorRef<JobSupervisor.Command> supervisor,
-      ClusterSharding sharding, Duration askTimeout) {
+      ClusterSharding sharding, Duration askTimeout,
+      Function<String, CompletionStage<Map<String, JobRequest.Validators>>> validators) {
     this.system = system;
     this.supervisor = supervisor;
     this.sharding = sharding;
     this.askTimeout = askTimeout;
+    this.validators = validators;
   }
 
   @Override
@@ -37,7 +46,12 @@ public final class JobLauncher implements Schedules.Launcher {
   }
 
   @Override
-  public CompletionStage<String> submit(JobRequest request, String idempotencyKey) {
+  public CompletionStage<String> submit(JobRequest request, String idempotencyKey,
+      String previousJobId) {
+    if (request.isConditional() && previousJobId != null) {
+      return validators.apply(previousJobId).thenCompose(v ->
+          submit(request.withValidators(v), idempotencyKey, null));
+    }
     return Stages.plain(AskPattern.<JobSupervisor.Command, JobSupervisor.SubmitReply>ask(
             supervisor, r -> new JobSupervisor.Submit(request, idempotencyKey, r), askTimeout,
             system.scheduler()))

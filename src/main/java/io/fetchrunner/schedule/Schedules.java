@@ -119,8 +119,13 @@ public final class Schedules
   public interface Launcher {
     CompletionStage<Boolean> running(String jobId);
 
-    /** The id of the job accepted for {@code request} under {@code idempotencyKey}. */
-    CompletionStage<String> submit(JobRequest request, String idempotencyKey);
+    /**
+     * The id of the job accepted for {@code request} under {@code idempotencyKey};
+     * {@code previousJobId} (null for none) is the schedule's previous run, whose validators a
+     * conditional request asks with.
+     */
+    CompletionStage<String> submit(JobRequest request, String idempotencyKey,
+        String previousJobId);
   }
 
   /**
@@ -271,7 +276,7 @@ public final class Schedules
     }
     JobRequest job = e.spec().job().forSchedule(c.id());
     String key = "schedule:" + c.id() + ":" + c.due().getEpochSecond();
-    ctx.pipeToSelf(deps.launcher().submit(job, key), (jobId, error) ->
+    ctx.pipeToSelf(deps.launcher().submit(job, key, e.lastJobId()), (jobId, error) ->
         new Submitted(c.id(), c.due(), jobId, error == null ? null : error.toString()));
     return Effect().none();
   }

@@ -238,7 +238,7 @@ class HistoryApiTest {
       assertTrue(csv.contentType().startsWith("text/csv"), csv.contentType());
       String[] rows = csv.body().split("\n");
       assertEquals("index,url,state,httpStatus,bytes,latencyMs,attempts,error,contentType,"
-          + "sha256,redirects,earlierAttempts,errorKind", rows[0]);
+          + "sha256,redirects,earlierAttempts,errorKind,etag,lastModified,notModified", rows[0]);
       assertEquals(results.size() + 1, rows.length);
       for (int i = 0; i < results.size(); i++) {
         JsonNode r = results.get(i);
@@ -253,7 +253,8 @@ class HistoryApiTest {
             + String.join(" ", Api.MAPPER.convertValue(r.get("redirects"), List.class)) + ","
             + (r.get("earlierAttempts").isEmpty() ? ""
                 : csvQuote(r.get("earlierAttempts").toString())) + ","
-            + text(r.get("errorKind"));
+            + text(r.get("errorKind")) + "," + text(r.get("etag")) + ","
+            + text(r.get("lastModified")) + "," + text(r.get("notModified"));
         assertEquals(expected, rows[i + 1]);
       }
     }

@@ -239,7 +239,8 @@ class HistoryWriterTest {
       assertEquals(new HistoryQueries.ResultRow(i, e.url(), e.state().name(), e.httpStatus(),
           e.bytes(), e.latencyMs(), e.attempts(), e.error(), e.errorKind(), e.contentType(),
           e.sha256(),
-          e.redirects(), e.earlierAttempts()), rows.get(i));
+          e.redirects(), e.earlierAttempts(), e.etag(), e.lastModified(), e.notModified()),
+          rows.get(i));
     }
   }
 }

@@ -75,7 +75,7 @@ class SchedulesTest {
     }
 
     @Override
-    public CompletionStage<String> submit(JobRequest request, String key) {
+    public CompletionStage<String> submit(JobRequest request, String key, String previous) {
       // The same key is the same job, as the supervisor answers a replay.
       if (!keys.contains(key)) {
         keys.add(key);

@@ -50,6 +50,9 @@ import org.apache.pekko.util.ByteString;
  *       see {@link #lastRequest(String)}; {@code ?fail-first=N}: 503 to the first N requests of
  *       that path-and-query (kept too); {@code ?fail-after=N}: 503 to every request after the
  *       first N; {@code ?vary}: the body changes with every request ("echo 1", "echo 2", ...)
+ *   <li>{@code /versioned/{name}}: 200 with ETag {@code "<name>-<version>"} and a fixed
+ *       Last-Modified, or 304 to an If-None-Match of the current ETag; {@link #bump} makes the
+ *       next version
  *   <li>{@code retry-after=N} in the query of a non-2xx answer adds {@code Retry-After: N}
  * </ul>
  * {@link #resetUrl()} is a separate raw socket that resets every connection it accepts.
@@ -67,6 +70,8 @@ public final class TargetServer implements AutoCloseable {
   private final Map<String, List<Long>> hitTimes = new ConcurrentHashMap<>();
   private final Map<String, Seen> lastRequest = new ConcurrentHashMap<>();
   private final AtomicInteger total = new AtomicInteger();
+  private final Map<String, Integer> versions = new ConcurrentHashMap<>();
+  private final AtomicInteger notModified = new AtomicInteger();
   private final boolean countHits;
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicInteger peak = new AtomicInteger();
@@ -141,6 +146,16 @@ public final class TargetServer implements AutoCloseable {
   public int hits(String pathAndQuery) {
     AtomicInteger n = hits.get(pathAndQuery);
     return n == null ? 0 : n.get();
+  }
+
+  /** The next version of {@code /versioned/{name}}: a new ETag and body. */
+  public void bump(String name) {
+    versions.merge(name, 2, (a, b) -> a + 1);
+  }
+
+  /** How many 304s {@code /versioned/...} answered. */
+  public int notModifiedAnswers() {
+    return notModified.get();
   }
 
   public int totalHits() {
@@ -261,6 +276,21 @@ public final class TargetServer implements AutoCloseable {
         HttpResponse r = HttpResponse.create().withStatus(code);
         return done(withRetryAfter(code == 204 || code == 304 ? r
             : r.withEntity("status " + arg), retryAfter));
+      }
+      case "versioned": {
+        // ETag "<name>-<version>" (bump(name) makes the next version), a fixed Last-Modified;
+        // If-None-Match with the current ETag: 304 without a body.
+        String etag = "\"" + arg + "-" + versions.getOrDefault(arg, 1) + "\"";
+        String match = request.getHeader("If-None-Match").map(h -> h.value()).orElse(null);
+        var headers = List.<org.apache.pekko.http.javadsl.model.HttpHeader>of(
+            org.apache.pekko.http.javadsl.model.headers.RawHeader.create("ETag", etag),
+            org.apache.pekko.http.javadsl.model.headers.RawHeader.create("Last-Modified",
+                "Thu, 01 Jan 2026 00:00:00 GMT"));
+        if (etag.equals(match)) {
+          notModified.incrementAndGet();
+          return done(HttpResponse.create().withStatus(304).addHeaders(headers));
+        }
+        return done(HttpResponse.create().addHeaders(headers).withEntity("version " + etag));
       }
       case "flaky": {
         int failures = Integer.parseInt(arg);
