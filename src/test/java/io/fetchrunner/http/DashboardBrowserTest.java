@@ -111,7 +111,7 @@ class DashboardBrowserTest {
             + " return e.id || e.textContent.trim();"));
       }
       assertEquals(List.of("Skip to content", "fetchrunner", "Jobs", "Runtimes", "Stats",
-          "job-name", "job-urls", "job-concurrency", "submit-button"), order);
+          "Schedules", "job-name", "job-urls", "job-concurrency", "submit-button"), order);
       assertEquals("button", b.js("return document.activeElement.tagName.toLowerCase()"));
       assertNotEquals("none", b.js("return getComputedStyle(document.activeElement).outlineStyle"),
           "the focused button shows a focus ring");
