@@ -109,7 +109,8 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
     int attempts = earlier.size() + 1;
     if (!o.succeeded() && o.retryable() && attempts <= retry.retries()) {
       Duration wait = o.retryAfter() != null ? o.retryAfter() : backoff(attempts);
-      if (wait.compareTo(retry.maxRetryAfter()) <= 0) {
+      // max-retry-after bounds what a server asks for; our own backoff is always waited.
+      if (o.retryAfter() == null || wait.compareTo(retry.maxRetryAfter()) <= 0) {
         earlier.add(new UrlResult.Attempt(o.httpStatus(), o.latencyMs(), o.error(),
             o.errorKind().wire()));
         retryTimer = getContext().scheduleOnce(wait, getContext().getSelf(), new RetryNow());

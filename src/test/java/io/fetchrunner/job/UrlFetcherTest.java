@@ -149,6 +149,18 @@ class UrlFetcherTest {
   }
 
   @Test
+  void ourOwnBackoffIsWaitedEvenWhenLongerThanTheRetryAfterLimit() {
+    // A backoff of 300 ms to 600 ms, and a limit of 100 ms on what servers may ask for: the
+    // limit is about Retry-After, so the URL is retried after its backoff.
+    String path = unique("/flaky/1/503");
+    UrlResult r = run(path, new UrlFetcher.RetryPolicy(1, Duration.ofMillis(600),
+        Duration.ofMillis(600), Duration.ofMillis(100)));
+    assertEquals(UrlState.SUCCEEDED, r.state(), String.valueOf(r.error()));
+    assertEquals(2, r.attempts());
+    assertEquals(2, target.hits(path));
+  }
+
+  @Test
   void aRetryAfterLongerThanTheLimitIsNotWaitedForAndSaysWhy() {
     String path = unique("/status/503?retry-after=60");
     UrlResult r = run(path, retries(2));
