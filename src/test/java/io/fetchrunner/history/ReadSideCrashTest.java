@@ -293,6 +293,7 @@ class ReadSideCrashTest {
             .putNull("contentType").putNull("sha256");
         entry.putArray("redirects");
         entry.putArray("earlierAttempts");
+        entry.putNull("etag").putNull("lastModified").putNull("notModified");
         continue;
       }
       String s = r.get("state").asText();
@@ -318,6 +319,9 @@ class ReadSideCrashTest {
           : r.get("redirects"));
       entry.set("earlierAttempts", r.get("earlierAttempts") == null
           ? Api.MAPPER.createArrayNode() : r.get("earlierAttempts"));
+      for (String field : List.of("etag", "lastModified", "notModified")) {
+        entry.set(field, r.get(field) == null ? Api.MAPPER.nullNode() : r.get(field));
+      }
     }
     job.put("state", state);
     job.put("total", results.length);
