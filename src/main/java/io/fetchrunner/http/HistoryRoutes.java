@@ -389,12 +389,12 @@ public final class HistoryRoutes extends AllDirectives {
    * is asked then, so polling a running job never waits on the history store.
    */
   CompletionStage<Optional<JobSummary>> finishedJob(String id) {
-    return lookUp(id, () -> queries.finished(id));
+    return summary(id, () -> queries.finished(id));
   }
 
   /** The job's summary on the read side, whatever its state (see HistoryQueries#latest). */
   CompletionStage<Optional<JobSummary>> latestOfJob(String id) {
-    return lookUp(id, () -> queries.latest(id));
+    return summary(id, () -> queries.latest(id));
   }
 
   /**
@@ -410,47 +410,39 @@ public final class HistoryRoutes extends AllDirectives {
     return validators(() -> jobId);
   }
 
-  private interface JobIdLookup {
-    String run() throws SQLException;
+  private interface SqlCall<T> {
+    T run() throws SQLException;
   }
 
-  private CompletionStage<Map<String, JobRequest.Validators>> validators(JobIdLookup job) {
-    Map<String, JobRequest.Validators> none = Map.of();
+  private CompletionStage<Map<String, JobRequest.Validators>> validators(SqlCall<String> job) {
+    return orElse(Map.of(), () -> {
+      String id = job.run();
+      return id == null ? Map.<String, JobRequest.Validators>of() : queries.validators(id);
+    }, "the previous run's validators (the job asks unconditionally)");
+  }
+
+  private CompletionStage<Optional<JobSummary>> summary(String id,
+      SqlCall<Optional<JobSummary>> call) {
+    return orElse(Optional.<JobSummary>empty(), call, "summary of job " + id + " (asking the job)")
+        .toCompletableFuture()
+        .completeOnTimeout(Optional.empty(), SUMMARY_LOOKUP_LIMIT.toMillis(),
+            TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * {@code call} on the blocking dispatcher, for an answer that can do without the read side:
+   * {@code none} when the store fails (logged as {@code what}) or the dispatcher refuses.
+   */
+  private <T> CompletionStage<T> orElse(T none, SqlCall<T> call, String what) {
     try {
       return CompletableFuture.supplyAsync(() -> {
         try {
-          String id = job.run();
-          return id == null ? none : queries.validators(id);
+          return call.run();
         } catch (SQLException e) {
-          system.log().warn("read side: the previous run's validators were not read ({});"
-              + " the job asks unconditionally", e.toString());
+          system.log().warn("read side: {} not read ({})", what, e.toString());
           return none;
         }
-      }, blocking);
-    } catch (RejectedExecutionException e) {
-      return CompletableFuture.completedFuture(none);
-    }
-  }
-
-  private interface Lookup {
-    Optional<JobSummary> run() throws SQLException;
-  }
-
-  private CompletionStage<Optional<JobSummary>> lookUp(String id, Lookup lookup) {
-    Optional<JobSummary> none = Optional.empty();
-    try {
-      return CompletableFuture.supplyAsync(() -> {
-        try {
-          return lookup.run();
-        } catch (SQLException e) {
-          system.log().warn("read side: summary of job {} not read ({}); asking the job", id,
-              e.toString());
-          return none;
-        }
-      }, blocking)
-          .completeOnTimeout(none, SUMMARY_LOOKUP_LIMIT.toMillis(),
-              TimeUnit.MILLISECONDS)
-          .exceptionally(e -> none);
+      }, blocking).exceptionally(e -> none);
     } catch (RejectedExecutionException e) {
       return CompletableFuture.completedFuture(none);
     }

@@ -8,10 +8,6 @@ import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -101,19 +97,14 @@ class ConditionalTest {
   }
 
   @Test
-  void aConditionalScheduleAsksWithItsOwnPreviousRun() throws Exception {
+  void aConditionalScheduleAsksWithItsOwnPreviousRun() {
     String tag = UUID.randomUUID().toString().substring(0, 8);
     String url = target.url("/versioned/sched-" + tag);
-    var post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.port()
-            + "/schedules"))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(Api.MAPPER.writeValueAsString(Map.of(
-            "name", "cond-schedule-" + tag, "urls", List.of(url), "every", "PT2S",
-            "options", Map.of("conditional", true))))).build();
-    HttpResponse<String> created = HttpClient.newHttpClient().send(post,
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(201, created.statusCode(), created.body());
-    String schedule = Api.MAPPER.readTree(created.body()).get("id").asText();
+    Api.Reply created = api.call("POST", "/schedules", Map.of(), Map.of(
+        "name", "cond-schedule-" + tag, "urls", List.of(url), "every", "PT2S",
+        "options", Map.of("conditional", true)));
+    assertEquals(201, created.status(), created.toString());
+    String schedule = created.body().get("id").asText();
     List<JsonNode> runs = new ArrayList<>();
     for (int i = 0; i < 300 && runs.size() < 2; i++) {
       api.awaitReadSide(Duration.ofSeconds(30));
@@ -129,8 +120,6 @@ class ConditionalTest {
     assertTrue(earlier.get("results").get(0).get("notModified").isNull(),
         "the first run had nothing to ask with: " + earlier);
     assertTrue(later.get("results").get(0).get("notModified").asBoolean(), later.toString());
-    HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-        + service.port() + "/schedules/" + schedule)).DELETE().build(),
-        HttpResponse.BodyHandlers.ofString());
+    assertEquals(204, api.call("DELETE", "/schedules/" + schedule, Map.of(), null).status());
   }
 }

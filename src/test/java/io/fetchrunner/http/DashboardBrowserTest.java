@@ -357,8 +357,7 @@ class DashboardBrowserTest {
   }
 
   @Test
-  void aRunIsComparedWithItsPreviousOneAndAScheduleShowsItsRunsOverTime(@TempDir Path dir)
-      throws Exception {
+  void aRunIsComparedWithItsPreviousOneAndAScheduleShowsItsRunsOverTime(@TempDir Path dir) {
     try (FetchRunner service = Services.start(dir, "");
         Browser b = new Browser(1280, 900)) {
       Api api = new Api(service.port());
@@ -382,16 +381,10 @@ class DashboardBrowserTest {
       String verdict = b.driver().findElement(By.id("job-verdict")).getText();
       assertTrue(verdict.contains("FAILED") && verdict.contains("failureRate"), verdict);
 
-      var post = java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-              "http://127.0.0.1:" + service.port() + "/schedules"))
-          .header("Content-Type", "application/json")
-          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(Api.MAPPER.writeValueAsString(
-              Map.of("name", "every second " + tag, "urls", urls("sch" + tag, 2, 0),
-                  "every", "PT1S")))).build();
-      var created = java.net.http.HttpClient.newHttpClient().send(post,
-          java.net.http.HttpResponse.BodyHandlers.ofString());
-      assertEquals(201, created.statusCode(), created.body());
-      String schedule = Api.MAPPER.readTree(created.body()).get("id").asText();
+      Api.Reply created = api.call("POST", "/schedules", Map.of(), Map.of(
+          "name", "every second " + tag, "urls", urls("sch" + tag, 2, 0), "every", "PT1S"));
+      assertEquals(201, created.status(), created.toString());
+      String schedule = created.body().get("id").asText();
       b.await("three finished runs", WAIT, d -> {
         api.awaitReadSide(WAIT);
         return api.get("/jobs?scheduleId=" + schedule + "&state=COMPLETED").body().get("jobs")

@@ -8,11 +8,6 @@ import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +29,6 @@ class RerunTest {
   static TargetServer target;
   static FetchRunner service;
   static Api api;
-  static final HttpClient CLIENT = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() {
@@ -49,24 +43,9 @@ class RerunTest {
     if (target != null) target.close();
   }
 
-  /** POST {@code path} with an optional Idempotency-Key and body; status and JSON body. */
+  /** POST {@code path} with an optional Idempotency-Key and JSON body. */
   private static Api.Reply post(String path, String key, String body) {
-    try {
-      var b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.port() + path))
-          .timeout(Duration.ofSeconds(30))
-          .POST(body == null ? HttpRequest.BodyPublishers.noBody()
-              : HttpRequest.BodyPublishers.ofString(body));
-      if (key != null) b.header("Idempotency-Key", key);
-      if (body != null) b.header("Content-Type", "application/json");
-      HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
-      return new Api.Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""),
-          r.headers().firstValue("Location").orElse(null), Api.MAPPER.readTree(r.body()));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return api.call("POST", path, key == null ? Map.of() : Map.of("Idempotency-Key", key), body);
   }
 
   private static List<String> urls(JsonNode job) {

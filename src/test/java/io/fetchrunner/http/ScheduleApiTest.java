@@ -8,11 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.support.Api;
 import io.fetchrunner.support.ChildService;
 import io.fetchrunner.support.TargetServer;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -36,7 +31,6 @@ class ScheduleApiTest {
   static TargetServer target;
   static ChildService service;
   static Api api;
-  static final HttpClient CLIENT = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() {
@@ -52,23 +46,7 @@ class ScheduleApiTest {
   }
 
   private static Api.Reply send(String method, String path, Object body) {
-    try {
-      var b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.port() + path))
-          .timeout(Duration.ofSeconds(30))
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-              : HttpRequest.BodyPublishers.ofString(body instanceof String text ? text
-                  : Api.MAPPER.writeValueAsString(body)));
-      if (body != null) b.header("Content-Type", "application/json");
-      HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
-      return new Api.Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""),
-          r.headers().firstValue("Location").orElse(null),
-          r.body().isEmpty() ? null : Api.MAPPER.readTree(r.body()));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return api.call(method, path, Map.of(), body);
   }
 
   private static JsonNode awaitFired(String id, int n) {

@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 
 /** A small client of the fetchrunner API for tests (the service's own client is Pekko HTTP). */
 public final class Api {
@@ -59,6 +60,24 @@ public final class Api {
       } catch (IllegalStateException e) {
         if (attempt == 3 || !(e.getCause() instanceof IOException)) throw e;
       }
+    }
+  }
+
+  /**
+   * {@code method path} with {@code headers} and, unless null, {@code body} as JSON (a String
+   * is sent as it is): the calls the helpers above do not cover (PATCH, Idempotency-Key).
+   */
+  public Reply call(String method, String path, Map<String, String> headers, Object body) {
+    try {
+      var b = HttpRequest.newBuilder(URI.create(base + path)).method(method,
+          body == null ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofString(body instanceof String text ? text
+                  : MAPPER.writeValueAsString(body)));
+      if (body != null) b.header("Content-Type", "application/json");
+      headers.forEach(b::header);
+      return send(b);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
     }
   }
 
