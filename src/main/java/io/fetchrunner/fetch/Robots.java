@@ -346,17 +346,17 @@ public final class Robots {
             } else if (result.isDone()) {
               response.discardEntityBytes(materializer); // timed out meanwhile
             } else {
-              onResponse(url, response, redirects);
+              onResponse(url, hostKey, response, redirects);
             }
           });
     }
 
-    private void onResponse(String url, HttpResponse response, int redirects) {
+    private void onResponse(String url, String hostKey, HttpResponse response, int redirects) {
       int status = response.status().intValue();
       long now = System.nanoTime();
       Optional<String> location = response.getHeader("Location").map(h -> h.value());
       if (status >= 200 && status < 300) {
-        readBody(response);
+        readBody(hostKey, response);
         return;
       }
       response.discardEntityBytes(materializer);
@@ -387,7 +387,7 @@ public final class Robots {
     }
 
     /** Reads up to maxBytes and parses what came; the rest is not read. */
-    private void readBody(HttpResponse response) {
+    private void readBody(String hostKey, HttpResponse response) {
       long max = limits.maxBytes();
       String contentType = response.entity().getContentType().toString();
       AtomicLong seen = new AtomicLong(); // one stream counts
@@ -401,8 +401,9 @@ public final class Robots {
       if (result.isDone()) body.abort(new CancellationException("timed out"));
       Stages.plain(pair.second()).whenComplete((bytes, error) -> {
         if (error != null) {
-          finish(unreachable(origin, "the body broke off after " + seen.get() + " bytes: "
-              + Failures.unwrap(error).getMessage(), System.nanoTime()));
+          finish(unreachable(origin,
+              Failures.classify(error, Phase.BODY, hostKey, seen.get()).error(),
+              System.nanoTime()));
           return;
         }
         byte[] text = bytes.toArray();

@@ -117,6 +117,16 @@ class RobotsTest {
   }
 
   @Test
+  void tooManyRequestsIsAnErrorNotAMissingFile() {
+    try (Site site = new Site(text(429, "slow down"))) {
+      Robots.Decision d = check(robots(LIMITS), site.url("/a"));
+      assertFalse(d.allowed());
+      assertTrue(d.reason().contains("could not be fetched (HTTP 429 Too Many Requests)"),
+          d.reason());
+    }
+  }
+
+  @Test
   void aServerErrorDisallowsEverythingUntilTheErrorExpires() {
     try (Site site = new Site(text(500, "oops"))) {
       Robots robots = robots(new Robots.Limits(Duration.ofSeconds(5), 500 * 1024,
