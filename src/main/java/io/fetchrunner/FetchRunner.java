@@ -13,6 +13,7 @@ import io.fetchrunner.http.ApiRoutes;
 import io.fetchrunner.http.ClusterRoutes;
 import io.fetchrunner.http.EventRoutes;
 import io.fetchrunner.http.HealthCheck;
+import io.fetchrunner.http.HostRoutes;
 import io.fetchrunner.http.HistoryRoutes;
 import io.fetchrunner.http.JobRoutes;
 import io.fetchrunner.http.MetricsRoutes;
@@ -119,7 +120,7 @@ public final class FetchRunner implements AutoCloseable {
     try {
       if (settings.cluster().multiNode()) awaitJoin(system, config);
       ClusterSharding sharding = ClusterSharding.get(system);
-      HttpFetcher fetcher = new HttpFetcher(system, fetch, targets);
+      HttpFetcher fetcher = new HttpFetcher(system, fetch, settings.hosts(), targets);
       ActorRef<JobSupervisor.Command> supervisor = ClusterSingleton.get(system).init(
           SingletonActor.of(JobSupervisor.create(sharding, settings.http().askTimeout(),
               settings.jobs().idempotencyKeyRetention()),
@@ -162,6 +163,7 @@ public final class FetchRunner implements AutoCloseable {
               "job-history-projection"));
       var queries = new HistoryQueries(historyReads);
       metrics.watch(fetcher.gate(), running, lag, queries);
+      metrics.watch(fetcher.health());
       var history = new HistoryRoutes(system, queries, projection, settings);
       var jobs = new JobRoutes(system, supervisor, sharding, settings, targets, broken,
           running, history);
@@ -179,6 +181,7 @@ public final class FetchRunner implements AutoCloseable {
       var routes = new ApiRoutes(settings.http(), new HealthCheck(system, settings.store()),
           jobs, history, scheduleRoutes, new ClusterRoutes(system),
           new EventRoutes(system, sharding, settings, progress),
+          new HostRoutes(fetcher.health(), settings.hosts(), fetch.perHostConcurrency()),
           ownPort ? Optional.empty() : Optional.of(metricsRoutes));
       ServerBinding binding = bind(system, settings, routes);
       Optional<ServerBinding> metricsBinding = Optional.empty();

@@ -15,7 +15,7 @@ import java.util.Set;
 public record Settings(
     Http http, Path dataDir, Store store, Jobs jobs, Fetch fetch, History history,
     Duration shutdownDrainTimeout, Duration storeWatchInterval, ClusterSettings cluster,
-    NotifySettings webhooks, Metrics metrics) {
+    NotifySettings webhooks, Metrics metrics, HostSettings hosts) {
 
   /** The embedded store's files in data-dir are named {@code fetchrunner.*}. */
   public static final String STORE_NAME = "fetchrunner";
@@ -223,7 +223,8 @@ public record Settings(
         c.getDuration("store.watch-interval"),
         ClusterSettings.from(c),
         NotifySettings.from(c),
-        Metrics.from(c));
+        Metrics.from(c),
+        HostSettings.from(c));
     settings.check();
     if (!c.getString("fetch.keep-alive-timeout").equals("infinite")) {
       Duration keepAlive = c.getDuration("fetch.keep-alive-timeout");

@@ -40,6 +40,13 @@ public enum ErrorKind {
   INVALID_URL("invalid-url"),
   /** The server answered with a status outside 2xx. */
   HTTP_STATUS("http-status"),
+  /**
+   * Not tried: the host failed fetchrunner.fetch.host-unavailable.after connections in a row
+   * and is skipped for a while (a job opts out with "failFast": false).
+   */
+  HOST_UNAVAILABLE("host-unavailable"),
+  /** Not fetched: the host's robots.txt disallows it (a job with "robots": "obey"). */
+  ROBOTS("robots"),
   /** The job was cancelled before the URL was fetched (a CANCELLED result). */
   CANCELLED("cancelled"),
   /** A failure fetchrunner does not know how to name: the error text says what it was. */

@@ -52,6 +52,7 @@ public final class HostGate {
   public record LeaseState(int lease, int inUse, int waiting) {}
 
   private volatile Leases leases;
+  private volatile HostHealth health;
   /** Permits handed out since the start (for the lease client's figures). */
   private long acquired;
 
@@ -149,9 +150,32 @@ public final class HostGate {
     return waiter;
   }
 
-  /** The permits the host may have in use now: its ramp ceiling, and its lease. */
-  private static int limit(Host h) {
-    return Math.min(h.ceiling, h.lease);
+  /** The permits the host may have in use now: its ramp ceiling, its lease, its back-off. */
+  private int limit(Host h) {
+    int limit = Math.min(h.ceiling, h.lease);
+    HostHealth hh = health;
+    return hh == null ? limit : Math.min(limit, hh.allowed(h.key));
+  }
+
+  /** From now on, a host's permits are also bounded by its back-off ({@link HostHealth}). */
+  public void useHealth(HostHealth health) {
+    this.health = health;
+    health.onRaised(this::recheck);
+  }
+
+  /** The host's back-off allows more now: its waiters get the permits that freed up. */
+  public void recheck(String host) {
+    List<Grant> granted = new ArrayList<>();
+    List<String> toRaise = new ArrayList<>();
+    synchronized (this) {
+      Host h = hosts.get(host);
+      if (h == null) return;
+      if (!h.waiters.isEmpty() && h.inUse < limit(h)) ready.add(h);
+      grant(granted, toRaise);
+      forgetIfIdle(h);
+    }
+    complete(granted);
+    toRaise.forEach(this::scheduleRaise);
   }
 
   /** From now on, every host's permits are also bounded by its lease (a cluster of nodes). */

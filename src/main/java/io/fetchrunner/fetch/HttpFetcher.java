@@ -1,5 +1,6 @@
 package io.fetchrunner.fetch;
 
+import io.fetchrunner.HostSettings;
 import io.fetchrunner.Secrets;
 import io.fetchrunner.Settings;
 import io.fetchrunner.Stages;
@@ -71,10 +72,19 @@ public final class HttpFetcher {
   private final Materializer materializer;
   private final Connections connections;
   private final HostGate gate;
+  private final HostHealth health;
+  private final Pace pace;
+  private final Robots robots;
+  private final String groupBy;
   private final TargetPolicy targets;
   private final Executor blocking;
 
   public HttpFetcher(ActorSystem<?> system, Settings.Fetch settings, TargetPolicy targets) {
+    this(system, settings, HostSettings.defaults(), targets);
+  }
+
+  public HttpFetcher(ActorSystem<?> system, Settings.Fetch settings, HostSettings hosts,
+      TargetPolicy targets) {
     this.system = system;
     this.materializer = Materializer.matFromSystem(system);
     this.targets = targets;
@@ -97,6 +107,25 @@ public final class HttpFetcher {
         (delay, task) -> system.scheduler().scheduleOnce(delay, task,
             system.executionContext()),
         System::nanoTime);
+    this.groupBy = hosts.groupBy();
+    this.health = new HostHealth(hosts, System::nanoTime);
+    gate.useHealth(health);
+    this.pace = new Pace(hosts, health,
+        (delay, task) -> system.scheduler().scheduleOnce(delay, task, system.executionContext()),
+        System::nanoTime);
+    system.scheduler().scheduleWithFixedDelay(HEALTH_EVERY, HEALTH_EVERY, health::tick,
+        system.executionContext());
+    var r = hosts.robots();
+    this.robots = new Robots(system, new Robots.Limits(r.timeout(), r.maxBytes(), r.expiry(),
+        r.errorExpiry(), r.maxCrawlDelay(), r.maxHosts()), settings.userAgent(), targets);
+  }
+
+  /** How often back-off blocks are ended and slowed hosts recover a step (at most). */
+  private static final Duration HEALTH_EVERY = Duration.ofMillis(100);
+
+  /** The hosts' back-off and availability (GET /hosts, metrics). */
+  public HostHealth health() {
+    return health;
   }
 
   /** The per-host gate (a cluster of several nodes bounds it by leases: HostLeaseClient). */
@@ -124,6 +153,8 @@ public final class HttpFetcher {
     private volatile long firstSentNanos;
     /** The status of the last response (a redirect's, while the next hop is under way). */
     private volatile Integer lastStatus;
+    /** A request of the attempt waited for a host backed off. */
+    private volatile boolean delayed;
     /** scheme://host:port of the attempt's URL. */
     private String firstOrigin;
 
@@ -133,6 +164,11 @@ public final class HttpFetcher {
 
     public CompletionStage<AttemptOutcome> result() {
       return result;
+    }
+
+    /** Whether the attempt waited for its host because the host was backed off. */
+    public boolean delayed() {
+      return delayed;
     }
 
     public void cancel() {
@@ -173,21 +209,80 @@ public final class HttpFetcher {
               false));
           return;
         }
-        Hop hop = new Hop(hostKey, origin.equals(firstOrigin), target.authorization());
-        current = hop;
-        if (result.isDone()) return;
-        hop.permit = gate.acquire(hostKey);
-        hop.permit.thenRun(() -> connect(hop, url, uri));
+        if (request.pace().robots()) {
+          robots.check(target.url()).whenComplete((decision, failed) -> {
+            if (failed != null || !decision.allowed()) {
+              finish(AttemptOutcome.failure(lastStatus, 0, elapsedMs(), ErrorKind.ROBOTS,
+                  failed != null ? "robots.txt not checked: " + failed : decision.reason(),
+                  redirects, false));
+              return;
+            }
+            request.pace().crawlDelay(hostKey, decision.crawlDelay());
+            admit(url, uri, hostKey, origin, target);
+          });
+        } else {
+          admit(url, uri, hostKey, origin, target);
+        }
       });
     }
 
-    /** Holding a permit: takes a connection, and sends once it is open. */
+    /** A target allowed (and by robots.txt, if asked): the host's turn, then the request. */
+    private void admit(String url, Uri uri, String hostKey, String origin,
+        Secrets.Target target) {
+      String key = HostGroups.of(hostKey, groupBy);
+      Hop hop = new Hop(hostKey, key, origin.equals(firstOrigin), target.authorization());
+      current = hop;
+      if (result.isDone()) return;
+      if (request.pace().failFast() && health.unavailable(key)) {
+        finish(AttemptOutcome.failure(lastStatus, 0, elapsedMs(), ErrorKind.HOST_UNAVAILABLE,
+            "not tried: " + key + " is unavailable after connection failures in a row"
+                + " (fetchrunner.fetch.host-unavailable; \"failFast\": false waits for it)",
+            redirects, false));
+        return;
+      }
+      hop.permit = gate.acquire(key);
+      if (!hop.permit.isDone()) noteDelay(key);
+      hop.permit.thenRun(() -> connect(hop, url, uri));
+    }
+
+    /** The request waits for its host: counted once if back-off is why. */
+    private void noteDelay(String key) {
+      if (!delayed && health.backingOff(key)) {
+        delayed = true;
+        health.delayed(key);
+      }
+    }
+
+    /** Holding a permit: takes a connection, and sends once it is open and paced. */
     private void connect(Hop hop, String url, Uri uri) {
       if (!hop.permitState.compareAndSet(Hop.WAITING, Hop.HOLDING)) {
-        gate.release(hop.hostKey); // finished while waiting for the permit
+        gate.release(hop.key); // finished while waiting for the permit
         return;
       }
       open(hop, url, uri, false);
+    }
+
+    /**
+     * The connection is open (or failed to open): the request waits for its host's turn
+     * ({@link Pace}) before it is sent, so that the host sees the pacing, whatever opening
+     * the connection took. A request sent again on a new connection keeps its turn.
+     */
+    private void sendInTurn(Hop hop, String url, Uri uri, Connections.Connection connection) {
+      if (hop.turn != null) {
+        send(hop, url, uri, connection);
+        return;
+      }
+      connection.established().whenComplete((open, failed) -> {
+        if (failed != null || result.isDone()) {
+          send(hop, url, uri, connection); // names the failure, or returns at once
+          return;
+        }
+        CompletableFuture<Void> turn = pace.ready(hop.key, hop.hostKey, request.pace());
+        hop.turn = turn;
+        if (!turn.isDone()) noteDelay(hop.key);
+        turn.thenRun(() -> send(hop, url, uri, connection));
+        if (result.isDone()) turn.cancel(false);
+      });
     }
 
     /** Takes a connection (a new one when {@code fresh}), and sends once it is open. */
@@ -202,7 +297,7 @@ public final class HttpFetcher {
         hop.release(false);
         return;
       }
-      send(hop, url, uri, connection);
+      sendInTurn(hop, url, uri, connection);
     }
 
     private void send(Hop hop, String url, Uri uri, Connections.Connection connection) {
@@ -431,7 +526,22 @@ public final class HttpFetcher {
       UniqueKillSwitch s = bodySwitch;
       if (s != null && !reusable) s.abort(new CancellationException("fetch finished"));
       Hop hop = current;
-      if (hop != null) hop.release(reusable);
+      if (hop != null) {
+        tellHealth(hop, outcome);
+        hop.release(reusable);
+      }
+    }
+
+    /** What the host's answer (or silence) says about it: the back-off's input. */
+    private void tellHealth(Hop hop, AttemptOutcome o) {
+      if (hop.permitState.get() != Hop.HOLDING) return; // never sent: says nothing of the host
+      int inFlight = gate.inUse(hop.key);
+      if (o.httpStatus() != null
+          && (o.errorKind() == null || o.errorKind() == ErrorKind.HTTP_STATUS)) {
+        health.answered(hop.key, o.httpStatus(), o.retryAfter(), inFlight);
+      } else if (o.errorKind() != null) {
+        health.failed(hop.key, o.errorKind(), inFlight);
+      }
     }
 
     private long elapsedMs() {
@@ -447,6 +557,8 @@ public final class HttpFetcher {
     static final int RELEASED = 2;
 
     final String hostKey;
+    /** The host's group (fetchrunner.fetch.per-host.group-by): its permits, pace, back-off. */
+    final String key;
     /** Same scheme, host and port as the attempt's URL: the job's secret headers may go. */
     final boolean sameOrigin;
     /** The Basic authorization of a Location's user:password, or null. */
@@ -456,13 +568,16 @@ public final class HttpFetcher {
     /** Requests of this hop that went to a new connection because the last had closed. */
     final AtomicInteger resends = new AtomicInteger();
     volatile CompletableFuture<Void> permit;
+    /** The host's turn (pacing), once the permit is held. */
+    volatile CompletableFuture<Void> turn;
     /** Where the request is; null while it waits for a permit. */
     volatile Phase phase;
     volatile Integer status;
     volatile long bytes;
 
-    Hop(String hostKey, boolean sameOrigin, String authorization) {
+    Hop(String hostKey, String key, boolean sameOrigin, String authorization) {
       this.hostKey = hostKey;
+      this.key = key;
       this.sameOrigin = sameOrigin;
       this.authorization = authorization;
     }
@@ -477,9 +592,11 @@ public final class HttpFetcher {
           c.close();
         }
       }
+      CompletableFuture<Void> t = turn;
+      if (t != null) t.cancel(false); // leaves the pace queue if still waiting
       int before = permitState.getAndSet(RELEASED);
       if (before == HOLDING) {
-        gate.release(hostKey);
+        gate.release(key);
       } else if (before == WAITING && permit != null) {
         permit.cancel(false); // if it completed meanwhile, connect() sees RELEASED and returns it
       }

@@ -28,6 +28,7 @@ public final class ApiRoutes extends AllDirectives {
   private final ScheduleRoutes schedules;
   private final ClusterRoutes cluster;
   private final EventRoutes events;
+  private final HostRoutes hosts;
   /** GET /metrics behind the token; empty when it is served on a port of its own. */
   private final Optional<MetricsRoutes> metrics;
   private final ProblemMapping failures;
@@ -36,8 +37,9 @@ public final class ApiRoutes extends AllDirectives {
 
   public ApiRoutes(Settings.Http settings, HealthCheck health, JobRoutes jobs,
       HistoryRoutes history, ScheduleRoutes schedules, ClusterRoutes cluster,
-      EventRoutes events, Optional<MetricsRoutes> metrics) {
+      EventRoutes events, HostRoutes hosts, Optional<MetricsRoutes> metrics) {
     this.schedules = schedules;
+    this.hosts = hosts;
     this.settings = settings;
     this.metrics = metrics;
     this.cluster = cluster;
@@ -88,6 +90,7 @@ public final class ApiRoutes extends AllDirectives {
             schedules.routes(),
             events.routes(),
             cluster.routes(),
+            hosts.routes(),
             metrics.map(MetricsRoutes::routes).orElseGet(this::reject)))));
   }
 

@@ -1,12 +1,14 @@
 package io.fetchrunner.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fetchrunner.HostSettings;
 import io.fetchrunner.Secrets;
 import io.fetchrunner.Settings;
 import io.fetchrunner.fetch.HostForms;
 import io.fetchrunner.fetch.TargetPolicy;
 import io.fetchrunner.job.FetchPolicy;
 import io.fetchrunner.job.JobRequest;
+import io.fetchrunner.job.PerHost;
 import io.fetchrunner.job.Thresholds;
 import io.fetchrunner.job.Notify;
 import io.fetchrunner.job.UrlRequest;
@@ -33,7 +35,13 @@ import org.apache.pekko.http.javadsl.model.Uri;
 public final class JobRequestParser {
   private static final Set<String> FIELDS = Set.of("urls", "name", "concurrency", "timeoutMs",
       "retries", "maxRedirects", "maxBodyBytes", "sha256", "headers", "notify", "thresholds",
-      "conditional");
+      "conditional", "perHost", "failFast", "robots");
+  private static final Set<String> PER_HOST_FIELDS = Set.of("concurrency", "ratePerSecond",
+      "minDelayMs", "groupBy");
+  /** The longest minDelayMs a job may ask for (an hour). */
+  static final long MAX_MIN_DELAY_MS = 3_600_000;
+  /** The highest ratePerSecond a job may ask for. */
+  static final double MAX_RATE = 100_000;
   /** The options of a text submission, as query parameters. */
   static final Set<String> QUERY_PARAMETERS = Set.of("name", "concurrency", "timeoutMs",
       "retries", "maxRedirects", "maxBodyBytes", "sha256", "conditional");
@@ -109,6 +117,8 @@ public final class JobRequestParser {
         integer(root.get("maxBodyBytes"), "maxBodyBytes"), sha256,
         headers(root.get("headers"), "headers"));
     JobRequest job = build(options, urls, requests);
+    job = job.withPolicy(job.policy().withPoliteness(perHost(root.get("perHost")),
+        bool(root.get("failFast"), "failFast"), robots(root.get("robots"))));
     Notify webhook = webhook(root.get("notify"));
     Thresholds thresholds = thresholds(root.get("thresholds"));
     JobRequest full = webhook == null && thresholds == null ? job : new JobRequest(job.name(),
@@ -415,6 +425,75 @@ public final class JobRequestParser {
           + " (fetchrunner.fetch.targets)");
     }
     return url;
+  }
+
+  /**
+   * {"concurrency"?: 1..per-host-concurrency, "ratePerSecond"?: > 0, "minDelayMs"?: 0..1 h,
+   * "groupBy"?: "host" | "domain"}; null when absent.
+   */
+  private PerHost perHost(JsonNode node) {
+    if (node == null || node.isNull()) return null;
+    if (!node.isObject()) {
+      throw Problem.badRequest("perHost", "\"perHost\" must be an object with any of "
+          + PER_HOST_FIELDS);
+    }
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!PER_HOST_FIELDS.contains(f)) {
+        throw Problem.badRequest("perHost." + f, "unknown field \"perHost." + f
+            + "\"; expected " + PER_HOST_FIELDS);
+      }
+    }
+    int maxConcurrency = settings.fetch().perHostConcurrency();
+    Long concurrency = integer(node.get("concurrency"), "perHost.concurrency");
+    if (concurrency != null && (concurrency < 1 || concurrency > maxConcurrency)) {
+      throw Problem.badRequest("perHost.concurrency", "\"perHost.concurrency\" must be between"
+          + " 1 and " + maxConcurrency + " (fetchrunner.fetch.per-host-concurrency)");
+    }
+    Double rate = null;
+    JsonNode rateNode = node.get("ratePerSecond");
+    if (rateNode != null && !rateNode.isNull()) {
+      if (!rateNode.isNumber() || !(rateNode.asDouble() > 0)
+          || rateNode.asDouble() > MAX_RATE) {
+        throw Problem.badRequest("perHost.ratePerSecond",
+            "\"perHost.ratePerSecond\" must be a number above 0 and at most "
+                + (long) MAX_RATE + " (0.5: one request every 2 s)");
+      }
+      rate = rateNode.asDouble();
+    }
+    Long minDelayMs = integer(node.get("minDelayMs"), "perHost.minDelayMs");
+    if (minDelayMs != null && (minDelayMs < 0 || minDelayMs > MAX_MIN_DELAY_MS)) {
+      throw Problem.badRequest("perHost.minDelayMs",
+          "\"perHost.minDelayMs\" must be between 0 and " + MAX_MIN_DELAY_MS);
+    }
+    String groupBy = null;
+    JsonNode groupNode = node.get("groupBy");
+    if (groupNode != null && !groupNode.isNull()) {
+      if (!groupNode.isTextual() || !HostSettings.GROUPS.contains(groupNode.asText())) {
+        throw Problem.badRequest("perHost.groupBy",
+            "\"perHost.groupBy\" must be \"host\" or \"domain\"");
+      }
+      groupBy = groupNode.asText();
+    }
+    return new PerHost(concurrency == null ? null : concurrency.intValue(), rate, minDelayMs,
+        groupBy);
+  }
+
+  /** "robots": "obey" (true) or "ignore" (null: the default). */
+  private static Boolean robots(JsonNode node) {
+    if (node == null || node.isNull()) return null;
+    if (!node.isTextual() || !(node.asText().equals("obey") || node.asText().equals("ignore"))) {
+      throw Problem.badRequest("robots", "\"robots\" must be \"obey\" or \"ignore\"");
+    }
+    return node.asText().equals("obey") ? Boolean.TRUE : null;
+  }
+
+  private static Boolean bool(JsonNode node, String field) {
+    if (node == null || node.isNull()) return null;
+    if (!node.isBoolean()) {
+      throw Problem.badRequest(field, "\"" + field + "\" must be true or false");
+    }
+    return node.asBoolean();
   }
 
   private static Long integer(JsonNode node, String field) {

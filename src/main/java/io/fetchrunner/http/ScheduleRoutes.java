@@ -39,7 +39,8 @@ public final class ScheduleRoutes extends AllDirectives {
   private static final Set<String> FIELDS = Set.of("name", "urls", "fromJob", "every", "cron",
       "zone", "options", "overlap", "catchUp");
   private static final Set<String> OPTIONS = Set.of("concurrency", "timeoutMs", "retries",
-      "maxRedirects", "maxBodyBytes", "sha256", "headers", "notify", "thresholds", "conditional");
+      "maxRedirects", "maxBodyBytes", "sha256", "headers", "notify", "thresholds", "conditional",
+      "perHost", "failFast", "robots");
   private static final Set<String> PATCH_FIELDS = Set.of("paused", "every", "cron", "zone",
       "overlap", "catchUp");
 

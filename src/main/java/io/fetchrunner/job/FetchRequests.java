@@ -1,8 +1,10 @@
 package io.fetchrunner.job;
 
+import io.fetchrunner.HostSettings;
 import io.fetchrunner.Secrets;
 import io.fetchrunner.Settings;
 import io.fetchrunner.fetch.FetchRequest;
+import io.fetchrunner.fetch.JobPace;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
@@ -20,6 +22,8 @@ final class FetchRequests {
   private final FetchPolicy policy;
   private final Settings.Fetch fetch;
   private final Map<String, String> jobHeaders;
+  /** The job's pacing of each host, fail-fast and robots.txt choice, shared by its requests. */
+  private final JobPace pace;
 
   FetchRequests(JobSpec spec, Settings.Fetch fetch) {
     this.spec = spec;
@@ -28,6 +32,16 @@ final class FetchRequests {
     Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     headers.putAll(policy.headers());
     this.jobHeaders = Collections.unmodifiableMap(headers);
+    PerHost own = policy.perHost();
+    Duration minDelay = Duration.ofMillis(
+        own == null || own.minDelayMs() == null ? 0 : own.minDelayMs());
+    double rate = own == null || own.ratePerSecond() == null ? 0 : own.ratePerSecond();
+    this.pace = new JobPace(HostSettings.interval(rate, minDelay), minDelay,
+        own == null ? null : own.groupBy(), policy.failsFast(), policy.obeysRobots());
+  }
+
+  JobPace pace() {
+    return pace;
   }
 
   /** The job's policy; jobs stored before policies existed get the configured defaults. */
@@ -56,7 +70,7 @@ final class FetchRequests {
     }
     return new FetchRequest(target.url(), request.method(), headers, request.body(),
         Duration.ofMillis(spec.timeoutMs()), policy.maxBodyBytes(), policy.sha256(),
-        policy.maxRedirects());
+        policy.maxRedirects(), pace);
   }
 
   /** How a URL's worker retries: the job's retries, the service's back-off bounds. */

@@ -49,6 +49,12 @@ public record JobRequest(String name, List<String> urls, int concurrency, long t
         thresholds, scheduleId, conditional);
   }
 
+  /** The same request with {@code policy}. */
+  public JobRequest withPolicy(FetchPolicy policy) {
+    return new JobRequest(name, urls, concurrency, timeoutMs, policy, requests, webhook, rerunOf,
+        thresholds, scheduleId, conditional);
+  }
+
   /** Whether each run asks with the previous run's validators. */
   @JsonIgnore
   public boolean isConditional() {

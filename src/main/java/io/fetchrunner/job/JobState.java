@@ -30,6 +30,8 @@ public final class JobState implements CborSerializable {
   private Verdict verdict;
   private Instant finishedAt;
   private int startedUpTo;
+  /** URLs whose requests waited for a host backed off (rebuilt from the results). */
+  private int delayedCount;
   /** URL indexes in the order their results were fetched and recorded (not cancellations). */
   private final int[] order;
   private int fetchedCount;
@@ -130,6 +132,7 @@ public final class JobState implements CborSerializable {
     if (results[index] != null) return false;
     results[index] = result;
     figures.count(result.state(), result.latencyMs());
+    if (Boolean.TRUE.equals(result.delayed())) delayedCount++;
     return true;
   }
 
@@ -236,7 +239,7 @@ public final class JobState implements CborSerializable {
     return new JobSummary(spec.id(), spec.name(), status, total(), f.succeeded(), f.failed(),
         f.cancelled(), pending(), spec.submittedAt(), finishedAt, f.wallMs(), f.sumLatencyMs(),
         f.speedup(), Math.max(0, f.runs() - 1), f.refetched(), spec.rerunOf(), spec.scheduleId())
-        .withVerdict(verdict);
+        .withVerdict(verdict).withDelayed(delayedCount);
   }
 
   /**

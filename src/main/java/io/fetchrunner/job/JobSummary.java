@@ -14,14 +14,33 @@ import java.util.List;
  * re-runs (POST /jobs/{id}/rerun), or null; {@code scheduleId} the schedule that submitted it,
  * or null; {@code verdict} (PASSED or FAILED) and
  * {@code checks} judge a completed job against its thresholds ({@link Verdict}), null for a
- * job without thresholds or not completed.
+ * job without thresholds or not completed; {@code delayed} counts the URLs whose requests
+ * waited for a host backed off (429, 503, failures in a row): known to the job itself (GET
+ * /jobs/{id}, events), null in the history's lists.
  */
 public record JobSummary(
     String id, String name, JobStatus state, int total, int succeeded, int failed,
     int cancelled, int pending, Instant submittedAt, Instant finishedAt, long wallMs,
     long sumLatencyMs, Double speedup, int resumes, int refetched, String rerunOf,
-    String scheduleId, String verdict, List<Verdict.Check> checks)
+    String scheduleId, String verdict, List<Verdict.Check> checks, Integer delayed)
     implements CborSerializable {
+
+  public JobSummary(
+      String id, String name, JobStatus state, int total, int succeeded, int failed,
+      int cancelled, int pending, Instant submittedAt, Instant finishedAt, long wallMs,
+      long sumLatencyMs, Double speedup, int resumes, int refetched, String rerunOf,
+      String scheduleId, String verdict, List<Verdict.Check> checks) {
+    this(id, name, state, total, succeeded, failed, cancelled, pending, submittedAt, finishedAt,
+        wallMs, sumLatencyMs, speedup, resumes, refetched, rerunOf, scheduleId, verdict, checks,
+        null);
+  }
+
+  /** With the count of URLs delayed by host back-off (a running or loaded job knows it). */
+  public JobSummary withDelayed(int count) {
+    return new JobSummary(id, name, state, total, succeeded, failed, cancelled, pending,
+        submittedAt, finishedAt, wallMs, sumLatencyMs, speedup, resumes, refetched, rerunOf,
+        scheduleId, verdict, checks, count);
+  }
 
   /** Without a verdict (no thresholds, or not completed). */
   public JobSummary(String id, String name, JobStatus state, int total, int succeeded,
@@ -36,7 +55,7 @@ public record JobSummary(
   public JobSummary withVerdict(Verdict v) {
     return v == null ? this : new JobSummary(id, name, state, total, succeeded, failed,
         cancelled, pending, submittedAt, finishedAt, wallMs, sumLatencyMs, speedup, resumes,
-        refetched, rerunOf, scheduleId, v.result(), v.checks());
+        refetched, rerunOf, scheduleId, v.result(), v.checks(), delayed);
   }
 
   /** Not a re-run. */

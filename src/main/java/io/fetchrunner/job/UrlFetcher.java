@@ -60,6 +60,8 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
   private Instant startedAt;
   private HttpFetcher.Fetch current;
   private Cancellable retryTimer;
+  /** An attempt waited for its host because the host was backed off. */
+  private boolean delayed;
 
   private UrlFetcher(ActorContext<Command> ctx, int index, FetchRequest request,
       RetryPolicy retry, HttpFetcher fetcher, BiConsumer<Integer, UrlResult> report,
@@ -101,6 +103,7 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
 
   private Behavior<Command> onAttempted(Attempted msg) {
     AttemptOutcome o = msg.outcome();
+    if (current != null && current.delayed()) delayed = true;
     current = null;
     // The request went out when it began to count latency (after any wait for the host).
     if (startedAt == null) startedAt = Instant.now().minusMillis(o.latencyMs());
@@ -127,7 +130,7 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
         o.httpStatus(), o.bytes(), latencyMs, attempts, o.succeeded() ? null : error,
         o.contentType(), o.sha256(), o.redirects(), earlier,
         o.succeeded() ? null : o.errorKind().wire(), startedAt, o.etag(), o.lastModified(),
-        o.notModified() ? Boolean.TRUE : null));
+        o.notModified() ? Boolean.TRUE : null, delayed ? Boolean.TRUE : null));
     return Behaviors.stopped();
   }
 

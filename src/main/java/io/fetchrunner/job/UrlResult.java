@@ -27,11 +27,14 @@ import java.util.List;
  * @param lastModified the final response's Last-Modified, if it had one
  * @param notModified true when the final response was a 304 to a conditional request: the
  *     resource is as the previous run got it (a success); null when not asked conditionally
+ * @param delayed true when a request of the URL waited for its host because the host was
+ *     backed off (429, 503, failures in a row); null otherwise
  */
 public record UrlResult(
     UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts, String error,
     String contentType, String sha256, List<String> redirects, List<Attempt> earlierAttempts,
-    String errorKind, Instant startedAt, String etag, String lastModified, Boolean notModified)
+    String errorKind, Instant startedAt, String etag, String lastModified, Boolean notModified,
+    Boolean delayed)
     implements CborSerializable {
 
   /** One failed attempt that was retried. */
@@ -72,6 +75,15 @@ public record UrlResult(
     }
   }
 
+  /** A result not delayed by host back-off (as one stored before that was kept). */
+  public UrlResult(UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts,
+      String error, String contentType, String sha256, List<String> redirects,
+      List<Attempt> earlierAttempts, String errorKind, Instant startedAt, String etag,
+      String lastModified, Boolean notModified) {
+    this(state, httpStatus, bytes, latencyMs, attempts, error, contentType, sha256, redirects,
+        earlierAttempts, errorKind, startedAt, etag, lastModified, notModified, null);
+  }
+
   /** A result without validators (as one stored before they were kept). */
   public UrlResult(UrlState state, Integer httpStatus, long bytes, long latencyMs, int attempts,
       String error, String contentType, String sha256, List<String> redirects,
@@ -106,7 +118,7 @@ public record UrlResult(
     List<Attempt> a = Attempt.shown(earlierAttempts);
     return e == error && r == redirects && a == earlierAttempts ? this
         : new UrlResult(state, httpStatus, bytes, latencyMs, attempts, e, contentType, sha256,
-            r, a, errorKind, startedAt, etag, lastModified, notModified);
+            r, a, errorKind, startedAt, etag, lastModified, notModified, delayed);
   }
 
   public static UrlResult cancelled() {

@@ -3,6 +3,7 @@ package io.fetchrunner.metrics;
 import io.fetchrunner.fetch.AttemptOutcome;
 import io.fetchrunner.fetch.ErrorKind;
 import io.fetchrunner.fetch.HostGate;
+import io.fetchrunner.fetch.HostHealth;
 import io.fetchrunner.history.HistoryQueries;
 import io.fetchrunner.history.ReadSideLag;
 import io.fetchrunner.job.Job;
@@ -12,6 +13,7 @@ import io.fetchrunner.job.RunningJobs;
 import io.fetchrunner.job.UrlState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -152,6 +154,30 @@ public final class ServiceMetrics implements JobMetrics, AutoCloseable {
               + " lists them)")
           .register(registry);
     }
+  }
+
+  /** Host back-off and availability (GET /hosts), read when scraped. */
+  public void watch(HostHealth health) {
+    for (String state : List.of("slowed", "blocked", "unavailable")) {
+      Gauge.builder("fetchrunner.hosts.held.back", health,
+              h -> h.view().stream().filter(v -> v.state().equals(state)).count())
+          .tags("state", state)
+          .description("Hosts this node holds back now (GET /hosts): slowed or blocked by"
+              + " back-off, or unavailable after connection failures in a row")
+          .register(registry);
+    }
+    FunctionCounter.builder("fetchrunner.hosts.slowdowns", health,
+            h -> h.counters().slowdowns())
+        .description("Times a host was slowed down (429, 503, failures in a row)")
+        .register(registry);
+    FunctionCounter.builder("fetchrunner.requests.delayed", health,
+            h -> h.counters().delayed())
+        .description("Requests that waited for their host because it was backed off")
+        .register(registry);
+    FunctionCounter.builder("fetchrunner.requests.failed.fast", health,
+            h -> h.counters().failedFast())
+        .description("Requests failed at once as host-unavailable")
+        .register(registry);
   }
 
   private double jobCount(JobStatus state) {

@@ -247,6 +247,12 @@ class OpenApiTest {
     assertEquals(202, call(s, "POST", "/admin/read-side/rebuild", "/admin/read-side/rebuild",
         null, null, Map.of()).status());
     call(s, "GET", "/cluster", "/cluster", null, null, Map.of());
+    // A host that answered 429 is held back: GET /hosts lists it, against the schema.
+    Api plain = new Api(s.port());
+    plain.awaitFinished(plain.submit(Map.of("urls", List.of(target.url("/status/429?hosts")),
+        "retries", 0)), Duration.ofSeconds(30));
+    Answer hosts = call(s, "GET", "/hosts", "/hosts", null, null, Map.of());
+    assertTrue(hosts.body().contains("HTTP 429"), hosts.body());
     Answer metrics = call(s, "GET", "/metrics", "/metrics", null, null, Map.of());
     assertTrue(metrics.body().contains("fetchrunner_urls_fetched_total"), "Prometheus text");
     Answer page = call(s, "GET", "/", "/", null, null, Map.of());

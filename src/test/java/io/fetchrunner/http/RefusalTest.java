@@ -73,6 +73,7 @@ class RefusalTest {
         new Endpoint("GET", "/schedules", null, null, null),
         new Endpoint("GET", "/schedules/{id}", null, null, null),
         new Endpoint("GET", "/stats", null, "name", "x"),
+        new Endpoint("GET", "/hosts", null, null, null),
         new Endpoint("GET", "/admin/read-side", null, null, null),
         new Endpoint("POST", "/admin/read-side/rebuild", null, null, null));
   }

@@ -68,9 +68,16 @@ public final class TargetServer implements AutoCloseable {
   private final ServerBinding binding;
   private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
   private final Map<String, List<Long>> hitTimes = new ConcurrentHashMap<>();
+  /** Every request counted, in order of arrival. */
+  private final List<Arrival> arrivals = Collections.synchronizedList(new ArrayList<>());
+
+  /** A request's path and query, and when it arrived (System.nanoTime()). */
+  public record Arrival(String pathAndQuery, long nanos) {}
   private final Map<String, Seen> lastRequest = new ConcurrentHashMap<>();
   private final AtomicInteger total = new AtomicInteger();
   private final Map<String, Integer> versions = new ConcurrentHashMap<>();
+  /** What GET /robots.txt answers (404 while null). */
+  private volatile String robots;
   private final AtomicInteger notModified = new AtomicInteger();
   private final boolean countHits;
   private final AtomicInteger open = new AtomicInteger();
@@ -167,6 +174,18 @@ public final class TargetServer implements AutoCloseable {
     return List.copyOf(hitTimes.getOrDefault(pathAndQuery, List.of()));
   }
 
+  /** From now on GET /robots.txt answers {@code body} (null: 404). */
+  public void robots(String body) {
+    robots = body;
+  }
+
+  /** Every request counted since the start, in order of arrival. */
+  public List<Arrival> arrivals() {
+    synchronized (arrivals) {
+      return List.copyOf(arrivals);
+    }
+  }
+
   /** The last request to {@code /echo...} with this path-and-query. */
   public Seen lastRequest(String pathAndQuery) {
     return lastRequest.get(pathAndQuery);
@@ -195,6 +214,11 @@ public final class TargetServer implements AutoCloseable {
 
   public void resetPeak() {
     peak.set(open.get());
+  }
+
+  /** From now on, peakInFlight() counts from the requests in flight now. */
+  public void resetPeakInFlight() {
+    peakInFlight.set(inFlight.get());
   }
 
   /** A URL whose server accepts the connection, then resets it (TCP RST) at once. */
@@ -229,6 +253,7 @@ public final class TargetServer implements AutoCloseable {
     int hit = 0;
     if (countHits) {
       hit = hits.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+      arrivals.add(new Arrival(key, System.nanoTime()));
       hitTimes.computeIfAbsent(key, k -> Collections.synchronizedList(
           new ArrayList<>())).add(System.nanoTime());
     }
@@ -332,6 +357,12 @@ public final class TargetServer implements AutoCloseable {
                 .initialDelay(Duration.ofMillis(50)));
         return done(HttpResponse.create().withEntity(HttpEntities.create(
             ContentTypes.APPLICATION_OCTET_STREAM, 100_000, broken)));
+      }
+      case "robots.txt": {
+        String body = robots;
+        return done(body == null ? HttpResponse.create().withStatus(404)
+            : HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8,
+                body)));
       }
       default:
         return done(HttpResponse.create().withStatus(404).withEntity("no such endpoint"));
