@@ -54,6 +54,7 @@ final class Dispatch {
   private final int[] cursor;
   /** Per host: its workers plus its URLs planned and not started yet. */
   private final int[] load;
+  /** Per host: {@link #RING}, {@link #PARKED} or {@link #EXHAUSTED}. */
   private final byte[] where;
   private final IntQueue ring = new IntQueue();
   private final LinkedHashSet<Integer> parked = new LinkedHashSet<>();
@@ -99,8 +100,10 @@ final class Dispatch {
     cap = capNow();
   }
 
+  /** A host's cap: it only grows in a run, as hosts end (no host becomes active again). */
   private int capNow() {
-    return Math.min(perHostCap, Math.max(1, (concurrency + active - 1) / Math.max(1, active)));
+    int hostsActive = Math.max(1, active);
+    return Math.min(perHostCap, Math.max(1, (concurrency + hostsActive - 1) / hostsActive));
   }
 
   /** Moves the host's cursor past URLs that have their result (from an earlier run). */
