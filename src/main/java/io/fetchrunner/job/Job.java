@@ -9,14 +9,17 @@ import io.fetchrunner.fetch.HttpFetcher;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
+import java.util.function.IntPredicate;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -39,7 +42,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One fetch job: an event-sourced entity that records every URL's final result and runs
- * the fetches as child {@link UrlFetcher} workers, at most {@code concurrency} at a time.
+ * the fetches as child {@link UrlFetcher} workers, at most {@code concurrency} at a time,
+ * the URLs' hosts taking turns ({@link Dispatch}) so that a slow host does not hold up the rest.
  *
  * <p>A URL counts as in flight from its worker's start until its result is persisted, so
  * the concurrency limit also bounds what a crash can lose. Results reach the job through a
@@ -175,8 +179,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   // ---- events ----
 
   public sealed interface Event extends CborSerializable
-      permits JobSubmitted, RunStarted, FetchesStarted, UrlFetched, UrlsFetched, JobCompleted,
-      JobCancelled, NotificationQueued, NotificationAttempted, NotificationAbandoned {}
+      permits JobSubmitted, RunStarted, FetchesStarted, HostsStarted, UrlFetched, UrlsFetched,
+      JobCompleted, JobCancelled, NotificationQueued, NotificationAttempted,
+      NotificationAbandoned {}
 
   public record JobSubmitted(JobSpec spec) implements Event {}
 
@@ -188,13 +193,28 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   public record RunStarted(Instant at, int refetching) implements Event {}
 
   /**
-   * In this run, fetching has started for every URL below {@code upTo} that had no result.
-   * Stored with the batch that frees the slots, just before the fetches start: after a crash,
-   * the URLs below it still without a result were in flight and are fetched again. The latest
-   * one counts: it grows within a run, except when a drain stops the job between two dispatch
-   * shares and stores where the starting really got to.
+   * In this run, fetching has started for every URL below {@code upTo} that had no result:
+   * what versions before host-aware dispatch stored. Still read (stored journals replay, as
+   * per-host cursors: see {@link HostsStarted}); no longer written.
    */
   public record FetchesStarted(int upTo) implements Event {}
+
+  /**
+   * In this run, fetching has started for the first {@code upTo.get(h)} URLs of host
+   * {@code h} ({@link DispatchHosts}: hosts numbered by first appearance, each host's URLs in
+   * index order) that had no result. Only the hosts whose cursor moved since the last one;
+   * a host never named in the run has none started. Stored with the batch that frees the
+   * slots, just before the fetches start: after a crash, the URLs under the cursors still
+   * without a result were in flight and are fetched again. A cursor grows within a run,
+   * except when a drain stops the job between two dispatch shares and stores where the
+   * starting really got to. Per host, since hosts take turns: the URLs started are no prefix
+   * of the URL list, but they are of each host's.
+   */
+  public record HostsStarted(Map<Integer, Integer> upTo) implements Event {
+    public HostsStarted {
+      upTo = Collections.unmodifiableSortedMap(new TreeMap<>(upTo));
+    }
+  }
 
   /**
    * One URL's result, one journal row each: what versions before 2026-12-05 stored. Still
@@ -282,8 +302,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private final String jobId;
   private final Deps deps;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
-  /** Runtime only, rebuilt on every start: which URLs have a worker, where to look next. */
-  private final Dispatch dispatch = new Dispatch();
+  /** Runtime only, made again for every run: which URLs have a worker, which comes next. */
+  private Dispatch dispatch = Dispatch.none();
   private boolean dispatchMoreSent;
   /** The requests of the job's URLs, built once per incarnation. */
   private FetchRequests requests;
@@ -368,7 +388,7 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .onCommand(BeginRun.class, this::onBeginRun)
         .onCommand(DispatchMore.class, (s, c) -> {
           dispatchMoreSent = false;
-          if (!draining) dispatch(s, dispatch.planned());
+          if (!draining) dispatch(s);
           return Effect().none();
         })
         .onCommand(Drain.class, this::onDrain)
@@ -400,24 +420,32 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   private Effect<Event, JobState> onStart(JobState state, Start cmd) {
     JobSpec spec = cmd.spec();
-    int upTo = Math.min(spec.concurrency(), spec.urls().size()); // nothing has a result yet
+    Dispatch run = newRun(DispatchHosts.of(spec), spec, i -> true); // no result yet
+    var planned = new HostsStarted(run.plan(i -> true));
     return Effect()
-        .persist(List.of(new JobSubmitted(spec), new RunStarted(JobClock.now(), 0),
-            new FetchesStarted(upTo)))
+        .persist(List.of(new JobSubmitted(spec), new RunStarted(JobClock.now(), 0), planned))
         .thenRun(s -> {
           // Answer first: the submitter waits for this, not for the workers.
           cmd.replyTo().tell(new Accepted(s.summary()));
           announce(s);
-          startRun(s, upTo);
+          startRun(s, run);
         });
   }
 
   private Effect<Event, JobState> onBeginRun(JobState state, BeginRun cmd) {
     if (batcher != null) return Effect().none(); // already running in this incarnation
-    int upTo = dispatch.plan(state, 0, state.spec().concurrency());
-    return Effect().persist(List.of(new RunStarted(JobClock.now(), state.inFlightAtStop()),
-            new FetchesStarted(upTo)))
-        .thenRun(s -> startRun(s, upTo));
+    DispatchHosts hosts = DispatchHosts.of(state.spec());
+    Dispatch run = newRun(hosts, state.spec(), state::isPending);
+    var planned = new HostsStarted(run.plan(state::isPending));
+    return Effect().persist(List.of(new RunStarted(JobClock.now(),
+            state.inFlightAtStop(hosts)), planned))
+        .thenRun(s -> startRun(s, run));
+  }
+
+  /** A run's dispatch: the job's concurrency, at most per-host-concurrency to one host. */
+  private Dispatch newRun(DispatchHosts hosts, JobSpec spec, IntPredicate pending) {
+    return new Dispatch(hosts, spec.concurrency(), deps.settings().fetch().perHostConcurrency(),
+        pending);
   }
 
   private Effect<Event, JobState> onRecordResults(JobState state, RecordResults cmd) {
@@ -429,7 +457,8 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
       if (state.isPending(o.index()) && seen.add(o.index())) fresh.add(o);
     }
     if (!fresh.isEmpty()) events.add(new UrlsFetched(fresh, now));
-    int upTo = dispatch.planned();
+    // Their slots are free now: if the write fails, the job restarts with a new dispatch.
+    for (Outcome o : cmd.outcomes()) dispatch.ended(o.index());
     Notify hook = state.spec().webhook();
     int notificationId = state.notificationCount();
     if (hook != null && hook.wants(Notify.FAILED_URL)) {
@@ -452,27 +481,24 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         events.add(new NotificationQueued(notificationId, Notify.DONE, -1, now));
       }
     } else if (!draining) {
-      int freed = (int) cmd.outcomes().stream().map(Outcome::index).distinct()
-          .filter(dispatch::isInFlight).count();
-      upTo = dispatch.planAfter(state, state.spec().concurrency(), freed);
-      if (upTo > dispatch.planned()) events.add(new FetchesStarted(upTo));
+      var planned = dispatch.plan(state::isPending);
+      if (!planned.isEmpty()) events.add(new HostsStarted(planned));
     }
     if (events.isEmpty()) {
       cmd.ackTo().tell(new ResultBatcher.Recorded());
+      answerDrainWaiters();
       return Effect().none();
     }
-    int dispatchUpTo = upTo;
     long writeStarted = System.nanoTime();
     return Effect().persist(events).thenRun(s -> {
       deps.metrics().stored(events, System.nanoTime() - writeStarted);
-      for (Outcome o : cmd.outcomes()) dispatch.ended(o.index());
       cmd.ackTo().tell(new ResultBatcher.Recorded());
       publish(s, fetchedEvents);
       deliverNext(s);
       if (s.isFinished()) {
         onFinished(s);
       } else if (!draining) {
-        dispatch(s, dispatchUpTo);
+        dispatch(s);
       }
       answerDrainWaiters();
     });
@@ -481,9 +507,9 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   private Effect<Event, JobState> onDrain(JobState state, Drain cmd) {
     draining = true;
     drainWaiters.add(cmd.replyTo());
-    int upTo = dispatch.retreat(); // the URLs planned but not started were never in flight
-    if (upTo >= 0) {
-      return Effect().persist(new FetchesStarted(upTo)).thenRun(s -> answerDrainWaiters());
+    var back = dispatch.retreat(); // the URLs planned but not started were never in flight
+    if (!back.isEmpty()) {
+      return Effect().persist(new HostsStarted(back)).thenRun(s -> answerDrainWaiters());
     }
     answerDrainWaiters();
     return Effect().none();
@@ -581,14 +607,14 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
 
   // ---- running ----
 
-  private void startRun(JobState state, int upTo) {
+  private void startRun(JobState state, Dispatch run) {
     ctx.cancelReceiveTimeout();
     batcher = ctx.spawn(ResultBatcher.create(ctx.getSelf(), state.total(),
         deps.settings().jobs().resultBatchMax()), "results");
-    dispatch.reset();
+    dispatch = run;
     requests = new FetchRequests(state.spec(), deps.settings().fetch());
     deps.running().add(jobId, ctx.getSelf());
-    dispatch(state, upTo);
+    dispatch(state);
   }
 
   /** Draining and nothing in flight any more: the shutdown may proceed. */
@@ -599,13 +625,13 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
   }
 
   /**
-   * Starts the workers of the pending URLs planned up to {@code upTo}, a share per message
+   * Starts the workers of the URLs planned (and stored), a share per message
    * ({@link Dispatch#SHARE}); the next share follows in a message of its own.
    */
-  private void dispatch(JobState state, int upTo) {
+  private void dispatch(JobState state) {
     ActorRef<ResultBatcher.Command> results = batcher;
     UrlFetcher.RetryPolicy retry = requests.retry();
-    boolean more = dispatch.startShare(state, upTo, index -> {
+    boolean more = dispatch.startShare(state::isPending, index -> {
       ActorRef<UrlFetcher.Command> worker = ctx.spawn(
           deps.workers().create(index, requests.request(index), retry,
               (i, result) -> results.tell(new ResultBatcher.Add(i, result))),

@@ -29,6 +29,13 @@ public final class JobState implements CborSerializable {
   /** A completed job's verdict against its thresholds (derived, never stored); or null. */
   private Verdict verdict;
   private Instant finishedAt;
+  /**
+   * Where fetching had started in the current run, per host ({@link DispatchHosts} numbers):
+   * how many of each host's URLs, in its index order ({@link Job.HostsStarted}); hosts past
+   * its end have none. Null while the run's only record is {@link #startedUpTo}.
+   */
+  private int[] startedPerHost;
+  /** The same as one prefix of the URL list: how runs of earlier versions stored it. */
   private int startedUpTo;
   /** URLs whose requests waited for a host backed off (rebuilt from the results). */
   private int delayedCount;
@@ -88,9 +95,13 @@ public final class JobState implements CborSerializable {
       return new JobState(e.spec());
     } else if (event instanceof Job.RunStarted e) {
       startedUpTo = 0;
+      startedPerHost = null;
       figures.runStarted(e.at(), e.refetching());
     } else if (event instanceof Job.FetchesStarted e) {
       startedUpTo = e.upTo(); // grows within a run, except when a drain takes back a plan
+      startedPerHost = null;
+    } else if (event instanceof Job.HostsStarted e) {
+      startedPerHost(e.upTo());
     } else if (event instanceof Job.UrlsFetched e) {
       for (Job.Outcome o : e.results()) {
         if (record(o.index(), o.result())) order[fetchedCount++] = o.index();
@@ -191,14 +202,37 @@ public final class JobState implements CborSerializable {
     return out;
   }
 
+  /** Applies the cursors of a {@link Job.HostsStarted}: the hosts it names move. */
+  private void startedPerHost(Map<Integer, Integer> upTo) {
+    if (startedPerHost == null) {
+      // The run's start was stored as a prefix by an earlier version: the same, per host.
+      startedPerHost = startedUpTo > 0 ? DispatchHosts.of(spec).below(startedUpTo) : new int[0];
+    }
+    int last = upTo.keySet().stream().mapToInt(Integer::intValue).max().orElse(-1);
+    if (last >= startedPerHost.length) {
+      // Sized by the hosts dispatch reached, so replaying needs no grouping of the URLs.
+      startedPerHost = Arrays.copyOf(startedPerHost, Math.max(last + 1,
+          Math.min(2 * startedPerHost.length, results.length)));
+    }
+    upTo.forEach((host, n) -> startedPerHost[host] = n);
+  }
+
   /**
    * URLs whose fetch started in the current run and that have no result: after a stop, they
    * were in flight and will be fetched again.
    */
   public int inFlightAtStop() {
+    return isEmpty() ? 0 : inFlightAtStop(DispatchHosts.of(spec));
+  }
+
+  /** {@link #inFlightAtStop()} with the job's hosts at hand. */
+  int inFlightAtStop(DispatchHosts hosts) {
+    int[] started = startedPerHost != null ? startedPerHost : hosts.below(startedUpTo);
     int n = 0;
-    for (int i = 0; i < Math.min(startedUpTo, results.length); i++) {
-      if (results[i] == null) n++;
+    for (int h = 0; h < Math.min(started.length, hosts.count()); h++) {
+      for (int rank = 0; rank < Math.min(started[h], hosts.size(h)); rank++) {
+        if (results[hosts.url(h, rank)] == null) n++;
+      }
     }
     return n;
   }
@@ -283,8 +317,11 @@ public final class JobState implements CborSerializable {
   public JobSnapshot toSnapshot() {
     return new JobSnapshot(spec, Arrays.asList(results.clone()), status, finishedAt,
         figures.closedWallMs(), figures.runStartedAt(), figures.lastResultAt(), figures.runs(),
-        startedUpTo, figures.refetched(),
-        Arrays.stream(order, 0, fetchedCount).boxed().toList(), notifications());
+        // An earlier version reading startedUpTo 0 counts nothing as refetched: it is never
+        // more than what was started, which the per-host form cannot say as one prefix.
+        startedPerHost == null ? startedUpTo : 0, figures.refetched(),
+        Arrays.stream(order, 0, fetchedCount).boxed().toList(), notifications(),
+        startedPerHost == null ? null : Arrays.stream(startedPerHost).boxed().toList());
   }
 
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
@@ -316,6 +353,9 @@ public final class JobState implements CborSerializable {
         counted.cancelled(), counted.sumLatencyMs(), s.runs(), s.refetched(), s.closedWallMs(),
         s.runStartedAt(), s.lastResultAt());
     state.startedUpTo = s.startedUpTo();
+    if (s.startedPerHost() != null) {
+      state.startedPerHost = s.startedPerHost().stream().mapToInt(Integer::intValue).toArray();
+    }
     // Derived, never stored: judged again once the figures are those of the snapshot.
     if (state.status == JobStatus.COMPLETED) state.verdict = state.verdictWith(List.of(), null);
     return state;

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -70,6 +71,7 @@ class HistoryWriterTest {
         // a second result for the same URL is ignored, as the entity ignores it
         new Job.UrlFetched(0, ok(999), t0.plusMillis(140)),
         new Job.RunStarted(t0.plusSeconds(60), 1),
+        new Job.HostsStarted(Map.of(1, 1)), // as versions of today store it
         new Job.UrlFetched(1, new UrlResult(UrlState.FAILED, null, 0, 1000, 2,
             "timeout after 1000 ms", null, null, List.of("http://b.example:8081/2b"),
             List.of(new UrlResult.Attempt(503, 20, "HTTP 503"))), t0.plusSeconds(61)),

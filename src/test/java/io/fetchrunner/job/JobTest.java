@@ -205,7 +205,11 @@ class JobTest {
   }
 
   private static JobState awaitFinished(Fixture f) {
-    for (int i = 0; i < 300; i++) {
+    return awaitFinished(f, Duration.ofSeconds(15));
+  }
+
+  private static JobState awaitFinished(Fixture f, Duration within) {
+    for (long i = 0; i < within.toMillis() / 50; i++) {
       JobState s = f.kit().getState();
       if (s.isFinished()) return s;
       Api.sleep(50);
@@ -242,7 +246,8 @@ class JobTest {
     assertTrue(result.events().size() >= 3, result.events()::toString);
     assertInstanceOf(Job.JobSubmitted.class, result.events().get(0));
     assertInstanceOf(Job.RunStarted.class, result.events().get(1));
-    assertEquals(new Job.FetchesStarted(2), result.events().get(2), "concurrency 2");
+    assertEquals(new Job.HostsStarted(Map.of(0, 2)), result.events().get(2),
+        "concurrency 2: two URLs of the one host");
     assertEquals(JobStatus.RUNNING, result.reply().summary().state());
     assertEquals(3, result.reply().summary().pending());
 
@@ -331,8 +336,76 @@ class JobTest {
     assertEquals(2, target.hits(paths.get(2)), "in flight at the restart: fetched again");
     assertEquals(2, target.hits(paths.get(3)));
     List<Job.Event> events = stored(f);
+    // the testkit's journal may show the last write a moment after the state does
+    for (int i = 0; i < 50 && recorded(events).size() < 4; i++) {
+      Api.sleep(50);
+      events = stored(f);
+    }
     assertEquals(2, count(events, Job.RunStarted.class));
     assertEquals(4, recorded(events).size());
+  }
+
+  @Test
+  void aJobOfTwoHostsRestartedMidRunCountsExactlyWhatWasInFlightAsRefetched() {
+    Fixture f = fixture();
+    try (TargetServer fast = new TargetServer()) {
+      // Concurrency 4: the slow host holds 2 slots while the fast one has URLs, then 4.
+      List<String> slowPaths = IntStream.range(0, 6)
+          .mapToObj(i -> "/delay/5000?two-hosts=" + i).toList();
+      List<String> fastPaths = IntStream.range(0, 10)
+          .mapToObj(i -> "/delay/0?two-hosts=" + i).toList();
+      List<String> urls = new ArrayList<>(slowPaths.stream().map(target::url).toList());
+      fastPaths.forEach(p -> urls.add(fast.url(p)));
+      f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec(f.id(), urls, 4), r));
+      // (the slow host's two new requests are sent together: either may arrive first)
+      for (int i = 0; i < 200 && (f.kit().getState().summary().succeeded() < 10
+          || target.hits(slowPaths.get(2)) == 0 || target.hits(slowPaths.get(3)) == 0); i++) {
+        Api.sleep(20);
+      }
+      assertEquals(10, f.kit().getState().summary().succeeded(), "the fast host is done");
+      assertEquals(List.of(1, 1, 1, 1, 0, 0), slowPaths.stream().map(target::hits).toList(),
+          "then the slow host took every slot");
+
+      f.kit().restart(); // like a crash: workers gone, state recovered from the journal
+
+      JobState done = awaitFinished(f, Duration.ofSeconds(60));
+      assertEquals(16, done.summary().succeeded());
+      assertEquals(4, done.summary().refetched(), "the slow host's 4 were in flight, no more");
+      assertEquals(List.of(2, 2, 2, 2, 1, 1), slowPaths.stream().map(target::hits).toList());
+      fastPaths.forEach(p -> assertEquals(1, fast.hits(p), p));
+    }
+  }
+
+  @Test
+  void aDrainWhileAJobOfManyHostsStartsItsWorkersCountsOnlyStartedUrlsAsInFlight() {
+    String id = UUID.randomUUID().toString();
+    AtomicInteger started = new AtomicInteger();
+    // Workers that never answer: whatever was started is in flight at the drain's end.
+    Job.Workers silent = (index, request, retry, report) -> Behaviors.setup(ctx -> {
+      started.incrementAndGet();
+      return Behaviors.ignore();
+    });
+    var job = spawnWith(id, silent);
+    int n = 3_000;
+    List<String> urls = IntStream.range(0, n)
+        .mapToObj(i -> "http://h" + (i % 7) + ".example/" + i).toList();
+    TestProbe<Object> probe = testKit.createTestProbe();
+    job.tell(new Job.Start(spec(id, urls, n), probe.ref().narrow()));
+    job.tell(new Job.Drain(testKit.<org.apache.pekko.Done>createTestProbe().ref()));
+    job.tell(new Job.Get(false, probe.ref().narrow())); // answered once the drain is stored
+    probe.expectMessageClass(Job.Accepted.class);
+    probe.expectMessageClass(Job.Found.class);
+    testKit.stop(job);
+
+    assertTrue(started.get() < n, "the drain came before all " + n + " workers started ("
+        + started.get() + " did)");
+    JobState stored = JobState.empty();
+    for (Object e : org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit
+        .create(testKit.system()).persistedInStorage("Job|" + id)) {
+      stored = stored.apply((Job.Event) e);
+    }
+    assertEquals(started.get(), stored.inFlightAtStop(),
+        "the started URLs of each host were in flight; those planned and not started were not");
   }
 
   @Test
@@ -393,6 +466,7 @@ class JobTest {
     JobState state = JobState.empty()
         .apply(new Job.JobSubmitted(spec))
         .apply(new Job.RunStarted(Instant.parse("2026-11-26T10:00:01Z"), 0))
+        .apply(new Job.HostsStarted(Map.of(0, 1, 1, 1)))
         .apply(new Job.UrlFetched(1, new UrlResult(UrlState.FAILED, 500, 10, 40, 2, "HTTP 500",
                 "text/plain", null, List.of("http://b/x"),
                 List.of(new UrlResult.Attempt(503, 20, "HTTP 503"))),
@@ -402,6 +476,10 @@ class JobTest {
     byte[] bytes = serialization.serialize(snapshot).get();
     JobSnapshot back = serialization.deserialize(bytes, JobSnapshot.class).get();
     assertEquals(snapshot, back);
+    assertEquals(List.of(1, 1), back.startedPerHost());
+    var hostsStarted = new Job.HostsStarted(Map.of(0, 1, 1, 1));
+    assertEquals(hostsStarted, serialization.deserialize(serialization.serialize(hostsStarted)
+        .get(), Job.HostsStarted.class).get());
     assertEquals(state.view(), JobState.fromSnapshot(back).view());
     assertEquals(1000, JobState.fromSnapshot(back).summary().wallMs());
     // The events of a job with thresholds and rerunOf read back as they were written.

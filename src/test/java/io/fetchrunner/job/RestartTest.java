@@ -76,6 +76,58 @@ class RestartTest {
     assertEquals(0, job.get("refetched").asInt());
   }
 
+  /**
+   * Hosts take turns, so the URLs in flight at a kill are no prefix of the URL list: the job
+   * counts as refetched exactly those of each host that were started and had no result.
+   */
+  @Test
+  void aJobOfTwoHostsKilledMidRunCountsExactlyWhatWasInFlightAsRefetched(@TempDir Path dataDir) {
+    try (TargetServer fast = new TargetServer()) {
+      // A host that answers after a minute, first in the list, then one that answers at once.
+      List<String> slowPaths = IntStream.range(0, 8)
+          .mapToObj(i -> "/delay/60000?two-hosts-kill=" + i).toList();
+      List<String> urls = new java.util.ArrayList<>(slowPaths.stream().map(target::url).toList());
+      IntStream.range(0, 20).forEach(i -> urls.add(fast.url("/delay/0?two-hosts-kill=" + i)));
+      String id;
+      try (ChildService first = ChildService.start(dataDir)) {
+        Api api = new Api(first.port());
+        id = api.submit(Map.of("name", "two hosts", "urls", urls, "concurrency", 4,
+            "timeoutMs", 120_000, "retries", 0));
+        awaitSucceeded(api, id, 20); // the fast host is done: the slow one has all 4 slots
+        for (int i = 0; i < 250 && !slowHits(slowPaths).equals(List.of(1, 1, 1, 1, 0, 0, 0, 0));
+            i++) {
+          Api.sleep(20);
+        }
+        assertEquals(List.of(1, 1, 1, 1, 0, 0, 0, 0), slowHits(slowPaths));
+        first.kill();
+      }
+      try (ChildService second = ChildService.start(dataDir)) {
+        Api api = new Api(second.port());
+        JsonNode job = api.ownSummary(id); // a request to the job wakes it if it is not yet
+        for (int i = 0; i < 250 && job.get("resumes").asInt() == 0; i++) {
+          Api.sleep(20);
+          job = api.ownSummary(id);
+        }
+        assertEquals(1, job.get("resumes").asInt(), job::toString);
+        assertEquals(4, job.get("refetched").asInt(), "the slow host's 4 were in flight: "
+            + job);
+        assertEquals(20, job.get("succeeded").asInt());
+        for (int i = 0; i < 250 && !slowHits(slowPaths).equals(List.of(2, 2, 2, 2, 0, 0, 0, 0));
+            i++) {
+          Api.sleep(20);
+        }
+        assertEquals(List.of(2, 2, 2, 2, 0, 0, 0, 0), slowHits(slowPaths),
+            "the 4 in flight are fetched again, and they hold the slots again");
+        assertEquals(200, api.delete("/jobs/" + id).status());
+        second.terminate();
+      }
+    }
+  }
+
+  private static List<Integer> slowHits(List<String> paths) {
+    return paths.stream().map(target::hits).toList();
+  }
+
   /** Returns the finished job, with "fetchedTwice": how many URLs the target saw twice. */
   private JsonNode interruptAndResume(TestStore store, Path dataDir, String tag,
       Consumer<ChildService> stop) {

@@ -157,17 +157,25 @@ class MetricsTest {
   @Test
   void onlyTheBusiestHostsAreNamed() throws IOException {
     // Five hosts that accept connections and never answer: host i gets i requests, which
-    // stay in flight (at most PER_HOST each, the rest wait) until the job is cancelled.
+    // stay in flight (at most PER_HOST each, the rest wait) until the jobs are cancelled. A
+    // job sends no host more than PER_HOST at once (its own requests never wait for a host),
+    // so the requests beyond PER_HOST come from a second job.
     List<ServerSocket> silent = new ArrayList<>();
     String id = null;
+    String more = null;
     try {
       List<String> urls = new ArrayList<>();
+      List<String> beyond = new ArrayList<>();
       for (int i = 1; i <= 5; i++) {
         ServerSocket s = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
         silent.add(s);
-        for (int r = 0; r < i; r++) urls.add("http://127.0.0.1:" + s.getLocalPort() + "/" + r);
+        for (int r = 0; r < i; r++) {
+          (r < PER_HOST ? urls : beyond).add("http://127.0.0.1:" + s.getLocalPort() + "/" + r);
+        }
       }
       id = api.submit(Map.of("name", "silent hosts", "urls", urls, "concurrency", 15,
+          "timeoutMs", 120_000, "retries", 0));
+      more = api.submit(Map.of("name", "silent hosts, more", "urls", beyond,
           "timeoutMs", 120_000, "retries", 0));
       String inFlight = "fetchrunner_requests_in_flight";
       String waiting = "fetchrunner_requests_waiting";
@@ -185,14 +193,16 @@ class MetricsTest {
       assertEquals(2, s.value(waiting, "host", busiest));
       assertEquals(1, s.value(waiting, "host", second));
       assertEquals(0, s.value(waiting, "host", ServiceMetrics.OTHER_HOSTS));
-      assertEquals(1, s.value("fetchrunner_node_jobs_running"));
+      assertEquals(2, s.value("fetchrunner_node_jobs_running"));
 
       assertEquals(200, api.delete("/jobs/" + id).status());
+      assertEquals(200, api.delete("/jobs/" + more).status());
       // Cancelled: the requests end, and so do their series.
       awaitScrape(api, x -> x.all(inFlight).isEmpty() && x.all(waiting).isEmpty(),
           "no request in flight");
     } finally {
       if (id != null) api.delete("/jobs/" + id); // also when an assertion failed
+      if (more != null) api.delete("/jobs/" + more);
       for (ServerSocket s : silent) s.close();
     }
   }
