@@ -22,7 +22,8 @@ import java.util.function.LongSupplier;
  * halves the requests the host may have in flight (from what it had in flight when trouble
  * started) and its rate factor (which stretches the pacing interval of a host with a rate or
  * minimum delay), at most once per {@link #DECREASE_EVERY}, and blocks the host for its
- * Retry-After (capped) or the default block. After {@code recover-after} without trouble it
+ * Retry-After (capped) or the default block. After {@code recover-after} without trouble
+ * (counted from the end of its block) it
  * gets one step back ({@code 1/recover-steps} of what it had), and the next step after as
  * long again: multiplicative decrease, additive increase.
  *
@@ -54,6 +55,7 @@ public final class HostHealth {
     int fullAt;
     double rateFactor = 1;
     long blockedUntil;
+    /** When the host's quiet period starts: its last trouble, or the end of its block. */
     long lastTrouble;
     long lastDecrease = Long.MIN_VALUE / 2;
     long lastStep;
@@ -232,8 +234,10 @@ public final class HostHealth {
       if (s.since == 0 || !s.slowed() && s.blockedUntil - now <= 0) s.since = now;
       s.reason = reason;
       s.lastTrouble = now;
-      s.lastStep = now;
       s.blockedUntil = Math.max(s.blockedUntil, now + block.toNanos());
+      // A block is not quiet: the quiet period starts when it ends.
+      s.lastTrouble = s.blockedUntil;
+      s.lastStep = s.blockedUntil;
       if (now - s.lastDecrease >= DECREASE_EVERY.toNanos()) {
         s.lastDecrease = now;
         if (s.allowed == Integer.MAX_VALUE) {

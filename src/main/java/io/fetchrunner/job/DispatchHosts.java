@@ -1,5 +1,6 @@
 package io.fetchrunner.job;
 
+import io.fetchrunner.fetch.HostGroups;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -32,14 +33,20 @@ final class DispatchHosts {
 
   /**
    * The hosts of {@code spec}'s URLs. The one place that says what a "host" is for dispatch:
-   * a grouping option of the job (by registrable domain, say) would choose the key here.
+   * host[:port], or the registrable domain when the job's perHost.groupBy says "domain". From
+   * the stored spec alone (never the service's configuration): a restart numbers the hosts
+   * as the run before it did.
    */
   static DispatchHosts of(JobSpec spec) {
     List<String> urls = spec.urls();
     int[] hostOf = new int[urls.size()];
     Map<String, Integer> numbers = new HashMap<>();
+    PerHost own = spec.policy() == null ? null : spec.policy().perHost();
+    String groupBy = own == null || own.groupBy() == null ? HostGroups.HOST : own.groupBy();
     for (int i = 0; i < hostOf.length; i++) {
-      Integer known = numbers.putIfAbsent(UrlHost.of(urls.get(i)), numbers.size());
+      String host = UrlHost.of(urls.get(i));
+      if (!groupBy.equals(HostGroups.HOST)) host = HostGroups.of(host, groupBy);
+      Integer known = numbers.putIfAbsent(host, numbers.size());
       hostOf[i] = known != null ? known : numbers.size() - 1;
     }
     // A counting sort by host: each host's URLs land in index order.

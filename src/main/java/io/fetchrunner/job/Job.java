@@ -442,10 +442,15 @@ public final class Job extends EventSourcedBehavior<Job.Command, Job.Event, JobS
         .thenRun(s -> startRun(s, run));
   }
 
-  /** A run's dispatch: the job's concurrency, at most per-host-concurrency to one host. */
+  /**
+   * A run's dispatch: the job's concurrency, at most per-host-concurrency to one host, or the
+   * job's own perHost.concurrency when it asks for less.
+   */
   private Dispatch newRun(DispatchHosts hosts, JobSpec spec, IntPredicate pending) {
-    return new Dispatch(hosts, spec.concurrency(), deps.settings().fetch().perHostConcurrency(),
-        pending);
+    int perHost = deps.settings().fetch().perHostConcurrency();
+    PerHost own = spec.policy() == null ? null : spec.policy().perHost();
+    if (own != null && own.concurrency() != null) perHost = Math.min(perHost, own.concurrency());
+    return new Dispatch(hosts, spec.concurrency(), perHost, pending);
   }
 
   private Effect<Event, JobState> onRecordResults(JobState state, RecordResults cmd) {

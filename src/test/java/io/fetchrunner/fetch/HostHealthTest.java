@@ -91,6 +91,9 @@ class HostHealthTest {
     assertEquals(4, h.allowed(HOST), "no step before recover-after");
     pass(Duration.ofSeconds(4));
     h.tick();
+    assertEquals(4, h.allowed(HOST), "quiet counts from the end of the block: 4 s of 5");
+    pass(Duration.ofSeconds(1));
+    h.tick();
     assertEquals(6, h.allowed(HOST), "a quarter (4 steps) of 8 back");
     assertEquals(0.75, h.rateFactor(HOST));
     h.tick();
@@ -104,15 +107,15 @@ class HostHealthTest {
   }
 
   @Test
-  void trouble_during_recovery_starts_the_quiet_period_again() {
+  void troubleDuringRecoveryStartsTheQuietPeriodAgain() {
     HostHealth h = health(0);
     h.answered(HOST, 429, null, 8);
     pass(Duration.ofSeconds(4));
-    h.answered(HOST, 429, null, 4);
+    h.answered(HOST, 429, null, 4); // blocked until 5 s
     assertEquals(2, h.allowed(HOST));
-    pass(Duration.ofSeconds(4));
+    pass(Duration.ofSeconds(5));
     h.tick();
-    assertEquals(2, h.allowed(HOST), "4 s since the last trouble: not quiet yet");
+    assertEquals(2, h.allowed(HOST), "4 s since the block ended: not quiet yet");
     pass(Duration.ofSeconds(1));
     h.tick();
     assertEquals(4, h.allowed(HOST));
