@@ -95,6 +95,8 @@ ALTER TABLE job_run ADD COLUMN IF NOT EXISTS thresholds VARCHAR;
 ALTER TABLE job_run ADD COLUMN IF NOT EXISTS verdict VARCHAR(8);
 ALTER TABLE job_run ADD COLUMN IF NOT EXISTS checks VARCHAR;
 ALTER TABLE job_run ADD COLUMN IF NOT EXISTS schedule_id VARCHAR(64);
+-- URLs whose requests waited for a host backed off (429, 503, failures in a row)
+ALTER TABLE job_run ADD COLUMN IF NOT EXISTS delayed INT NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS job_run_schedule_idx ON job_run (schedule_id, submitted_at);
 
 -- GET /jobs pages newest first by (submitted_at, job_id); /stats windows on submitted_at.

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         "With no command, the jar starts the service itself."},
     subcommands = {SubmitCommand.class, WatchCommand.class, ShowCommand.class,
         ListCommand.class, ResultsCommand.class, StatsCommand.class, CancelCommand.class,
+        HostsCommand.class,
         CommandLine.HelpCommand.class},
     footer = {"",
         "Exit status: 0 every URL succeeded (or the command did its work),",

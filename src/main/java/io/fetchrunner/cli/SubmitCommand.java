@@ -58,6 +58,31 @@ final class SubmitCommand implements Callable<Integer> {
       description = "Submitting again with the same key gives the same job, not a second one.")
   String idempotencyKey;
 
+  @Option(names = "--per-host-concurrency", paramLabel = "N",
+      description = "The job's requests in flight to one host at most.")
+  Integer perHostConcurrency;
+
+  @Option(names = "--rate", paramLabel = "R",
+      description = "The job's requests a second to one host at most (0.5: one every 2 s).")
+  Double rate;
+
+  @Option(names = "--min-delay", paramLabel = "DURATION", converter = Durations.class,
+      description = "Between two of the job's requests to one host at least, e.g. 500ms.")
+  java.time.Duration minDelay;
+
+  @Option(names = "--group-by", paramLabel = "host|domain",
+      description = "What one host is for the per-host limits: host:port (default) or the"
+          + " registrable domain.")
+  String groupBy;
+
+  @Option(names = "--robots", paramLabel = "obey|ignore",
+      description = "obey: skip what each site's robots.txt disallows, keep its Crawl-delay.")
+  String robots;
+
+  @Option(names = "--no-fail-fast", negatable = false,
+      description = "Try every URL of a host found unavailable (default: they fail at once).")
+  boolean noFailFast;
+
   @Option(names = "--watch", description = "Follow the job to its end (see the watch command).")
   boolean watch;
 
@@ -75,6 +100,15 @@ final class SubmitCommand implements Callable<Integer> {
       ObjectNode h = body.putObject("headers");
       parseHeaders().forEach(h::put);
     }
+    if (perHostConcurrency != null || rate != null || minDelay != null || groupBy != null) {
+      ObjectNode perHost = body.putObject("perHost");
+      if (perHostConcurrency != null) perHost.put("concurrency", perHostConcurrency);
+      if (rate != null) perHost.put("ratePerSecond", rate);
+      if (minDelay != null) perHost.put("minDelayMs", minDelay.toMillis());
+      if (groupBy != null) perHost.put("groupBy", groupBy);
+    }
+    if (robots != null) body.put("robots", robots);
+    if (noFailFast) body.put("failFast", false);
     Map<String, String> requestHeaders = new LinkedHashMap<>();
     if (idempotencyKey != null) requestHeaders.put("Idempotency-Key", idempotencyKey);
     byte[] json;

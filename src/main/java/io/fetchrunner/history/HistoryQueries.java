@@ -79,7 +79,7 @@ public final class HistoryQueries {
 
   private static final String SUMMARY_COLUMNS = "job_id, name, state, total, succeeded, failed,"
       + " cancelled, submitted_at, finished_at, wall_ms, sum_latency_ms, runs, refetched, rerun_of,"
-      + " schedule_id, verdict, checks";
+      + " schedule_id, verdict, checks, delayed";
 
   public Page list(JobFilter filter, Cursor after, int limit) throws SQLException {
     var where = new Where();
@@ -155,7 +155,8 @@ public final class HistoryQueries {
         HistoryStore.fromDb(rs, "finished_at"), wall, sum, JobFigures.speedup(sum, wall),
         Math.max(0, rs.getInt("runs") - 1), rs.getInt("refetched"), rs.getString("rerun_of"),
         rs.getString("schedule_id"))
-        .withVerdict(verdict(rs.getString("verdict"), rs.getString("checks")));
+        .withVerdict(verdict(rs.getString("verdict"), rs.getString("checks")))
+        .withDelayed(rs.getInt("delayed"));
   }
 
   private static final TypeReference<List<Verdict.Check>> CHECKS = new TypeReference<>() {};

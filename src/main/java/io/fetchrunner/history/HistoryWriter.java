@@ -421,7 +421,7 @@ public final class HistoryWriter {
       if (cached != null) return cached;
       try (PreparedStatement st = c.prepareStatement("SELECT total, state, succeeded, failed,"
           + " cancelled, finished_at, sum_latency_ms, runs, closed_wall_ms, run_started_at,"
-          + " last_result_at, refetched, thresholds FROM job_run WHERE job_id = ?")) {
+          + " last_result_at, refetched, delayed, thresholds FROM job_run WHERE job_id = ?")) {
         st.setString(1, jobId);
         try (ResultSet rs = st.executeQuery()) {
           if (!rs.next()) return null;
@@ -433,7 +433,7 @@ public final class HistoryWriter {
           row.thresholds = thresholds == null ? null : readJson(thresholds, Thresholds.class);
           row.figures = JobFigures.restored(rs.getInt("succeeded"), rs.getInt("failed"),
               rs.getInt("cancelled"), rs.getLong("sum_latency_ms"), rs.getInt("runs"),
-              rs.getInt("refetched"), rs.getLong("closed_wall_ms"),
+              rs.getInt("refetched"), rs.getInt("delayed"), rs.getLong("closed_wall_ms"),
               HistoryStore.fromDb(rs, "run_started_at"),
               HistoryStore.fromDb(rs, "last_result_at"));
           rows.put(jobId, row);
@@ -515,7 +515,7 @@ public final class HistoryWriter {
       c.releaseSavepoint(before);
       if (inserted) {
         for (Recorded r : recorded) {
-          r.row().figures.count(r.result().state(), r.result().latencyMs());
+          r.row().figures.count(r.result());
         }
       } else {
         oneByOne();
@@ -546,7 +546,7 @@ public final class HistoryWriter {
           bind(recordSt, r.row().id, r.index(), urlChunks.url(c, r.row().id, r.index()),
               r.result(), r.at());
           recordSt.executeUpdate();
-          r.row().figures.count(r.result().state(), r.result().latencyMs());
+          r.row().figures.count(r.result());
         }
       }
     }
@@ -557,7 +557,7 @@ public final class HistoryWriter {
       try (PreparedStatement st = c.prepareStatement("UPDATE job_run SET state = ?,"
           + " succeeded = ?, failed = ?, cancelled = ?, finished_at = ?, wall_ms = ?,"
           + " sum_latency_ms = ?, runs = ?, closed_wall_ms = ?, run_started_at = ?,"
-          + " last_result_at = ?, refetched = ? WHERE job_id = ?")) {
+          + " last_result_at = ?, refetched = ?, delayed = ? WHERE job_id = ?")) {
         for (JobRow row : rows.values()) {
           st.setString(1, row.state.name());
           JobFigures f = row.figures;
@@ -572,7 +572,8 @@ public final class HistoryWriter {
           st.setObject(10, HistoryStore.toDb(f.runStartedAt()));
           st.setObject(11, HistoryStore.toDb(f.lastResultAt()));
           st.setInt(12, f.refetched());
-          st.setString(13, row.id);
+          st.setInt(13, f.delayed());
+          st.setString(14, row.id);
           st.addBatch();
         }
         st.executeBatch();

@@ -16,6 +16,8 @@ public final class JobFigures {
   private long sumLatencyMs;
   private int runs;
   private int refetched;
+  /** URLs whose requests waited for a host backed off (429, 503, failures in a row). */
+  private int delayed;
   /** Wall time of the runs before the current one. */
   private long closedWallMs;
   private Instant runStartedAt;
@@ -23,10 +25,19 @@ public final class JobFigures {
 
   public JobFigures() {}
 
-  /** Figures as stored (a snapshot, a read-side row). */
+  /** Figures as stored (a snapshot, a read-side row), without delayed URLs. */
   public static JobFigures restored(int succeeded, int failed, int cancelled, long sumLatencyMs,
       int runs, int refetched, long closedWallMs, Instant runStartedAt, Instant lastResultAt) {
+    return restored(succeeded, failed, cancelled, sumLatencyMs, runs, refetched, 0,
+        closedWallMs, runStartedAt, lastResultAt);
+  }
+
+  /** Figures as stored (a snapshot, a read-side row). */
+  public static JobFigures restored(int succeeded, int failed, int cancelled, long sumLatencyMs,
+      int runs, int refetched, int delayed, long closedWallMs, Instant runStartedAt,
+      Instant lastResultAt) {
     JobFigures f = new JobFigures();
+    f.delayed = delayed;
     f.succeeded = succeeded;
     f.failed = failed;
     f.cancelled = cancelled;
@@ -46,6 +57,12 @@ public final class JobFigures {
     lastResultAt = null;
     runs++;
     refetched += refetching;
+  }
+
+  /** One URL's final result, and whether it waited for a backed-off host. */
+  public void count(UrlResult result) {
+    count(result.state(), result.latencyMs());
+    if (Boolean.TRUE.equals(result.delayed())) delayed++;
   }
 
   /** One URL's final result. */
@@ -110,6 +127,10 @@ public final class JobFigures {
 
   public int runs() {
     return runs;
+  }
+
+  public int delayed() {
+    return delayed;
   }
 
   public int refetched() {

@@ -37,8 +37,6 @@ public final class JobState implements CborSerializable {
   private int[] startedPerHost;
   /** The same as one prefix of the URL list: how runs of earlier versions stored it. */
   private int startedUpTo;
-  /** URLs whose requests waited for a host backed off (rebuilt from the results). */
-  private int delayedCount;
   /** URL indexes in the order their results were fetched and recorded (not cancellations). */
   private final int[] order;
   private int fetchedCount;
@@ -142,8 +140,7 @@ public final class JobState implements CborSerializable {
   private boolean record(int index, UrlResult result) {
     if (results[index] != null) return false;
     results[index] = result;
-    figures.count(result.state(), result.latencyMs());
-    if (Boolean.TRUE.equals(result.delayed())) delayedCount++;
+    figures.count(result);
     return true;
   }
 
@@ -273,7 +270,7 @@ public final class JobState implements CborSerializable {
     return new JobSummary(spec.id(), spec.name(), status, total(), f.succeeded(), f.failed(),
         f.cancelled(), pending(), spec.submittedAt(), finishedAt, f.wallMs(), f.sumLatencyMs(),
         f.speedup(), Math.max(0, f.runs() - 1), f.refetched(), spec.rerunOf(), spec.scheduleId())
-        .withVerdict(verdict).withDelayed(delayedCount);
+        .withVerdict(verdict).withDelayed(f.delayed());
   }
 
   /**
@@ -350,7 +347,8 @@ public final class JobState implements CborSerializable {
     // The counts were rebuilt from the results above; the times come from the snapshot.
     JobFigures counted = state.figures;
     state.figures = JobFigures.restored(counted.succeeded(), counted.failed(),
-        counted.cancelled(), counted.sumLatencyMs(), s.runs(), s.refetched(), s.closedWallMs(),
+        counted.cancelled(), counted.sumLatencyMs(), s.runs(), s.refetched(), counted.delayed(),
+        s.closedWallMs(),
         s.runStartedAt(), s.lastResultAt());
     state.startedUpTo = s.startedUpTo();
     if (s.startedPerHost() != null) {

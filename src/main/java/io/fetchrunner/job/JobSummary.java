@@ -15,8 +15,8 @@ import java.util.List;
  * or null; {@code verdict} (PASSED or FAILED) and
  * {@code checks} judge a completed job against its thresholds ({@link Verdict}), null for a
  * job without thresholds or not completed; {@code delayed} counts the URLs whose requests
- * waited for a host backed off (429, 503, failures in a row): known to the job itself (GET
- * /jobs/{id}, events), null in the history's lists.
+ * waited for a host backed off (429, 503, failures in a row); null in summaries stored before
+ * it was counted.
  */
 public record JobSummary(
     String id, String name, JobStatus state, int total, int succeeded, int failed,

@@ -182,6 +182,30 @@ class CliTest {
   }
 
   @Test
+  void submitSendsThePerHostOptionsAndHostsListsAHostHeldBack() {
+    // A target of its own: the 429 below holds its host back.
+    try (TargetServer own = new TargetServer()) {
+      String urls = own.url("/flaky/1/429?cli-hosts") + "\n" + own.url("/delay/0?cli-hosts")
+          + "\n";
+      Run run = cli(urls, "submit", "-", "--watch", "--per-host-concurrency", "1", "--rate",
+          "20", "--min-delay", "10ms", "--group-by", "domain", "--robots", "ignore",
+          "--no-fail-fast", "--retries", "1", "--server", server);
+      assertEquals(0, run.status(), run.both());
+      assertEquals(1, own.peakInFlight(), "--per-host-concurrency 1");
+      Run hosts = cli(null, "hosts", "--server", server);
+      assertEquals(0, hosts.status(), hosts.both());
+      assertTrue(hosts.out().contains("127.0.0.1:" + own.port() + ": "), hosts.both());
+      assertTrue(hosts.out().contains("HTTP 429"), hosts.both());
+      Run json = cli(null, "hosts", "--json", "--server", server);
+      assertTrue(json(json.out()).path("hosts").isArray(), json.both());
+      // The options reach the server: a bad one is its 400, naming the field.
+      Run bad = cli(urls, "submit", "-", "--group-by", "tld", "--server", server);
+      assertEquals(3, bad.status(), bad.both());
+      assertTrue(bad.err().contains("perHost.groupBy"), bad.both());
+    }
+  }
+
+  @Test
   void badArgumentsExit2AndSayWhy() throws IOException {
     Path empty = dir.resolve("empty.txt");
     Files.write(empty, List.of("# nothing but a comment", "  "));
