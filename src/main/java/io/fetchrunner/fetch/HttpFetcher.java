@@ -117,7 +117,8 @@ public final class HttpFetcher {
         system.executionContext());
     var r = hosts.robots();
     this.robots = new Robots(system, new Robots.Limits(r.timeout(), r.maxBytes(), r.expiry(),
-        r.errorExpiry(), r.maxCrawlDelay(), r.maxHosts()), settings.userAgent(), targets);
+        r.errorExpiry(), r.maxCrawlDelay(), r.maxHosts()), settings.userAgent(), targets,
+        httpsContext);
   }
 
   /** How often back-off blocks are ended and slowed hosts recover a step (at most). */

@@ -109,13 +109,22 @@ public final class Robots {
    *     "fetchrunner/0.1") is the robot name matched against User-agent lines
    */
   public Robots(ActorSystem<?> system, Limits limits, String userAgent, TargetPolicy targets) {
+    this(system, limits, userAgent, targets, null);
+  }
+
+  /**
+   * @param https the TLS context of https:// robots.txt (the fetcher's, which trusts
+   *     fetchrunner.fetch.tls.ca-file too); null: the JVM's authorities
+   */
+  public Robots(ActorSystem<?> system, Limits limits, String userAgent, TargetPolicy targets,
+      HttpsConnectionContext https) {
     this.system = system;
     this.limits = limits;
     this.robotName = productToken(userAgent);
     this.targets = targets;
     this.materializer = Materializer.matFromSystem(system);
     this.http = Http.get(system);
-    this.https = http.defaultClientHttpsContext();
+    this.https = https != null ? https : http.defaultClientHttpsContext();
     this.log = system.classicSystem().log();
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     // A pool of its own: the pool retries nothing (the whole fetch has one timeout, and a

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
+import io.fetchrunner.support.Scrape;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
 import io.fetchrunner.support.TargetServer.Arrival;
@@ -195,6 +196,9 @@ class PolitenessTest {
     assertEquals("blocked", listed.get("state").asText(), listed.toString());
     assertTrue(listed.get("reason").asText().contains("429"), listed.toString());
     assertTrue(listed.get("until").isTextual(), listed.toString());
+    Scrape blocked = new Scrape(api.getText("/metrics").body());
+    assertTrue(blocked.sum("fetchrunner_hosts_held_back", "state", "blocked") >= 1,
+        blocked.text());
 
     JsonNode job = api.awaitFinished(id, Duration.ofSeconds(60));
     assertEquals(46, job.get("succeeded").asInt(), job.get("state").asText());
@@ -213,6 +217,10 @@ class PolitenessTest {
         .filter(x -> x > first + 200_000_000L && x < first + 1_800_000_000L).count();
     assertTrue(during >= 5, "the other host got " + during + " requests while "
         + key + " was blocked");
+    Scrape metrics = new Scrape(api.getText("/metrics").body());
+    assertTrue(metrics.sum("fetchrunner_hosts_slowdowns_total") >= 1, metrics.text());
+    assertTrue(metrics.sum("fetchrunner_requests_delayed_total")
+        >= job.get("delayed").asInt(), metrics.text());
   }
 
   @Test
