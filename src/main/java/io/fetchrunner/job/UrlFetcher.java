@@ -1,5 +1,6 @@
 package io.fetchrunner.job;
 
+import io.fetchrunner.fetch.Attempt;
 import io.fetchrunner.fetch.AttemptOutcome;
 import io.fetchrunner.fetch.ErrorKind;
 import io.fetchrunner.fetch.FetchRequest;
@@ -58,7 +59,7 @@ public final class UrlFetcher extends AbstractBehavior<UrlFetcher.Command> {
   private final List<UrlResult.Attempt> earlier = new ArrayList<>();
   private long latencyMs;
   private Instant startedAt;
-  private HttpFetcher.Fetch current;
+  private Attempt current;
   private Cancellable retryTimer;
   /** An attempt waited for its host because the host was backed off. */
   private boolean delayed;
