@@ -48,6 +48,8 @@ class ApiTest {
   @TempDir static Path dataDir;
   static TestStore store;
   static TargetServer target;
+  /** Targets of single tests, closed at the end. */
+  static final List<TargetServer> targets = new ArrayList<>();
   static FetchRunner service;
   static Api api;
 
@@ -68,6 +70,7 @@ class ApiTest {
   static void stop() {
     if (service != null) service.close();
     if (target != null) target.close();
+    targets.forEach(TargetServer::close);
     if (store != null) store.close();
   }
 
@@ -89,8 +92,11 @@ class ApiTest {
 
   @Test
   void threeSlowUrlsOverlapInsteadOfAddingUp() {
+    // A host of its own: the 503 of another test here slows its host down for a while.
+    TargetServer own = new TargetServer();
+    targets.add(own);
     List<String> urls = IntStream.range(0, 3)
-        .mapToObj(i -> target.url("/delay/2000?seed=" + i)).toList();
+        .mapToObj(i -> own.url("/delay/2000?seed=" + i)).toList();
     Api.Reply accepted = api.postJson(Map.of("name", "three sites", "urls", urls));
     assertEquals(202, accepted.status());
     String id = accepted.body().get("id").asText();
