@@ -66,6 +66,8 @@ public final class HostHealth {
     long unavailableUntil;
     boolean unavailable;
     boolean probing;
+    /** When the probe went (a probe that never tells, cancelled say, is replaced after a while). */
+    long probeSince;
     long delayed;
 
     boolean slowed() {
@@ -164,13 +166,17 @@ public final class HostHealth {
     if (s == null) return false;
     synchronized (s) {
       if (!s.unavailable) return false;
-      if (s.unavailableUntil - nanos.getAsLong() > 0 || s.probing) {
+      long now = nanos.getAsLong();
+      boolean probeOut = s.probing
+          && now - s.probeSince < settings.unavailableFor().toNanos();
+      if (s.unavailableUntil - now > 0 || probeOut) {
         synchronized (counters) {
           counters.failedFast++;
         }
         return true;
       }
       s.probing = true;
+      s.probeSince = now;
       return false;
     }
   }

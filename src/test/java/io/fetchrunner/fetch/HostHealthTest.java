@@ -158,4 +158,17 @@ class HostHealthTest {
     assertFalse(h.unavailable(HOST), "an answer, any answer: available");
     assertFalse(h.unavailable(HOST));
   }
+
+  @Test
+  void aProbeThatNeverTellsIsReplacedAfterRetryAfter() {
+    HostHealth h = health(0);
+    for (int i = 0; i < 5; i++) h.failed(HOST, ErrorKind.REFUSED, 1);
+    pass(Duration.ofSeconds(20));
+    assertFalse(h.unavailable(HOST), "the probe");
+    h.failed(HOST, ErrorKind.CANCELLED, 1); // its job was cancelled: says nothing of the host
+    pass(Duration.ofSeconds(19));
+    assertTrue(h.unavailable(HOST), "the probe may still tell");
+    pass(Duration.ofSeconds(1));
+    assertFalse(h.unavailable(HOST), "a new probe");
+  }
 }
