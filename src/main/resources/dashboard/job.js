@@ -120,6 +120,7 @@ export function mount(container, { id }) {
     const parts = [`${fmtNumber(done)} / ${fmtNumber(s.total)} (${pct} %)`,
       `${fmtNumber(s.succeeded)} ok`, `${fmtNumber(s.failed)} failed`];
     if (s.cancelled) parts.push(`${fmtNumber(s.cancelled)} cancelled`);
+    if (s.delayed) parts.push(`${fmtNumber(s.delayed)} delayed by host back-off`);
     if (s.ratePerSecond != null) parts.push(`${s.ratePerSecond} URLs/s`);
     if (s.state === 'RUNNING' && s.etaMs != null) parts.push(`ETA ${fmtMs(s.etaMs)}`);
     if (s.state !== 'RUNNING') parts.push(`wall ${fmtMs(s.wallMs)}, sum of latencies ${fmtMs(s.sumLatencyMs)}, speedup ${fmtSpeedup(s.speedup)}`);
