@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fetchrunner.Settings;
 import io.fetchrunner.Stages;
 import io.fetchrunner.history.HistoryQueries;
+import io.fetchrunner.history.HistoryReads;
+import io.fetchrunner.history.HistoryReads.SqlCall;
 import io.fetchrunner.history.JobHistoryProjection;
 import io.fetchrunner.history.RunComparison;
 import io.fetchrunner.job.JobRequest;
@@ -24,11 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -64,7 +62,8 @@ public final class HistoryRoutes extends AllDirectives {
   private final HistoryQueries queries;
   private final ActorRef<JobHistoryProjection.Command> projection;
   private final Settings settings;
-  private final Executor blocking;
+  /** The queries off the API's threads. */
+  private final HistoryReads reads;
 
   public HistoryRoutes(ActorSystem<?> system, HistoryQueries queries,
       ActorRef<JobHistoryProjection.Command> projection, Settings settings) {
@@ -72,7 +71,7 @@ public final class HistoryRoutes extends AllDirectives {
     this.queries = queries;
     this.projection = projection;
     this.settings = settings;
-    this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    this.reads = new HistoryReads(system.dispatchers().lookup(DispatcherSelector.blocking()));
   }
 
   public Route routes() {
@@ -410,12 +409,8 @@ public final class HistoryRoutes extends AllDirectives {
     return validators(() -> jobId);
   }
 
-  private interface SqlCall<T> {
-    T run() throws SQLException;
-  }
-
   private CompletionStage<Map<String, JobRequest.Validators>> validators(SqlCall<String> job) {
-    return orElse(Map.of(), () -> {
+    return reads.orElse(Map.of(), () -> {
       String id = job.run();
       return id == null ? Map.<String, JobRequest.Validators>of() : queries.validators(id);
     }, "the previous run's validators (the job asks unconditionally)");
@@ -423,46 +418,18 @@ public final class HistoryRoutes extends AllDirectives {
 
   private CompletionStage<Optional<JobSummary>> summary(String id,
       SqlCall<Optional<JobSummary>> call) {
-    return orElse(Optional.<JobSummary>empty(), call, "summary of job " + id + " (asking the job)")
+    return reads.orElse(Optional.<JobSummary>empty(), call,
+            "summary of job " + id + " (asking the job)")
         .toCompletableFuture()
         .completeOnTimeout(Optional.empty(), SUMMARY_LOOKUP_LIMIT.toMillis(),
             TimeUnit.MILLISECONDS);
   }
 
-  /**
-   * {@code call} on the blocking dispatcher, for an answer that can do without the read side:
-   * {@code none} when the store fails (logged as {@code what}) or the dispatcher refuses.
-   */
-  private <T> CompletionStage<T> orElse(T none, SqlCall<T> call, String what) {
-    try {
-      return CompletableFuture.supplyAsync(() -> {
-        try {
-          return call.run();
-        } catch (SQLException e) {
-          system.log().warn("read side: {} not read ({})", what, e.toString());
-          return none;
-        }
-      }, blocking).exceptionally(e -> none);
-    } catch (RejectedExecutionException e) {
-      return CompletableFuture.completedFuture(none);
-    }
-  }
-
   // ---- running queries and answering ----
 
-  private interface Query {
-    HttpResponse run() throws SQLException;
-  }
-
-  /** Runs blocking JDBC on the blocking dispatcher; store errors become 503. */
-  private CompletionStage<HttpResponse> query(Query q) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return q.run();
-      } catch (SQLException e) {
-        throw new CompletionException(e);
-      }
-    }, blocking).exceptionally(ProblemMapping::response);
+  /** The answer of a query ({@link HistoryReads}); store errors become 503. */
+  private CompletionStage<HttpResponse> query(SqlCall<HttpResponse> q) {
+    return reads.call(q).exceptionally(ProblemMapping::response);
   }
 
   private static HttpResponse noSuchJob(String id) {
