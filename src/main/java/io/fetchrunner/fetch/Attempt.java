@@ -21,6 +21,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntSupplier;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentType;
@@ -479,7 +480,8 @@ public final class Attempt {
   /** What the host's answer (or silence) says about it: the back-off's input. */
   private void tellHealth(Hop hop, AttemptOutcome o) {
     if (hop.permitState.get() != Hop.HOLDING) return; // never sent: says nothing of the host
-    int inFlight = gate.inUse(hop.key);
+    // Read only when the host is in trouble: most answers cost one set lookup here.
+    IntSupplier inFlight = () -> gate.inUse(hop.key);
     if (o.httpStatus() != null
         && (o.errorKind() == null || o.errorKind() == ErrorKind.HTTP_STATUS)) {
       health.answered(hop.key, o.httpStatus(), o.retryAfter(), inFlight);

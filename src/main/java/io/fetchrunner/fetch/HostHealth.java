@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -186,6 +187,11 @@ public final class HostHealth {
    * failure streak (and an unavailability).
    */
   public void answered(String key, int status, Duration retryAfter, int inFlight) {
+    answered(key, status, retryAfter, () -> inFlight);
+  }
+
+  /** As above, with the requests in flight to the host read only if it is in trouble. */
+  public void answered(String key, int status, Duration retryAfter, IntSupplier inFlight) {
     if (settings.backoffStatuses().contains(status)) {
       Duration block = retryAfter == null ? settings.defaultBlock()
           : retryAfter.compareTo(settings.maxBlock()) > 0 ? settings.maxBlock() : retryAfter;
@@ -205,6 +211,11 @@ public final class HostHealth {
 
   /** An attempt to the host failed without a response ({@code kind}). */
   public void failed(String key, ErrorKind kind, int inFlight) {
+    failed(key, kind, () -> inFlight);
+  }
+
+  /** As above, with the requests in flight to the host read only if it is in trouble. */
+  public void failed(String key, ErrorKind kind, IntSupplier inFlight) {
     if (!STREAK.contains(kind)) return;
     State s = hosts.computeIfAbsent(key, k -> new State());
     int streak;
@@ -232,7 +243,8 @@ public final class HostHealth {
     }
   }
 
-  private void trouble(String key, String reason, Duration block, int inFlight) {
+  private void trouble(String key, String reason, Duration block, IntSupplier inFlightNow) {
+    int inFlight = inFlightNow.getAsInt();
     State s = hosts.computeIfAbsent(key, k -> new State());
     long now = nanos.getAsLong();
     boolean counted = false;

@@ -17,7 +17,7 @@ import java.util.function.LongSupplier;
  * minimum delay, stretched while the host is backed off), the job's own pacing of the host
  * ({@link JobPace}), and the host's back-off block (Retry-After). Requests wait, FIFO per
  * host, without holding a thread; one whose job may not send yet lets the next job's pass.
- * A host with no pacing, no waiters and no block costs one map lookup.
+ * A host with no pacing, no waiters and no block costs two map lookups.
  */
 public final class Pace {
   private final Duration interval;
@@ -53,8 +53,8 @@ public final class Pace {
    */
   public CompletableFuture<Void> ready(String key, String hostKey, JobPace job) {
     boolean jobPaces = job != null && job.paces();
-    if (interval.isZero() && !jobPaces && queues.isEmpty()
-        && health.blockedUntil(key) == 0) {
+    if (interval.isZero() && !jobPaces && health.blockedUntil(key) == 0
+        && !queues.containsKey(key)) {
       return CompletableFuture.completedFuture(null);
     }
     String group = jobPaces ? job.group(hostKey) : null;
