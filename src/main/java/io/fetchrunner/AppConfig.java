@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.OptionalLong;
+import org.slf4j.LoggerFactory;
 
 /**
  * Assembles the configuration: system properties over the user's file over the service's
@@ -31,12 +33,23 @@ public final class AppConfig {
     return Files.isRegularFile(local) ? local.toString() : "packaged defaults";
   }
 
-  /** The full, resolved configuration, with {@code overrides} on top of the user's file. */
+  /**
+   * The full, resolved configuration, with {@code overrides} on top of the user's file, its
+   * fetch limits fitted under the process's open-file limit ({@link OpenFiles}, a warning
+   * when lowered) and the settings Pekko takes from ours derived: the one place the
+   * configuration is put together ({@link Settings#from} only reads it).
+   */
   public static Config load(Config overrides) {
+    return load(overrides, OpenFiles.limit());
+  }
+
+  static Config load(Config overrides, OptionalLong openFiles) {
     Config layered = overrides
         .withFallback(userConfig())
         .withFallback(ConfigFactory.parseResources("fetchrunner-runtime.conf"));
-    Config resolved = ConfigFactory.load(layered);
+    OpenFiles.Fit fit = OpenFiles.fit(ConfigFactory.load(layered), openFiles);
+    fit.lowered().ifPresent(message -> LoggerFactory.getLogger(AppConfig.class).warn(message));
+    Config resolved = fit.config();
     // The store's JDBC URL is derived from the data directory in code, not by substitution,
     // so that a data-dir given at any layer ends up in the URL.
     Settings settings = Settings.from(resolved);

@@ -85,11 +85,10 @@ public final class FetchRunner implements AutoCloseable {
     this.storeLost = storeLost;
   }
 
+  /** Starts a node on {@code config}, as {@link AppConfig#load} put it together. */
   public static FetchRunner start(Config configured) throws StartupException {
-    OpenFiles.Fit fit = OpenFiles.fit(configured, OpenFiles.limit());
-    Config config = fit.config();
+    Config config = configured;
     Settings settings = Settings.from(config);
-    fit.lowered().ifPresent(message -> LoggerFactory.getLogger(FetchRunner.class).warn(message));
     if (!settings.http().loopbackOnly() && settings.http().apiToken().isBlank()) {
       throw new StartupException("the API listens on " + settings.http().host()
           + ", beyond this machine, but has no token: set fetchrunner.http.api-token"

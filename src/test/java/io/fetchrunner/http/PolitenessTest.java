@@ -3,11 +3,11 @@ package io.fetchrunner.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
+import io.fetchrunner.support.Await;
 import io.fetchrunner.support.Scrape;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
@@ -184,15 +184,8 @@ class PolitenessTest {
     String id = api.submit(Map.of("urls", all, "concurrency", 6, "retries", 2));
     // While it is blocked, GET /hosts says which host, why and until when.
     String key = "127.0.0.1:" + slow.port();
-    JsonNode listed = null;
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (listed == null && System.nanoTime() < deadline) {
-      for (JsonNode h : api.get("/hosts").body().get("hosts")) {
-        if (h.get("host").asText().equals(key)) listed = h;
-      }
-      if (listed == null) Api.sleep(20);
-    }
-    assertNotNull(listed, "GET /hosts never listed " + key);
+    JsonNode listed = Await.value(Duration.ofSeconds(10), "GET /hosts lists " + key,
+        () -> listedAs(key));
     assertEquals("blocked", listed.get("state").asText(), listed.toString());
     assertTrue(listed.get("reason").asText().contains("429"), listed.toString());
     assertTrue(listed.get("until").isTextual(), listed.toString());
@@ -230,21 +223,13 @@ class PolitenessTest {
     String id = api.submit(Map.of("urls", urls(t, "/flaky/1/503", 4, run), "concurrency", 4,
         "retries", 2));
     String key = "127.0.0.1:" + t.port();
-    JsonNode listed = null;
-    long seen = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (listed == null && System.nanoTime() < seen) {
-      listed = listedAs(key);
-      if (listed == null) Api.sleep(20);
-    }
-    assertNotNull(listed, "GET /hosts never listed " + key + " after its 503s");
+    JsonNode listed = Await.value(Duration.ofSeconds(10), "GET /hosts lists " + key
+        + " after its 503s", () -> listedAs(key));
     assertTrue(listed.get("reason").asText().contains("503"), listed.toString());
     api.awaitFinished(id, Duration.ofSeconds(30));
     // recover-after 1 s, 2 steps: back to full speed (and off the list) within seconds.
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (listedAs(key) != null) {
-      if (System.nanoTime() > deadline) fail(key + " still held back: " + listedAs(key));
-      Api.sleep(100);
-    }
+    Await.until(Duration.ofSeconds(15), () -> key + " still held back: " + listedAs(key),
+        () -> listedAs(key) == null);
     // And it takes its full share again.
     t.resetPeakInFlight();
     String again = api.submit(Map.of("urls", urls(t, "/delay/300", 6, run + "x"),

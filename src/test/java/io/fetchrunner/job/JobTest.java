@@ -209,12 +209,24 @@ class JobTest {
   }
 
   private static JobState awaitFinished(Fixture f, Duration within) {
-    for (long i = 0; i < within.toMillis() / 50; i++) {
+    return testKit.createTestProbe().awaitAssert(within, () -> {
       JobState s = f.kit().getState();
-      if (s.isFinished()) return s;
-      Api.sleep(50);
-    }
-    throw new AssertionError("job did not finish: " + f.kit().getState().summary());
+      assertTrue(s.isFinished(), () -> "job did not finish: " + s.summary());
+      return s;
+    });
+  }
+
+  /**
+   * The stored events once {@code done} holds of them (the testkit's journal may show the
+   * last write a moment after the state does).
+   */
+  private static List<Job.Event> storedOnce(Fixture f,
+      java.util.function.Predicate<List<Job.Event>> done) {
+    return testKit.createTestProbe().awaitAssert(Duration.ofSeconds(3), () -> {
+      List<Job.Event> events = stored(f);
+      assertTrue(done.test(events), () -> "stored so far: " + events);
+      return events;
+    });
   }
 
   private static List<Job.Event> stored(Fixture f) {
@@ -260,12 +272,7 @@ class JobTest {
     assertEquals(1000, done.view().results().get(2).bytes());
     assertEquals(404, done.view().results().get(1).httpStatus());
 
-    List<Job.Event> events = stored(f);
-    // the testkit's journal may show the last write a moment after the state does
-    for (int i = 0; i < 50 && count(events, Job.JobCompleted.class) == 0; i++) {
-      Api.sleep(50);
-      events = stored(f);
-    }
+    List<Job.Event> events = storedOnce(f, e -> count(e, Job.JobCompleted.class) > 0);
     assertEquals(3, recorded(events).size());
     assertEquals(3, recorded(events).stream().distinct().count());
     assertInstanceOf(Job.JobCompleted.class, events.get(events.size() - 1));
@@ -322,8 +329,10 @@ class JobTest {
         "/delay/2000?resume=slow0", "/delay/2000?resume=slow1");
     List<String> urls = paths.stream().map(target::url).toList();
     f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec(f.id(), urls, 4), r));
-    for (int i = 0; i < 100 && f.kit().getState().summary().succeeded() < 2; i++) Api.sleep(20);
-    assertEquals(2, f.kit().getState().summary().succeeded(), "the fast URLs are recorded");
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(2), () -> {
+      assertEquals(2, f.kit().getState().summary().succeeded(), "the fast URLs are recorded");
+      return null;
+    });
 
     f.kit().restart(); // like a crash: workers gone, state recovered from the journal
 
@@ -335,12 +344,7 @@ class JobTest {
     assertEquals(1, target.hits(paths.get(1)));
     assertEquals(2, target.hits(paths.get(2)), "in flight at the restart: fetched again");
     assertEquals(2, target.hits(paths.get(3)));
-    List<Job.Event> events = stored(f);
-    // the testkit's journal may show the last write a moment after the state does
-    for (int i = 0; i < 50 && recorded(events).size() < 4; i++) {
-      Api.sleep(50);
-      events = stored(f);
-    }
+    List<Job.Event> events = storedOnce(f, e -> recorded(e).size() >= 4);
     assertEquals(2, count(events, Job.RunStarted.class));
     assertEquals(4, recorded(events).size());
   }
@@ -358,11 +362,12 @@ class JobTest {
       fastPaths.forEach(p -> urls.add(fast.url(p)));
       f.kit().<Job.Accepted>runCommand(r -> new Job.Start(spec(f.id(), urls, 4), r));
       // (the slow host's two new requests are sent together: either may arrive first)
-      for (int i = 0; i < 200 && (f.kit().getState().summary().succeeded() < 10
-          || target.hits(slowPaths.get(2)) == 0 || target.hits(slowPaths.get(3)) == 0); i++) {
-        Api.sleep(20);
-      }
-      assertEquals(10, f.kit().getState().summary().succeeded(), "the fast host is done");
+      testKit.createTestProbe().awaitAssert(Duration.ofSeconds(4), () -> {
+        assertEquals(10, f.kit().getState().summary().succeeded(), "the fast host is done");
+        assertTrue(target.hits(slowPaths.get(2)) > 0 && target.hits(slowPaths.get(3)) > 0,
+            "the slow host's next two requests sent");
+        return null;
+      });
       assertEquals(List.of(1, 1, 1, 1, 0, 0), slowPaths.stream().map(target::hits).toList(),
           "then the slow host took every slot");
 
