@@ -7,7 +7,10 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
@@ -45,34 +48,38 @@ public final class HostLeaseClient {
       ActorRef<HostCredit.Reply> self = ctx.getSelf();
       gate.useLeases(host -> self.tell(new Changed(host)));
       timers.startTimerWithFixedDelay(new Tick(), REPORT_EVERY);
-      Map<String, Seen> seen = new HashMap<>();
-      long[] reports = {0};
-      long[] logged = {0, System.nanoTime()}; // reports when last logged, and when
-      return Behaviors.receive(HostCredit.Reply.class)
+      return new Client(ctx, gate, sharding, perHost);
+    }));
+  }
+
+  /** The node's client: what it last told each coordinator, and what it logged of it. */
+  private static final class Client extends AbstractBehavior<HostCredit.Reply> {
+    private final HostGate gate;
+    private final ClusterSharding sharding;
+    private final int perHost;
+    private final Map<String, Seen> seen = new HashMap<>();
+    /** Reports sent since the start. */
+    private long reports;
+    /** Reports when the cost was last logged, and when. */
+    private long loggedReports;
+    private long loggedAt = System.nanoTime();
+
+    Client(ActorContext<HostCredit.Reply> ctx, HostGate gate, ClusterSharding sharding,
+        int perHost) {
+      super(ctx);
+      this.gate = gate;
+      this.sharding = sharding;
+      this.perHost = perHost;
+    }
+
+    @Override
+    public Receive<HostCredit.Reply> createReceive() {
+      return newReceiveBuilder()
           .onMessage(Changed.class, c -> {
-            if (report(gate, sharding, self, perHost, seen, c.host(), false)) reports[0]++;
-            return Behaviors.same();
+            report(c.host(), false);
+            return this;
           })
-          .onMessage(Tick.class, t -> {
-            Set<String> hosts = new LinkedHashSet<>(gate.trimLeases());
-            hosts.addAll(gate.leasedHosts());
-            for (String host : hosts) {
-              if (report(gate, sharding, self, perHost, seen, host, true)) reports[0]++;
-            }
-            if (reports[0] != logged[0]
-                && System.nanoTime() - logged[1] >= LOG_EVERY.toNanos()) {
-              long requests = gate.acquired();
-              ctx.getLog().info("host leases: {} reports to the hosts' coordinators for {}"
-                  + " requests since the start ({} per request)", reports[0], requests,
-                  String.format("%.4f", (double) reports[0] / Math.max(1, requests)));
-              logged[0] = reports[0];
-              logged[1] = System.nanoTime();
-            }
-            // Hosts given back in full and forgotten by the gate: forget them here too.
-            seen.keySet().removeIf(h -> !hosts.contains(h) && gate.leaseState(h).lease() == 0
-                && gate.leaseState(h).waiting() == 0);
-            return Behaviors.same();
-          })
+          .onMessage(Tick.class, t -> onTick())
           .onMessage(HostCredit.Granted.class, g -> {
             Seen s = seen.computeIfAbsent(g.host(), h -> new Seen());
             if (!g.incarnation().equals(s.incarnation) || g.grant() >= s.grant) {
@@ -80,16 +87,41 @@ public final class HostLeaseClient {
               s.grant = g.grant();
               gate.leaseGranted(g.host(), g.lease());
               // A grant may cross a report: say again what this node holds and wants.
-              if (report(gate, sharding, self, perHost, seen, g.host(), false)) reports[0]++;
+              report(g.host(), false);
             }
-            return Behaviors.same();
+            return this;
           })
           .onMessage(HostCredit.Shrink.class, s -> {
             gate.leaseShrink(s.host(), s.target());
-            return Behaviors.same();
+            return this;
           })
           .build();
-    }));
+    }
+
+    private Behavior<HostCredit.Reply> onTick() {
+      Set<String> hosts = new LinkedHashSet<>(gate.trimLeases());
+      hosts.addAll(gate.leasedHosts());
+      for (String host : hosts) report(host, true);
+      if (reports != loggedReports && System.nanoTime() - loggedAt >= LOG_EVERY.toNanos()) {
+        long requests = gate.acquired();
+        getContext().getLog().info("host leases: {} reports to the hosts' coordinators for {}"
+            + " requests since the start ({} per request)", reports, requests,
+            String.format("%.4f", (double) reports / Math.max(1, requests)));
+        loggedReports = reports;
+        loggedAt = System.nanoTime();
+      }
+      // Hosts given back in full and forgotten by the gate: forget them here too.
+      seen.keySet().removeIf(h -> !hosts.contains(h) && gate.leaseState(h).lease() == 0
+          && gate.leaseState(h).waiting() == 0);
+      return this;
+    }
+
+    private void report(String host, boolean always) {
+      if (HostLeaseClient.report(gate, sharding, getContext().getSelf(), perHost, seen, host,
+          always)) {
+        reports++;
+      }
+    }
   }
 
   /** Reports the host to its coordinator; false when nothing changed and it was not due. */

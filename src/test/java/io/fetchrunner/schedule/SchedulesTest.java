@@ -131,11 +131,11 @@ class SchedulesTest {
   }
 
   private void await(Predicate<ScheduleState> done) {
-    for (int i = 0; i < 200; i++) {
-      if (done.test(kit.getState())) return;
-      sleep(10);
-    }
-    throw new AssertionError("never: " + kit.getState());
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(2), () -> {
+      ScheduleState state = kit.getState();
+      assertTrue(done.test(state), () -> "never: " + state);
+      return null;
+    });
   }
 
   private static void sleep(long ms) {
