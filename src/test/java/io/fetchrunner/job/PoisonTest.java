@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
+import io.fetchrunner.support.Await;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
 import java.nio.file.Path;
@@ -66,13 +67,11 @@ class PoisonTest {
 
       try (FetchRunner service = Services.start(dataDir, config)) {
         Api api = new Api(service.port());
-        Api.Reply broken = null;
-        for (int i = 0; i < 50; i++) {
-          broken = api.get("/jobs/" + poisoned);
-          if (broken.status() == 500) break;
-          Api.sleep(200);
-        }
-        assertEquals(500, broken.status(), broken::toString);
+        Api.Reply broken = Await.value(Duration.ofSeconds(10), "the poisoned job answering 500",
+            () -> {
+              Api.Reply r = api.get("/jobs/" + poisoned);
+              return r.status() == 500 ? r : null;
+            });
         assertTrue(broken.contentType().startsWith("application/problem+json"));
         assertTrue(broken.body().get("detail").asText().contains("cannot be loaded"),
             broken::toString);
@@ -101,13 +100,11 @@ class PoisonTest {
         assertEquals("COMPLETED", summary.body().get("state").asText());
         assertEquals(2, summary.body().get("succeeded").asInt(), summary::toString);
         // The job itself cannot be loaded: only the read side could have answered that.
-        Api.Reply whole = null;
-        for (int i = 0; i < 50; i++) {
-          whole = api.get("/jobs/" + store.poisoned());
-          if (whole.status() == 500) break;
-          Api.sleep(200);
-        }
-        assertEquals(500, whole.status(), whole::toString);
+        Api.Reply whole = Await.value(Duration.ofSeconds(10), "the poisoned job answering 500",
+            () -> {
+              Api.Reply r = api.get("/jobs/" + store.poisoned());
+              return r.status() == 500 ? r : null;
+            });
       }
     }
   }
@@ -139,13 +136,11 @@ class PoisonTest {
         assertEquals("COMPLETED", states.get(fresh), states::toString);
         assertTrue(states.containsKey(store.poisoned()), states::toString);
         // The read side skipped some of its events, so the job itself answers for it.
-        Api.Reply summary = null;
-        for (int i = 0; i < 50; i++) {
-          summary = api.get("/jobs/" + store.poisoned() + "?results=false");
-          if (summary.status() == 500) break;
-          Api.sleep(200);
-        }
-        assertEquals(500, summary.status(), summary::toString);
+        Api.Reply summary = Await.value(Duration.ofSeconds(10), "the poisoned job answering 500",
+            () -> {
+              Api.Reply r = api.get("/jobs/" + store.poisoned() + "?results=false");
+              return r.status() == 500 ? r : null;
+            });
       }
     }
   }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fetchrunner.FetchRunner;
 import io.fetchrunner.support.Api;
+import io.fetchrunner.support.Await;
 import io.fetchrunner.support.Services;
 import io.fetchrunner.support.TargetServer;
 import java.nio.file.Path;
@@ -24,17 +25,14 @@ class WebhookTest {
       + "fetchrunner.notify.retry-backoff-max = 400ms\n";
 
   private static JsonNode awaitNotifications(Api api, String id, int count) {
-    for (int i = 0; i < 300; i++) {
-      JsonNode job = api.get("/jobs/" + id).body();
-      JsonNode n = job.get("notifications");
-      if (n != null && n.size() == count) {
-        boolean settled = true;
-        for (JsonNode each : n) settled &= !each.get("state").asText().equals("PENDING");
-        if (settled) return n;
+    return Await.value(Duration.ofSeconds(30), count + " notifications settled", () -> {
+      JsonNode n = api.get("/jobs/" + id).body().get("notifications");
+      if (n == null || n.size() != count) return null;
+      for (JsonNode each : n) {
+        if (each.get("state").asText().equals("PENDING")) return null;
       }
-      Api.sleep(100);
-    }
-    throw new AssertionError("notifications not settled: " + api.get("/jobs/" + id).body());
+      return n;
+    });
   }
 
   @Test
@@ -113,12 +111,11 @@ class WebhookTest {
       id = api.submit(Map.of("urls", List.of(fetched.url("/delay/0")),
           "notify", Map.of("url", "http://127.0.0.1:" + port + "/echo/late")));
       api.awaitFinished(id, Duration.ofSeconds(30));
-      for (int i = 0; i < 100; i++) {
-        JsonNode n = api.get("/jobs/" + id).body().get("notifications");
-        if (n != null && n.get(0).get("attempts").asInt() >= 1) break;
-        Api.sleep(100);
-      }
-      JsonNode n = api.get("/jobs/" + id).body().get("notifications").get(0);
+      String job = id;
+      JsonNode n = Await.value(Duration.ofSeconds(10), "a first delivery attempt", () -> {
+        JsonNode all = api.get("/jobs/" + job).body().get("notifications");
+        return all != null && all.get(0).get("attempts").asInt() >= 1 ? all.get(0) : null;
+      });
       assertEquals("PENDING", n.get("state").asText(), n::toString);
       assertTrue(n.get("lastError").asText().length() > 0, n::toString);
     }
