@@ -68,7 +68,7 @@ final class SubmitCommand implements Callable<Integer> {
 
   @Option(names = "--min-delay", paramLabel = "DURATION", converter = Durations.class,
       description = "Between two of the job's requests to one host at least, e.g. 500ms.")
-  java.time.Duration minDelay;
+  Duration minDelay;
 
   @Option(names = "--group-by", paramLabel = "host|domain",
       description = "What one host is for the per-host limits: host:port (default) or the"

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -221,7 +222,7 @@ class JobTest {
    * last write a moment after the state does).
    */
   private static List<Job.Event> storedOnce(Fixture f,
-      java.util.function.Predicate<List<Job.Event>> done) {
+      Predicate<List<Job.Event>> done) {
     return testKit.createTestProbe().awaitAssert(Duration.ofSeconds(3), () -> {
       List<Job.Event> events = stored(f);
       assertTrue(done.test(events), () -> "stored so far: " + events);
