@@ -179,15 +179,19 @@ public final class HistoryQueries {
    * {@code jobId} is unknown.
    */
   public Optional<String> previousFinished(String jobId) throws SQLException {
-    try (Connection c = store.connect();
-         PreparedStatement st = c.prepareStatement("SELECT p.job_id FROM job_run p"
-             + " JOIN job_run j ON j.job_id = ? AND (p.schedule_id = j.schedule_id"
-             + " OR (j.schedule_id IS NULL AND p.name = j.name))"
-             + " AND (p.submitted_at < j.submitted_at"
-             + " OR (p.submitted_at = j.submitted_at AND p.job_id < j.job_id))"
-             + " WHERE p.state <> 'RUNNING'"
-             + " ORDER BY p.submitted_at DESC, p.job_id DESC FETCH FIRST 1 ROWS ONLY")) {
-      st.setString(1, jobId);
+    return firstJobId("SELECT p.job_id FROM job_run p"
+        + " JOIN job_run j ON j.job_id = ? AND (p.schedule_id = j.schedule_id"
+        + " OR (j.schedule_id IS NULL AND p.name = j.name))"
+        + " AND (p.submitted_at < j.submitted_at"
+        + " OR (p.submitted_at = j.submitted_at AND p.job_id < j.job_id))"
+        + " WHERE p.state <> 'RUNNING'"
+        + " ORDER BY p.submitted_at DESC, p.job_id DESC FETCH FIRST 1 ROWS ONLY", jobId);
+  }
+
+  /** The job id in the first row of {@code sql}, asked with its one parameter; empty if none. */
+  private Optional<String> firstJobId(String sql, String parameter) throws SQLException {
+    try (Connection c = store.connect(); PreparedStatement st = c.prepareStatement(sql)) {
+      st.setString(1, parameter);
       try (ResultSet rs = st.executeQuery()) {
         return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
       }
@@ -217,15 +221,8 @@ public final class HistoryQueries {
 
   /** The latest finished job named {@code name}; empty if none. */
   public Optional<String> latestFinishedNamed(String name) throws SQLException {
-    try (Connection c = store.connect();
-         PreparedStatement st = c.prepareStatement("SELECT job_id FROM job_run"
-             + " WHERE name = ? AND state <> 'RUNNING'"
-             + " ORDER BY submitted_at DESC, job_id DESC FETCH FIRST 1 ROWS ONLY")) {
-      st.setString(1, name);
-      try (ResultSet rs = st.executeQuery()) {
-        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
-      }
-    }
+    return firstJobId("SELECT job_id FROM job_run WHERE name = ? AND state <> 'RUNNING'"
+        + " ORDER BY submitted_at DESC, job_id DESC FETCH FIRST 1 ROWS ONLY", name);
   }
 
   public boolean exists(String jobId) throws SQLException {
