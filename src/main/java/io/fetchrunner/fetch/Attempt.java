@@ -18,12 +18,10 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntSupplier;
 import org.apache.pekko.actor.Cancellable;
-import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -35,7 +33,6 @@ import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.headers.Host;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.KillSwitches;
-import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -62,17 +59,8 @@ public final class Attempt {
   /** New connections tried for a request whose connection closed before it was sent. */
   private static final int MAX_RESENDS = 2;
 
-  private final ActorSystem<?> system;
-  private final Materializer materializer;
-  private final Connections connections;
-  private final HostGate gate;
-  private final HostHealth health;
-  private final Pace pace;
-  private final Robots robots;
-  private final TargetPolicy targets;
-  private final Executor blocking;
-  /** fetchrunner.fetch.per-host.group-by: what one host is for permits, pace and back-off. */
-  private final String groupBy;
+  /** The client's parts all attempts share (HttpFetcher wires them once). */
+  private final HttpFetcher.Parts parts;
   private final FetchRequest request;
   private final CompletableFuture<AttemptOutcome> result = new CompletableFuture<>();
   private final List<String> redirects = new ArrayList<>();
@@ -90,16 +78,7 @@ public final class Attempt {
 
   Attempt(HttpFetcher.Parts parts, FetchRequest request) {
     this.request = request;
-    this.system = parts.system();
-    this.materializer = parts.materializer();
-    this.connections = parts.connections();
-    this.gate = parts.gate();
-    this.health = parts.health();
-    this.pace = parts.pace();
-    this.robots = parts.robots();
-    this.targets = parts.targets();
-    this.blocking = parts.blocking();
-    this.groupBy = parts.groupBy();
+    this.parts = parts;
   }
 
   /** Starts the attempt at its URL. */
@@ -138,7 +117,7 @@ public final class Attempt {
     }
     String origin = uri.getScheme() + "://" + hostKey;
     if (firstOrigin == null) firstOrigin = origin;
-    targets.check(uri.host().address(), blocking).whenComplete((denied, error) -> {
+    parts.targets().check(uri.host().address(), parts.blocking()).whenComplete((denied, error) -> {
       if (error != null) {
         var f = Failures.classify(error, Phase.CONNECT, hostKey, 0);
         finish(AttemptOutcome.failure(lastStatus, 0, elapsedMs(),
@@ -155,7 +134,7 @@ public final class Attempt {
         return;
       }
       if (request.pace().robots()) {
-        robots.check(target.url()).whenComplete((decision, failed) -> {
+        parts.robots().check(target.url()).whenComplete((decision, failed) -> {
           if (failed != null || !decision.allowed()) {
             finish(AttemptOutcome.failure(lastStatus, 0, elapsedMs(), ErrorKind.ROBOTS,
                 failed != null ? "robots.txt not checked: " + failed : decision.reason(),
@@ -174,34 +153,34 @@ public final class Attempt {
   /** A target allowed (and by robots.txt, if asked): the host's turn, then the request. */
   private void admit(String url, Uri uri, String hostKey, String origin,
       Secrets.Target target) {
-    String key = HostGroups.of(hostKey, groupBy);
+    String key = HostGroups.of(hostKey, parts.groupBy());
     Hop hop = new Hop(hostKey, key, origin.equals(firstOrigin), target.authorization());
     current = hop;
     if (result.isDone()) return;
-    if (request.pace().failFast() && health.unavailable(key)) {
+    if (request.pace().failFast() && parts.health().unavailable(key)) {
       finish(AttemptOutcome.failure(lastStatus, 0, elapsedMs(), ErrorKind.HOST_UNAVAILABLE,
           "not tried: " + key + " is unavailable after connection failures in a row"
               + " (fetchrunner.fetch.host-unavailable; \"failFast\": false waits for it)",
           redirects, false));
       return;
     }
-    hop.permit = gate.acquire(key);
+    hop.permit = parts.gate().acquire(key);
     if (!hop.permit.isDone()) noteDelay(key);
     hop.permit.thenRun(() -> connect(hop, url, uri));
   }
 
   /** The request waits for its host: counted once if back-off is why. */
   private void noteDelay(String key) {
-    if (!delayed && health.backingOff(key)) {
+    if (!delayed && parts.health().backingOff(key)) {
       delayed = true;
-      health.delayed(key);
+      parts.health().delayed(key);
     }
   }
 
   /** Holding a permit: takes a connection, and sends once it is open and paced. */
   private void connect(Hop hop, String url, Uri uri) {
     if (!hop.permitState.compareAndSet(Hop.WAITING, Hop.HOLDING)) {
-      gate.release(hop.key); // finished while waiting for the permit
+      parts.gate().release(hop.key); // finished while waiting for the permit
       return;
     }
     open(hop, url, uri, false);
@@ -222,7 +201,7 @@ public final class Attempt {
         send(hop, url, uri, connection); // names the failure, or returns at once
         return;
       }
-      CompletableFuture<Void> turn = pace.ready(hop.key, hop.hostKey, request.pace());
+      CompletableFuture<Void> turn = parts.pace().ready(hop.key, hop.hostKey, request.pace());
       hop.turn = turn;
       if (!turn.isDone()) noteDelay(hop.key);
       turn.thenRun(() -> send(hop, url, uri, connection));
@@ -235,7 +214,7 @@ public final class Attempt {
     hop.phase = Phase.CONNECT;
     boolean secure = uri.getScheme().equals("https");
     Connections.Connection connection =
-        connections.acquire(secure, uri.host().address(), uri.port(), fresh);
+        parts.connections().acquire(secure, uri.host().address(), uri.port(), fresh);
     Connections.Connection before = hop.connection.getAndSet(connection);
     if (before != null) before.close();
     if (result.isDone()) { // finished meanwhile: finish() may have missed the connection
@@ -287,8 +266,8 @@ public final class Attempt {
   private synchronized void startTimer() {
     if (firstSentNanos != 0 || result.isDone()) return;
     firstSentNanos = System.nanoTime();
-    timer = system.scheduler().scheduleOnce(request.timeout(), this::timedOut,
-        system.executionContext());
+    timer = parts.system().scheduler().scheduleOnce(request.timeout(), this::timedOut,
+        parts.system().executionContext());
   }
 
   /** The attempt's time ran out: what it was waiting for names the failure. */
@@ -354,7 +333,7 @@ public final class Attempt {
     hop.status = status;
     lastStatus = status;
     if (result.isDone()) {
-      response.discardEntityBytes(materializer); // its connection is closed already
+      response.discardEntityBytes(parts.materializer()); // its connection is closed already
       return;
     }
     hop.phase = Phase.BODY;
@@ -365,7 +344,7 @@ public final class Attempt {
       // A short body that came whole leaves the connection reusable; anything longer is
       // not worth reading: the connection is closed instead.
       boolean whole = response.entity() instanceof HttpEntity.Strict;
-      if (!whole) response.discardEntityBytes(materializer);
+      if (!whole) response.discardEntityBytes(parts.materializer());
       hop.release(whole && keepsAlive(response));
       String next;
       try {
@@ -419,7 +398,7 @@ public final class Attempt {
           if (digest != null) digest.update(chunk.asByteBuffer());
         }), Keep.both())
         .addAttributes(Connections.QUIET)
-        .run(materializer);
+        .run(parts.materializer());
     bodySwitch = pair.first();
     if (result.isDone()) bodySwitch.abort(new CancellationException("abandoned"));
     Stages.plain(pair.second()).whenComplete((done, error) ->
@@ -481,12 +460,12 @@ public final class Attempt {
   private void tellHealth(Hop hop, AttemptOutcome o) {
     if (hop.permitState.get() != Hop.HOLDING) return; // never sent: says nothing of the host
     // Read only when the host is in trouble: most answers cost one set lookup here.
-    IntSupplier inFlight = () -> gate.inUse(hop.key);
+    IntSupplier inFlight = () -> parts.gate().inUse(hop.key);
     if (o.httpStatus() != null
         && (o.errorKind() == null || o.errorKind() == ErrorKind.HTTP_STATUS)) {
-      health.answered(hop.key, o.httpStatus(), o.retryAfter(), inFlight);
+      parts.health().answered(hop.key, o.httpStatus(), o.retryAfter(), inFlight);
     } else if (o.errorKind() != null) {
-      health.failed(hop.key, o.errorKind(), inFlight);
+      parts.health().failed(hop.key, o.errorKind(), inFlight);
     }
   }
 
@@ -541,7 +520,7 @@ public final class Attempt {
       if (t != null) t.cancel(false); // leaves the pace queue if still waiting
       int before = permitState.getAndSet(RELEASED);
       if (before == HOLDING) {
-        gate.release(key);
+        parts.gate().release(key);
       } else if (before == WAITING && permit != null) {
         permit.cancel(false); // if it completed meanwhile, connect() sees RELEASED and returns it
       }
